@@ -1,0 +1,219 @@
+//! The command line: argument definitions and one function per command.
+//!
+//! Exit status, the same for every command: 0 all well, 1 problems found
+//! (`check` found errors, `build --strict` met a bad article), 2 usage or
+//! configuration error (the command could not run at all).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::Timestamp;
+
+use crate::config::{Config, Overrides};
+use crate::diagnostic::{Diagnostic, render_all};
+use crate::pipeline;
+
+/// Exit status: everything went well.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the command ran and found problems.
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Exit status: the command could not run (bad usage or configuration).
+pub const EXIT_USAGE: u8 = 2;
+
+/// herald keeps a newsroom's feeds, sitemaps and push notifications current.
+#[derive(Debug, Parser)]
+#[command(name = "herald", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, env = "HERALD_CONFIG", default_value = "feeds.toml", value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more about what herald does (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Log line format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES: &str = "Exit status: 0 ok, 1 problems found, 2 usage or configuration error.";
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// herald's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render every feed of the store into a folder, atomically.
+    #[command(after_help = "Example:\n  herald build --config feeds.toml --out public")]
+    Build(BuildArgs),
+    /// Report every problem in the configuration and the store.
+    #[command(after_help = "Example:\n  herald check --config feeds.toml")]
+    Check(CheckArgs),
+}
+
+/// Options shared by commands that read the store.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Read articles from this folder instead of the configured store.
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+
+    /// Publish under this base URL instead of the configured one.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Build as if it were this instant (RFC 3339), for reproducible output.
+    #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
+    pub now: Option<Timestamp>,
+}
+
+/// `herald build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The folder to write (replaced as a whole; created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Fail (exit 1, write nothing) when any article has an error.
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+/// `herald check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+fn parse_instant(s: &str) -> Result<Timestamp, String> {
+    s.parse::<Timestamp>().map_err(|e| format!("expected an RFC 3339 instant such as 2024-01-15T08:30:00+07:00 ({e})"))
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    init_logging(&cli);
+    let status = match &cli.command {
+        Command::Build(args) => build(&cli, args),
+        Command::Check(args) => check(&cli, args),
+    };
+    ExitCode::from(status)
+}
+
+fn init_logging(cli: &Cli) {
+    let default = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (_, 0) => "info",
+        (_, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Text => builder.without_time().with_target(false).try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn load_config(cli: &Cli, store: &StoreArgs) -> Result<Config, u8> {
+    let overrides = Overrides { store: store.store.clone(), base_url: store.base_url.clone(), state_dir: None };
+    Config::load(&cli.config, &overrides).map_err(|e| {
+        eprintln!("{e}");
+        EXIT_USAGE
+    })
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic], quiet: bool) {
+    let shown: Vec<Diagnostic> = diagnostics.iter().filter(|d| !quiet || d.is_error()).cloned().collect();
+    if !shown.is_empty() {
+        eprint!("{}", render_all(&shown));
+    }
+}
+
+fn build(cli: &Cli, args: &BuildArgs) -> u8 {
+    let config = match load_config(cli, &args.store) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let store = match pipeline::open_store(&config) {
+        Ok(s) => s,
+        Err(d) => {
+            eprintln!("{d}");
+            return EXIT_USAGE;
+        }
+    };
+    let now = args.store.now.unwrap_or_else(Timestamp::now);
+    let built = pipeline::build(&store, &config, now);
+    // Warnings belong to `herald check`; a build reports what it skipped.
+    let errors: Vec<Diagnostic> = built.loaded.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+    print_diagnostics(&errors, false);
+    if args.strict && !errors.is_empty() {
+        eprintln!("error: {} article(s) have errors; nothing was written (--strict)", errors.len());
+        return EXIT_PROBLEMS;
+    }
+    if let Err(e) = built.snapshot.write_dir_atomic(&args.out) {
+        eprintln!("{}: error: cannot write the output: {e}", args.out.display());
+        return EXIT_USAGE;
+    }
+    let counts = built.loaded.catalog.counts();
+    if !cli.quiet {
+        eprintln!(
+            "wrote {} files to {} from {} visible articles ({} documents, {} skipped, {} drafts, {} scheduled, {} expired)",
+            built.snapshot.len(),
+            args.out.display(),
+            counts.visible,
+            built.loaded.documents,
+            errors.len(),
+            counts.drafts,
+            counts.scheduled,
+            counts.expired,
+        );
+    }
+    EXIT_OK
+}
+
+fn check(cli: &Cli, args: &CheckArgs) -> u8 {
+    let config = match load_config(cli, &args.store) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let store = match pipeline::open_store(&config) {
+        Ok(s) => s,
+        Err(d) => {
+            eprintln!("{d}");
+            return EXIT_USAGE;
+        }
+    };
+    let now = args.store.now.unwrap_or_else(Timestamp::now);
+    let loaded = pipeline::load(&store, &config, now);
+    let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = loaded.diagnostics.len() - errors;
+    print!("{}", render_all(&loaded.diagnostics));
+    if loaded.documents == 0 {
+        println!("{}: warning: the store holds no articles", config.store_dir.display());
+        println!("  hint: articles are files such as <store>/<section>/<slug>.<lang>.md");
+    }
+    println!("{} documents: {errors} error(s), {warnings} warning(s)", loaded.documents);
+    if errors > 0 { EXIT_PROBLEMS } else { EXIT_OK }
+}

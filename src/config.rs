@@ -1,0 +1,804 @@
+//! `feeds.toml`: the one configuration file, its schema and its validation.
+//!
+//! Loading follows one path: deserialise into the `Raw*` types (unknown keys
+//! are errors, every value that needs a semantic check keeps its span), then
+//! validate and derive into [`Config`]. Downstream code never re-checks: a
+//! `Config` that exists is valid. Every problem is reported as
+//! `feeds.toml:LINE:COL: what is wrong` with a hint, all at once.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+use crate::diagnostic::{Diagnostic, line_col};
+
+/// The validated configuration herald runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this configuration was read from (for messages and reloads).
+    pub source: PathBuf,
+    /// Root folder of the article store.
+    pub store_dir: PathBuf,
+    /// Folder for herald's own state (SQLite database).
+    pub state_dir: PathBuf,
+    /// Site-wide settings.
+    pub site: Site,
+    /// The site's languages, sorted by code; the default language is among them.
+    pub languages: Vec<Language>,
+    /// Declared sections by slug. Folders not declared here still get feeds.
+    pub sections: BTreeMap<String, Section>,
+    /// What goes into feeds and where they are published.
+    pub feeds: FeedSettings,
+}
+
+/// Site-wide settings from `[site]`.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Absolute base URL, always ending in `/`.
+    pub base_url: Url,
+    /// Code of the default language (e.g. `vi`).
+    pub default_language: String,
+    /// The newsroom's time zone: dates without an offset are read in it, and
+    /// every date is written in it.
+    pub time_zone: TimeZone,
+    /// The IANA name of [`Site::time_zone`], as written in the config.
+    pub time_zone_name: String,
+    /// Site title per language code.
+    pub title: BTreeMap<String, String>,
+    /// Site description per language code.
+    pub description: BTreeMap<String, String>,
+    /// Copyright line for feeds, if any.
+    pub copyright: Option<String>,
+    /// Absolute URL of the site logo, if any.
+    pub logo: Option<Url>,
+    /// Permalink template for articles, e.g. `{prefix}/{section}/{slug}/`.
+    pub permalink: String,
+    /// Prefix that turns an article's stable id into a globally unique IRI
+    /// (Atom `id`, RSS `guid`, JSON Feed `id`). Never change it once published.
+    pub id_prefix: String,
+}
+
+/// One language of the site, from `[languages.CODE]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Language {
+    /// BCP 47 code, e.g. `vi` or `en`.
+    pub code: String,
+    /// The language's name in itself, e.g. `Tiếng Việt`.
+    pub name: String,
+    /// Path prefix of this language's article URLs: `""` or `/en`.
+    pub prefix: String,
+}
+
+/// One declared section, from `[sections.SLUG]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Title per language code; languages missing here fall back to the slug.
+    pub title: BTreeMap<String, String>,
+}
+
+/// Whether feeds carry the full article or only its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentMode {
+    /// `content:encoded` / Atom `content` / `content_html` carry the body.
+    Full,
+    /// Only the summary is published.
+    Summary,
+}
+
+/// Which articles the site-wide feeds (`/rss.xml` …) hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteScope {
+    /// Articles in the default language (the usual choice: `/rss.xml` is the
+    /// main-language feed).
+    DefaultLanguage,
+    /// Articles in every language, mixed.
+    AllLanguages,
+}
+
+/// Path templates for one feed scope, one per format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPaths {
+    /// RSS 2.0 path.
+    pub rss: String,
+    /// Atom 1.0 path.
+    pub atom: String,
+    /// JSON Feed 1.1 path.
+    pub json: String,
+}
+
+/// `[feeds]`: limits, content mode and path templates.
+#[derive(Debug, Clone)]
+pub struct FeedSettings {
+    /// Most items in one feed (default 50).
+    pub item_limit: usize,
+    /// Full content or summaries.
+    pub content: ContentMode,
+    /// What the site-wide feeds hold.
+    pub site_scope: SiteScope,
+    /// Site-wide feed paths (no placeholders).
+    pub site_paths: FeedPaths,
+    /// Per-language feed paths (`{lang}`).
+    pub language_paths: FeedPaths,
+    /// Per-section feed paths (`{lang}` and `{section}`).
+    pub section_paths: FeedPaths,
+}
+
+impl Config {
+    /// Reads and validates `path`, then applies command-line `overrides`.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                "pass --config PATH, set HERALD_CONFIG, or run `herald init` to write one"
+            } else {
+                "check the file's permissions"
+            };
+            ConfigError::one(Diagnostic::error(path, format!("cannot read the configuration: {e}")).with_hint(hint))
+        })?;
+        Config::parse(&text, path, overrides)
+    }
+
+    /// Validates configuration `text` read from `path` (used for messages and
+    /// to resolve relative folders), then applies `overrides`.
+    pub fn parse(text: &str, path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let mut d = Diagnostic::error(path, toml_message(&e));
+            if let Some(span) = e.span() {
+                let (line, col) = line_col(text, span.start);
+                d = d.at(line, col);
+            }
+            ConfigError::one(
+                d.with_hint("see the commented sample feeds.toml and the README's configuration reference"),
+            )
+        })?;
+        let mut v = Validator { text, path, problems: Vec::new() };
+        let config = v.config(raw, overrides);
+        match config {
+            Some(config) if v.problems.is_empty() => Ok(config),
+            _ => Err(ConfigError { diagnostics: v.problems }),
+        }
+    }
+
+    /// The language entry for `code`, if the site has it.
+    pub fn language(&self, code: &str) -> Option<&Language> {
+        self.languages.iter().find(|l| l.code == code)
+    }
+
+    /// The site title in `lang`, falling back to the default language.
+    pub fn site_title(&self, lang: &str) -> &str {
+        localized(&self.site.title, lang, &self.site.default_language).unwrap_or("")
+    }
+
+    /// The site description in `lang`, falling back to the default language.
+    pub fn site_description(&self, lang: &str) -> &str {
+        localized(&self.site.description, lang, &self.site.default_language).unwrap_or("")
+    }
+
+    /// The title of section `slug` in `lang`: the declared title, else the
+    /// default language's, else the slug itself.
+    pub fn section_title<'a>(&'a self, slug: &'a str, lang: &str) -> &'a str {
+        self.sections.get(slug).and_then(|s| localized(&s.title, lang, &self.site.default_language)).unwrap_or(slug)
+    }
+
+    /// Resolves a site path (`/vi/rss.xml`) to an absolute URL.
+    pub fn url_for(&self, path: &str) -> String {
+        let mut url = self.site.base_url.as_str().to_string();
+        url.push_str(path.trim_start_matches('/'));
+        url
+    }
+}
+
+fn localized<'a>(map: &'a BTreeMap<String, String>, lang: &str, default: &str) -> Option<&'a str> {
+    map.get(lang).or_else(|| map.get(default)).or_else(|| map.values().next()).map(String::as_str)
+}
+
+/// Values given on the command line that replace those in the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--store PATH`.
+    pub store: Option<PathBuf>,
+    /// `--base-url URL`.
+    pub base_url: Option<String>,
+    /// `--state DIR`.
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Everything wrong with a configuration, each with its position.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    /// One entry per problem, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ConfigError {
+    fn one(d: Diagnostic) -> Self {
+        ConfigError { diagnostics: vec![d] }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// toml's message without its own snippet (we print our own position).
+fn toml_message(e: &toml::de::Error) -> String {
+    let message = e.message().trim();
+    message.lines().next().unwrap_or(message).to_string()
+}
+
+// ---------------------------------------------------------------------------
+// Raw, as written in the file.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    store: Option<Spanned<String>>,
+    state_dir: Option<Spanned<String>>,
+    site: RawSite,
+    #[serde(default)]
+    languages: BTreeMap<Spanned<String>, RawLanguage>,
+    #[serde(default)]
+    sections: BTreeMap<Spanned<String>, RawSection>,
+    #[serde(default)]
+    feeds: RawFeeds,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    base_url: Spanned<String>,
+    default_language: Spanned<String>,
+    time_zone: Option<Spanned<String>>,
+    title: Spanned<Localized>,
+    #[serde(default)]
+    description: Option<Spanned<Localized>>,
+    copyright: Option<String>,
+    logo: Option<Spanned<String>>,
+    permalink: Option<Spanned<String>>,
+    id_prefix: Option<Spanned<String>>,
+}
+
+/// A text given once for all languages, or per language code.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Localized {
+    Same(String),
+    PerLanguage(BTreeMap<String, String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLanguage {
+    name: Option<String>,
+    prefix: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    title: Spanned<Localized>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFeeds {
+    item_limit: Option<Spanned<i64>>,
+    content: Option<ContentMode>,
+    site_scope: Option<SiteScope>,
+    #[serde(default)]
+    paths: RawFeedPathsByScope,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFeedPathsByScope {
+    #[serde(default)]
+    site: RawFeedPaths,
+    #[serde(default)]
+    language: RawFeedPaths,
+    #[serde(default)]
+    section: RawFeedPaths,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFeedPaths {
+    rss: Option<Spanned<String>>,
+    atom: Option<Spanned<String>>,
+    json: Option<Spanned<String>>,
+}
+
+// ---------------------------------------------------------------------------
+// Validation.
+
+/// Collects every problem with its position while turning raw into valid.
+struct Validator<'a> {
+    text: &'a str,
+    path: &'a Path,
+    problems: Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn problem<T>(&mut self, at: &Spanned<T>, message: impl Into<String>, hint: impl Into<String>) {
+        let (line, col) = line_col(self.text, at.span().start);
+        self.problems.push(Diagnostic::error(self.path, message).at(line, col).with_hint(hint));
+    }
+
+    fn config(&mut self, raw: RawConfig, overrides: &Overrides) -> Option<Config> {
+        let config_dir = self.path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let resolve = |p: &str| -> PathBuf {
+            let p = Path::new(p);
+            if p.is_absolute() { p.to_path_buf() } else { config_dir.join(p) }
+        };
+        let store_dir = match (&overrides.store, &raw.store) {
+            (Some(p), _) => p.clone(),
+            (None, Some(s)) => resolve(s.get_ref()),
+            (None, None) => resolve("content"),
+        };
+        let state_dir = match (&overrides.state_dir, &raw.state_dir) {
+            (Some(p), _) => p.clone(),
+            (None, Some(s)) => resolve(s.get_ref()),
+            (None, None) => resolve("state"),
+        };
+
+        let languages = self.languages(&raw.languages);
+        let codes: Vec<String> = languages.iter().map(|l| l.code.clone()).collect();
+        let site = self.site(raw.site, &codes, overrides)?;
+        let sections = self.sections(raw.sections, &codes);
+        let feeds = self.feeds(raw.feeds);
+        Some(Config { source: self.path.to_path_buf(), store_dir, state_dir, site, languages, sections, feeds })
+    }
+
+    fn languages(&mut self, raw: &BTreeMap<Spanned<String>, RawLanguage>) -> Vec<Language> {
+        let mut out = Vec::new();
+        for (code, lang) in raw {
+            if !is_language_code(code.get_ref()) {
+                self.problem(
+                    code,
+                    format!("`{}` is not a language code", code.get_ref()),
+                    "use a BCP 47 code such as `vi`, `en` or `zh-Hant`",
+                );
+                continue;
+            }
+            let prefix = match &lang.prefix {
+                None => format!("/{}", code.get_ref()),
+                Some(p) => {
+                    let value = p.get_ref().trim_end_matches('/');
+                    if !(value.is_empty() || value.starts_with('/')) || value.contains(char::is_whitespace) {
+                        self.problem(
+                            p,
+                            format!("language prefix `{}` must be empty or start with `/`", p.get_ref()),
+                            "write e.g. `prefix = \"/en\"`, or `prefix = \"\"` for the root",
+                        );
+                    }
+                    value.to_string()
+                }
+            };
+            out.push(Language {
+                code: code.get_ref().clone(),
+                name: lang.name.clone().unwrap_or_else(|| code.get_ref().clone()),
+                prefix,
+            });
+        }
+        out
+    }
+
+    fn site(&mut self, raw: RawSite, codes: &[String], overrides: &Overrides) -> Option<Site> {
+        let base_url = match &overrides.base_url {
+            Some(u) => match parse_base_url(u) {
+                Ok(url) => Some(url),
+                Err(why) => {
+                    self.problems.push(
+                        Diagnostic::error("--base-url", format!("`{u}` is not a usable base URL: {why}"))
+                            .with_hint("give an absolute http(s) URL such as https://news.example.vn/"),
+                    );
+                    None
+                }
+            },
+            None => match parse_base_url(raw.base_url.get_ref()) {
+                Ok(url) => Some(url),
+                Err(why) => {
+                    self.problem(
+                        &raw.base_url,
+                        format!("`{}` is not a usable base URL: {why}", raw.base_url.get_ref()),
+                        "give an absolute http(s) URL such as https://news.example.vn/",
+                    );
+                    None
+                }
+            },
+        };
+
+        if codes.is_empty() {
+            self.problems.push(
+                Diagnostic::error(self.path, "no languages are declared")
+                    .with_hint("add a table per language, e.g. `[languages.vi]` with `name = \"Tiếng Việt\"`"),
+            );
+        }
+        let default_language = raw.default_language.get_ref().clone();
+        if !codes.is_empty() && !codes.contains(&default_language) {
+            self.problem(
+                &raw.default_language,
+                format!("default language `{default_language}` is not declared under [languages]"),
+                format!("declare `[languages.{default_language}]` or use one of: {}", codes.join(", ")),
+            );
+        }
+
+        let (time_zone_name, time_zone) = match &raw.time_zone {
+            None => ("UTC".to_string(), Some(TimeZone::UTC)),
+            Some(name) => match TimeZone::get(name.get_ref()) {
+                Ok(tz) => (name.get_ref().clone(), Some(tz)),
+                Err(_) => {
+                    self.problem(
+                        name,
+                        format!("unknown time zone `{}`", name.get_ref()),
+                        "use an IANA time zone name such as `Asia/Ho_Chi_Minh` or `Europe/London`",
+                    );
+                    (name.get_ref().clone(), None)
+                }
+            },
+        };
+
+        let title = self.localized(&raw.title, codes, "site title");
+        let description = match &raw.description {
+            Some(d) => self.localized(d, codes, "site description"),
+            None => BTreeMap::new(),
+        };
+
+        let logo = raw.logo.as_ref().and_then(|logo| {
+            let resolved = base_url.as_ref().map(|b| b.join(logo.get_ref().trim_start_matches('/')));
+            match resolved {
+                Some(Ok(url)) if logo.get_ref().starts_with("http") || !logo.get_ref().contains(':') => Some(url),
+                Some(_) => {
+                    self.problem(
+                        logo,
+                        format!("`{}` is not a usable logo URL", logo.get_ref()),
+                        "give a path such as `/images/logo.png` or an absolute URL",
+                    );
+                    None
+                }
+                None => None,
+            }
+        });
+
+        let permalink = match &raw.permalink {
+            None => "{prefix}/{section}/{slug}/".to_string(),
+            Some(p) => {
+                let value = p.get_ref();
+                if !value.contains("{slug}") {
+                    self.problem(
+                        p,
+                        format!("permalink template `{value}` has no `{{slug}}`"),
+                        "every article needs its own URL: include `{slug}`, e.g. `{prefix}/{section}/{slug}/`",
+                    );
+                }
+                if let Some(bad) =
+                    unknown_placeholder(value, &["prefix", "lang", "section", "slug", "year", "month", "day"])
+                {
+                    self.problem(
+                        p,
+                        format!("unknown placeholder `{{{bad}}}` in permalink template"),
+                        "use {prefix}, {lang}, {section}, {slug}, {year}, {month} or {day}",
+                    );
+                }
+                value.clone()
+            }
+        };
+
+        let id_prefix = match (&raw.id_prefix, &base_url) {
+            (Some(p), _) => {
+                if !p.get_ref().contains(':') {
+                    self.problem(
+                        p,
+                        format!("id prefix `{}` does not start an IRI", p.get_ref()),
+                        "use a tag URI such as `tag:news.example.vn,2026:`",
+                    );
+                }
+                p.get_ref().clone()
+            }
+            (None, Some(url)) => format!("tag:{},2000:", url.host_str().unwrap_or("localhost")),
+            (None, None) => String::new(),
+        };
+
+        Some(Site {
+            base_url: base_url?,
+            default_language,
+            time_zone: time_zone?,
+            time_zone_name,
+            title,
+            description,
+            copyright: raw.copyright.map(|c| crate::text::clean_line(&c)),
+            logo,
+            permalink,
+            id_prefix,
+        })
+    }
+
+    fn localized(&mut self, raw: &Spanned<Localized>, codes: &[String], what: &str) -> BTreeMap<String, String> {
+        match raw.get_ref() {
+            Localized::Same(s) => codes.iter().map(|c| (c.clone(), crate::text::clean_line(s))).collect(),
+            Localized::PerLanguage(map) => {
+                for code in map.keys() {
+                    if !codes.is_empty() && !codes.contains(code) {
+                        self.problem(
+                            raw,
+                            format!("{what} is given for `{code}`, which is not a declared language"),
+                            format!("declared languages: {}", codes.join(", ")),
+                        );
+                    }
+                }
+                map.iter().map(|(k, v)| (k.clone(), crate::text::clean_line(v))).collect()
+            }
+        }
+    }
+
+    fn sections(&mut self, raw: BTreeMap<Spanned<String>, RawSection>, codes: &[String]) -> BTreeMap<String, Section> {
+        let mut out = BTreeMap::new();
+        for (slug, section) in raw {
+            if !crate::text::is_slug(slug.get_ref()) {
+                self.problem(
+                    &slug,
+                    format!("section `{}` is not a slug", slug.get_ref()),
+                    format!("name sections by their folder's slug, e.g. `{}`", crate::text::slugify(slug.get_ref())),
+                );
+                continue;
+            }
+            let title = self.localized(&section.title, codes, "section title");
+            out.insert(slug.into_inner(), Section { title });
+        }
+        out
+    }
+
+    fn feeds(&mut self, raw: RawFeeds) -> FeedSettings {
+        let item_limit = match &raw.item_limit {
+            None => 50,
+            Some(n) if (1..=10_000).contains(n.get_ref()) => *n.get_ref() as usize,
+            Some(n) => {
+                self.problem(
+                    n,
+                    format!("item_limit {} is out of range", n.get_ref()),
+                    "use a number from 1 to 10000 (50 is usual)",
+                );
+                50
+            }
+        };
+        let paths = raw.paths;
+        let site_paths = self.paths(paths.site, ["/rss.xml", "/atom.xml", "/feed.json"], &[]);
+        let language_paths =
+            self.paths(paths.language, ["/{lang}/rss.xml", "/{lang}/atom.xml", "/{lang}/feed.json"], &["lang"]);
+        let section_paths = self.paths(
+            paths.section,
+            ["/{lang}/{section}/rss.xml", "/{lang}/{section}/atom.xml", "/{lang}/{section}/feed.json"],
+            &["lang", "section"],
+        );
+        FeedSettings {
+            item_limit,
+            content: raw.content.unwrap_or(ContentMode::Full),
+            site_scope: raw.site_scope.unwrap_or(SiteScope::DefaultLanguage),
+            site_paths,
+            language_paths,
+            section_paths,
+        }
+    }
+
+    fn paths(&mut self, raw: RawFeedPaths, defaults: [&str; 3], required: &[&str]) -> FeedPaths {
+        let mut check = |value: Option<Spanned<String>>, default: &str| -> String {
+            let Some(value) = value else { return default.to_string() };
+            let template = value.get_ref();
+            if !template.starts_with('/') || template.contains("..") || template.ends_with('/') {
+                self.problem(
+                    &value,
+                    format!("feed path `{template}` must start with `/` and name a file"),
+                    format!("e.g. `{default}`"),
+                );
+            }
+            for placeholder in required {
+                if !template.contains(&format!("{{{placeholder}}}")) {
+                    self.problem(
+                        &value,
+                        format!(
+                            "feed path `{template}` lacks `{{{placeholder}}}`, so feeds would overwrite each other"
+                        ),
+                        format!("e.g. `{default}`"),
+                    );
+                }
+            }
+            if let Some(bad) = unknown_placeholder(template, required) {
+                self.problem(
+                    &value,
+                    format!("placeholder `{{{bad}}}` cannot be used in feed path `{template}`"),
+                    format!("e.g. `{default}`"),
+                );
+            }
+            template.clone()
+        };
+        FeedPaths {
+            rss: check(raw.rss, defaults[0]),
+            atom: check(raw.atom, defaults[1]),
+            json: check(raw.json, defaults[2]),
+        }
+    }
+}
+
+fn parse_base_url(s: &str) -> Result<Url, String> {
+    let mut url = Url::parse(s).map_err(|e| e.to_string())?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!("the scheme is `{}`, not http or https", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("it has no host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("it has a query or fragment".into());
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// A BCP 47-shaped code: a 2-3 letter language, then alphanumeric subtags.
+fn is_language_code(code: &str) -> bool {
+    let mut parts = code.split('-');
+    let first = parts.next().unwrap_or("");
+    (2..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// The first `{name}` in `template` that is not in `allowed`.
+fn unknown_placeholder(template: &str, allowed: &[&str]) -> Option<String> {
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let end = after.find('}')?;
+        let name = &after[..end];
+        if !allowed.contains(&name) {
+            return Some(name.to_string());
+        }
+        rest = &after[end + 1..];
+    }
+    None
+}
+
+/// Fills `{name}` placeholders in `template` from `values`.
+pub fn fill_template(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[site]
+base_url = "https://news.example.vn"
+default_language = "vi"
+time_zone = "Asia/Ho_Chi_Minh"
+title = { vi = "Báo Mẫu", en = "Sample News" }
+
+[languages.vi]
+name = "Tiếng Việt"
+prefix = ""
+
+[languages.en]
+name = "English"
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("feeds.toml"), &Overrides::default())
+    }
+
+    fn first_error(text: &str) -> String {
+        parse(text).expect_err("config should be refused").diagnostics[0].to_string()
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.site.base_url.as_str(), "https://news.example.vn/");
+        assert_eq!(c.site.id_prefix, "tag:news.example.vn,2000:");
+        assert_eq!(c.languages.len(), 2);
+        assert_eq!(c.language("vi").unwrap().prefix, "");
+        assert_eq!(c.language("en").unwrap().prefix, "/en");
+        assert_eq!(c.feeds.item_limit, 50);
+        assert_eq!(c.feeds.section_paths.rss, "/{lang}/{section}/rss.xml");
+        assert_eq!(c.site_title("en"), "Sample News");
+        assert_eq!(c.site_title("fr"), "Báo Mẫu");
+        assert_eq!(c.section_title("the-thao", "vi"), "the-thao");
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let text = MINIMAL.replace("prefix = \"\"", "prefx = \"\"");
+        let e = first_error(&text);
+        assert!(e.starts_with("feeds.toml:10:1: error: unknown field `prefx`"), "{e}");
+        assert!(e.contains("hint:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_time_zone_is_refused_with_position() {
+        let text = MINIMAL.replace("Asia/Ho_Chi_Minh", "Asia/Saigon_City");
+        let e = first_error(&text);
+        assert!(e.starts_with("feeds.toml:5:13: error: unknown time zone `Asia/Saigon_City`"), "{e}");
+    }
+
+    #[test]
+    fn bad_base_url_is_refused() {
+        let e = first_error(&MINIMAL.replace("https://news.example.vn", "news.example.vn"));
+        assert!(e.starts_with("feeds.toml:3:12: error: `news.example.vn` is not a usable base URL"), "{e}");
+        let e = first_error(&MINIMAL.replace("https://news.example.vn", "ftp://news.example.vn"));
+        assert!(e.contains("not http or https"), "{e}");
+    }
+
+    #[test]
+    fn undeclared_default_language_is_refused() {
+        let e = first_error(&MINIMAL.replace("default_language = \"vi\"", "default_language = \"fr\""));
+        assert!(e.starts_with("feeds.toml:4:20: error: default language `fr` is not declared"), "{e}");
+        assert!(e.contains("en, vi"), "{e}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let text = MINIMAL.replace("Asia/Ho_Chi_Minh", "Nowhere").replace("\"vi\"\ntime", "\"fr\"\ntime");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.diagnostics.len(), 2, "{e}");
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let e = first_error("[site\nbase_url = 1");
+        assert!(e.starts_with("feeds.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn feed_paths_need_their_placeholders() {
+        let text = format!("{MINIMAL}\n[feeds.paths.section]\nrss = \"/{{lang}}/rss.xml\"\n");
+        let e = first_error(&text);
+        assert!(e.contains("lacks `{section}`"), "{e}");
+    }
+
+    #[test]
+    fn overrides_replace_store_and_base_url() {
+        let overrides = Overrides {
+            store: Some(PathBuf::from("/elsewhere")),
+            base_url: Some("http://127.0.0.1:8080".into()),
+            state_dir: None,
+        };
+        let c = Config::parse(MINIMAL, Path::new("/etc/herald/feeds.toml"), &overrides).unwrap();
+        assert_eq!(c.store_dir, PathBuf::from("/elsewhere"));
+        assert_eq!(c.state_dir, PathBuf::from("/etc/herald/state"));
+        assert_eq!(c.site.base_url.as_str(), "http://127.0.0.1:8080/");
+        let bad = Overrides { base_url: Some("nope".into()), ..Overrides::default() };
+        let e = Config::parse(MINIMAL, Path::new("feeds.toml"), &bad).unwrap_err().to_string();
+        assert!(e.starts_with("--base-url: error:"), "{e}");
+    }
+
+    #[test]
+    fn templates_fill() {
+        assert_eq!(
+            fill_template("/{lang}/{section}/rss.xml", &[("lang", "vi"), ("section", "the-thao")]),
+            "/vi/the-thao/rss.xml"
+        );
+    }
+}

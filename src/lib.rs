@@ -1,0 +1,18 @@
+//! herald: turns an article store into feeds, sitemaps and push notifications.
+//!
+//! The pipeline (see `DESIGN.md` in the team's shared folder):
+//! [`store`] → [`article`] → [`catalog`] → [`render`] → [`snapshot`].
+//! Each module has one job; [`pipeline`] runs a full pass, and `main.rs`
+//! only parses the command line and calls into [`cli`].
+
+pub mod article;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod markdown;
+pub mod pipeline;
+pub mod render;
+pub mod snapshot;
+pub mod store;
+pub mod text;

@@ -1,0 +1,213 @@
+//! Article bodies: Markdown (or HTML) to the sanitised HTML that feeds carry.
+//!
+//! Three steps, each done by a well-kept crate: pulldown-cmark renders
+//! CommonMark with tables, footnotes and strikethrough; a small event rewrite
+//! turns a captioned photo (`![alt](src "caption")` alone in a paragraph)
+//! into `<figure>` + `<figcaption>`; ammonia removes scripts, event handlers
+//! and `javascript:` URLs and makes every relative URL absolute.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
+use url::Url;
+
+use crate::article::BodyFormat;
+use crate::text::clean;
+
+fn markdown_options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
+}
+
+/// Renders an article body to sanitised HTML with absolute URLs.
+///
+/// `base` is the site's base URL (for `/path` links) and `permalink` the
+/// article's own URL (for `photo.jpg` next to the article).
+pub fn render_body(body: &str, format: BodyFormat, base: &Url, permalink: &Url) -> String {
+    let raw_html = match format {
+        BodyFormat::Markdown => markdown_to_html(body),
+        BodyFormat::Html => body.to_string(),
+    };
+    // Relative links resolve against the article's path below the base URL.
+    let same_site = permalink.origin() == base.origin();
+    let article_path =
+        if same_site { permalink.path().strip_prefix(base.path()).unwrap_or("").to_string() } else { String::new() };
+    let mut sanitiser = ammonia::Builder::default();
+    sanitiser
+        .url_relative(ammonia::UrlRelative::RewriteWithRoot { root: base.clone(), path: article_path })
+        .link_rel(Some("noopener noreferrer"));
+    clean(sanitiser.clean(&raw_html).to_string().trim())
+}
+
+/// CommonMark (+ tables, footnotes, strikethrough) to unsanitised HTML, with
+/// captioned photos as figures.
+fn markdown_to_html(body: &str) -> String {
+    let events: Vec<Event<'_>> = Parser::new_ext(body, markdown_options()).collect();
+    let events = figures(events);
+    let mut out = String::with_capacity(body.len() + body.len() / 2);
+    html::push_html(&mut out, events.into_iter());
+    out
+}
+
+/// Replaces a paragraph that holds only an image with a title by a
+/// `<figure>` whose `<figcaption>` is the title.
+fn figures(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut i = 0;
+    while i < events.len() {
+        if let Some((figure, used)) = figure_at(&events[i..]) {
+            out.push(Event::Html(figure.into()));
+            i += used;
+        } else {
+            out.push(events[i].clone());
+            i += 1;
+        }
+    }
+    out
+}
+
+/// If `events` starts with `<p><img title=…>…</p>`, the figure HTML and the
+/// number of events it replaces.
+fn figure_at(events: &[Event<'_>]) -> Option<(String, usize)> {
+    let [Event::Start(Tag::Paragraph), Event::Start(Tag::Image { dest_url, title, .. }), rest @ ..] = events else {
+        return None;
+    };
+    if title.trim().is_empty() {
+        return None;
+    }
+    let mut alt = String::new();
+    let mut used = 2;
+    for event in rest {
+        used += 1;
+        match event {
+            Event::Text(t) | Event::Code(t) => alt.push_str(t),
+            Event::End(TagEnd::Image) => break,
+            Event::SoftBreak | Event::HardBreak => alt.push(' '),
+            _ => {}
+        }
+    }
+    if !matches!(events.get(used), Some(Event::End(TagEnd::Paragraph))) {
+        return None;
+    }
+    let figure = format!(
+        "<figure><img src=\"{}\" alt=\"{}\"><figcaption>{}</figcaption></figure>\n",
+        escape(dest_url),
+        escape(alt.trim()),
+        escape(title.trim())
+    );
+    Some((figure, used + 1))
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The plain text of the body's first paragraph that has text (image alt
+/// text and headings are skipped): the default summary, or lede.
+pub fn first_paragraph_text(body: &str, format: BodyFormat) -> String {
+    match format {
+        BodyFormat::Markdown => markdown_first_paragraph(body),
+        BodyFormat::Html => html_text(body),
+    }
+}
+
+fn markdown_first_paragraph(body: &str) -> String {
+    let mut in_paragraph = false;
+    let mut image_depth = 0usize;
+    let mut text = String::new();
+    for event in Parser::new_ext(body, markdown_options()) {
+        match event {
+            Event::Start(Tag::Paragraph) => in_paragraph = true,
+            Event::End(TagEnd::Paragraph) => {
+                if !text.trim().is_empty() {
+                    return text;
+                }
+                in_paragraph = false;
+            }
+            Event::Start(Tag::Image { .. }) => image_depth += 1,
+            Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
+            Event::Text(t) | Event::Code(t) if in_paragraph && image_depth == 0 => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak if in_paragraph => text.push(' '),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// The text of an HTML fragment: tags removed, entities decoded.
+fn html_text(fragment: &str) -> String {
+    let escaped = ammonia::Builder::empty().clean(fragment).to_string();
+    escaped
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn urls() -> (Url, Url) {
+        (
+            Url::parse("https://news.example.vn/").unwrap(),
+            Url::parse("https://news.example.vn/vi/thoi-su/bai/").unwrap(),
+        )
+    }
+
+    fn render(md: &str) -> String {
+        let (base, permalink) = urls();
+        render_body(md, BodyFormat::Markdown, &base, &permalink)
+    }
+
+    #[test]
+    fn scripts_handlers_and_javascript_urls_are_removed() {
+        let html = render(
+            "Hi <script>alert(1)</script><a href=\"javascript:alert(1)\" onclick=\"x()\">x</a> <img src=x onerror=alert(1)>",
+        );
+        assert!(!html.contains("script"), "{html}");
+        assert!(!html.contains("onclick"), "{html}");
+        assert!(!html.contains("onerror"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn relative_links_and_images_become_absolute() {
+        let html = render("[a](/vi/khac/) [b](anh.jpg) ![c](/img/c.png)");
+        assert!(html.contains("href=\"https://news.example.vn/vi/khac/\""), "{html}");
+        assert!(html.contains("href=\"https://news.example.vn/vi/thoi-su/bai/anh.jpg\""), "{html}");
+        assert!(html.contains("src=\"https://news.example.vn/img/c.png\""), "{html}");
+    }
+
+    #[test]
+    fn captioned_photo_becomes_figure() {
+        let html = render("Đoạn một.\n\n![Cầu Rồng](/img/cau.jpg \"Cầu Rồng lúc hoàng hôn\")\n\nĐoạn hai.");
+        assert!(
+            html.contains("<figure><img src=\"https://news.example.vn/img/cau.jpg\" alt=\"Cầu Rồng\"><figcaption>Cầu Rồng lúc hoàng hôn</figcaption></figure>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn tables_footnotes_and_headings_render() {
+        let html = render("## Tiêu đề phụ\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nVăn bản[^1].\n\n[^1]: Chú thích.");
+        assert!(html.contains("<h2>Tiêu đề phụ</h2>"), "{html}");
+        assert!(html.contains("<table>"), "{html}");
+        assert!(html.contains("Chú thích."), "{html}");
+    }
+
+    #[test]
+    fn first_paragraph_skips_headings_and_images() {
+        let md = "## Heading\n\n![photo](a.jpg)\n\nThe *lede* of the\nstory.\n\nSecond.";
+        assert_eq!(first_paragraph_text(md, BodyFormat::Markdown), "The lede of the story.");
+        assert_eq!(first_paragraph_text("<p>A &amp; <b>B</b></p>", BodyFormat::Html), "A & B");
+    }
+}

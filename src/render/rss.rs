@@ -1,0 +1,124 @@
+//! RSS 2.0 writer, on the `rss` crate.
+//!
+//! Items carry a stable `guid` (isPermaLink="false"), `pubDate` in RFC 822
+//! with the site's offset, the summary as `description`, the full body as
+//! `content:encoded`, one `dc:creator` per author, the section and tags as
+//! `category`, and Media RSS `media:content` per image (the `media`
+//! namespace is declared by hand: the crate does not know it).
+
+use std::collections::BTreeMap;
+
+use rss::extension::atom::{AtomExtension, Link};
+use rss::extension::dublincore::DublinCoreExtension;
+use rss::extension::{Extension, ExtensionMap};
+use rss::{Category, Channel, Guid, Image, Item};
+
+use super::feed::{FeedDoc, FeedFormat, FeedItem};
+use super::time::rfc2822;
+use crate::config::Config;
+
+const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
+
+/// Writes `doc` as an RSS 2.0 document.
+pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
+    let tz = &config.site.time_zone;
+    let mut channel = Channel {
+        title: doc.title.clone(),
+        link: doc.home_url.clone(),
+        description: if doc.description.is_empty() { doc.title.clone() } else { doc.description.clone() },
+        language: Some(doc.lang.clone()),
+        copyright: config.site.copyright.clone(),
+        last_build_date: (!doc.items.is_empty()).then(|| rfc2822(doc.updated, tz)),
+        generator: Some(super::GENERATOR.to_string()),
+        docs: Some("https://www.rssboard.org/rss-specification".to_string()),
+        image: config.site.logo.as_ref().map(|logo| Image {
+            url: logo.to_string(),
+            title: doc.title.clone(),
+            link: doc.home_url.clone(),
+            ..Image::default()
+        }),
+        atom_ext: Some(AtomExtension { links: feed_links(doc) }),
+        items: doc.items.iter().map(|item| rss_item(item, config)).collect(),
+        ..Channel::default()
+    };
+    if doc.items.iter().any(|i| !i.article.images.is_empty()) {
+        channel.namespaces.insert("media".to_string(), MEDIA_NS.to_string());
+    }
+    let mut out = Vec::with_capacity(4096 + doc.items.len() * 2048);
+    // Writing to a Vec cannot fail.
+    let _ = channel.pretty_write_to(&mut out, b' ', 2);
+    out.push(b'\n');
+    out
+}
+
+fn feed_links(doc: &FeedDoc) -> Vec<Link> {
+    vec![Link {
+        href: doc.url(FeedFormat::Rss).to_string(),
+        rel: "self".to_string(),
+        mime_type: Some(FeedFormat::Rss.media_type().to_string()),
+        ..Link::default()
+    }]
+}
+
+fn rss_item(item: &FeedItem, config: &Config) -> Item {
+    let a = &item.article;
+    let mut categories = vec![Category { name: item.section_title.clone(), domain: None }];
+    categories.extend(a.tags.iter().map(|t| Category { name: t.clone(), domain: None }));
+    let dublin_core = (!a.authors.is_empty())
+        .then(|| DublinCoreExtension { creators: a.authors.clone(), ..DublinCoreExtension::default() });
+    Item {
+        title: Some(a.title.clone()),
+        link: Some(a.url.clone()),
+        description: (!a.summary.is_empty()).then(|| a.summary.clone()),
+        guid: Some(Guid { value: item.iri.clone(), permalink: false }),
+        pub_date: Some(rfc2822(a.date, &config.site.time_zone)),
+        content: item.content_html.as_deref().map(str::to_string),
+        categories,
+        dublin_core_ext: dublin_core,
+        extensions: media_extensions(item),
+        ..Item::default()
+    }
+}
+
+/// `media:content` per image, with `media:description` for the caption and
+/// `media:title` for the alternative text.
+fn media_extensions(item: &FeedItem) -> ExtensionMap {
+    let mut map = ExtensionMap::default();
+    if item.article.images.is_empty() {
+        return map;
+    }
+    let contents = item
+        .article
+        .images
+        .iter()
+        .map(|image| {
+            let mut attrs = BTreeMap::new();
+            attrs.insert("url".to_string(), image.src.clone());
+            attrs.insert("medium".to_string(), "image".to_string());
+            if let Some(mime) = super::image_mime_type(&image.src) {
+                attrs.insert("type".to_string(), mime.to_string());
+            }
+            let mut children = BTreeMap::new();
+            if let Some(caption) = &image.caption {
+                children.insert("media:description".to_string(), vec![text_extension("media:description", caption)]);
+            }
+            if let Some(alt) = &image.alt {
+                children.insert("media:title".to_string(), vec![text_extension("media:title", alt)]);
+            }
+            Extension { name: "media:content".to_string(), value: None, attrs, children }
+        })
+        .collect();
+    let mut media = BTreeMap::new();
+    media.insert("content".to_string(), contents);
+    map.insert("media".to_string(), media);
+    map
+}
+
+fn text_extension(name: &str, text: &str) -> Extension {
+    Extension {
+        name: name.to_string(),
+        value: Some(text.to_string()),
+        attrs: BTreeMap::new(),
+        children: BTreeMap::new(),
+    }
+}

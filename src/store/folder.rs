@@ -1,0 +1,327 @@
+//! The folder store: a Hugo/Zola-compatible content folder.
+//!
+//! Layout: `<store>/<section>/<slug>.<lang>.md`, `<store>/<section>/<slug>.md`
+//! (default language), page bundles `<store>/<section>/<slug>/index.<lang>.md`,
+//! and `.json` articles with the same names. Hidden files, `_index.*` section
+//! pages, editor back-ups and other extensions are not articles.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+
+use super::front_matter::{self, FrontMatterFormat, SyntaxError};
+use super::{ArticleStore, Loaded, Scan};
+use crate::article::{Article, ArticleInput, BodyFormat, build_article};
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+
+/// Articles read from a folder on disk.
+#[derive(Debug, Clone)]
+pub struct FolderStore {
+    root: PathBuf,
+}
+
+/// What a document's path says about it before it is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathInfo {
+    /// Section from the first folder, if the document is inside one.
+    pub folder_section: Option<String>,
+    /// Language from the file name, if it names one.
+    pub file_lang: Option<String>,
+    /// Slug candidate: the file's base name, or the bundle folder's name.
+    pub file_slug: String,
+    /// Default translation key: the path without language and extension.
+    pub translation_key: String,
+    /// Markdown or JSON.
+    pub kind: DocumentKind,
+}
+
+/// The two kinds of article documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    /// Front matter + Markdown body.
+    Markdown,
+    /// One JSON object.
+    Json,
+}
+
+impl FolderStore {
+    /// A store rooted at `root`, which must be a readable folder.
+    pub fn open(root: &Path) -> Result<FolderStore, Diagnostic> {
+        match std::fs::metadata(root) {
+            Ok(m) if m.is_dir() => Ok(FolderStore { root: root.to_path_buf() }),
+            Ok(_) => Err(Diagnostic::error(root, "the article store is not a folder")
+                .with_hint("point `store` in feeds.toml (or --store) at the folder that holds the section folders")),
+            Err(e) => Err(Diagnostic::error(root, format!("cannot open the article store: {e}"))
+                .with_hint("check `store` in feeds.toml (relative paths are read from the config file's folder) or pass --store PATH")),
+        }
+    }
+
+    /// The store's root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every article document's store-relative path, sorted.
+    pub fn document_paths(&self) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+        let mut found = Vec::new();
+        let mut problems = Vec::new();
+        let mut pending = vec![PathBuf::new()];
+        while let Some(dir) = pending.pop() {
+            let entries = match std::fs::read_dir(self.root.join(&dir)) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    problems.push(Diagnostic::error(self.root.join(&dir), format!("cannot list folder: {e}")));
+                    continue;
+                }
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let Some(name) = name.to_str() else { continue };
+                if name.starts_with('.') {
+                    continue;
+                }
+                let rel = dir.join(name);
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => pending.push(rel),
+                    Ok(_) if classify(&rel).is_some() => found.push(rel),
+                    _ => {}
+                }
+            }
+        }
+        found.sort();
+        (found, problems)
+    }
+
+    /// Reads and parses one document given by its store-relative path.
+    fn read(&self, rel: &Path, config: &Config) -> Loaded {
+        let Some(info) = classify(rel) else { return Loaded::Gone };
+        let full = self.root.join(rel);
+        let bytes = match std::fs::read(&full) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Gone,
+            Err(e) => return Loaded::Invalid(Diagnostic::error(&full, format!("cannot read: {e}"))),
+        };
+        match parse_document(&full, &info, rel, &bytes, config) {
+            Ok(article) => Loaded::Article(Box::new(article)),
+            Err(d) => Loaded::Invalid(d),
+        }
+    }
+}
+
+impl ArticleStore for FolderStore {
+    fn scan(&self, config: &Config) -> Scan {
+        let (paths, mut diagnostics) = self.document_paths();
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len().max(1));
+        let chunk = paths.len().div_ceil(workers).max(1);
+        let results: Vec<Vec<Loaded>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = paths
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(|p| self.read(p, config)).collect::<Vec<_>>()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let mut articles = Vec::with_capacity(paths.len());
+        for loaded in results.into_iter().flatten() {
+            match loaded {
+                Loaded::Article(a) => articles.push(*a),
+                Loaded::Invalid(d) => diagnostics.push(d),
+                Loaded::Gone => {}
+            }
+        }
+        Scan { articles, diagnostics, documents: paths.len() }
+    }
+
+    fn load(&self, path: &Path, config: &Config) -> Loaded {
+        self.read(path, config)
+    }
+
+    fn body(&self, article: &Article) -> Result<String, Diagnostic> {
+        let full = self.root.join(&article.source.path);
+        let text = std::fs::read_to_string(&full)
+            .map_err(|e| Diagnostic::error(&full, format!("cannot read the body: {e}")))?;
+        if full.extension().is_some_and(|e| e == "json") {
+            let fields =
+                front_matter::parse(FrontMatterFormat::Json, &text, 1).map_err(|e| syntax_diagnostic(&full, e))?;
+            Ok(json_body(&fields).map(|(body, _)| body).unwrap_or_default())
+        } else {
+            let split = front_matter::split(&text).map_err(|e| syntax_diagnostic(&full, e))?;
+            Ok(split.body.to_string())
+        }
+    }
+}
+
+/// Reads what a store-relative path says about a document, or `None` when
+/// the path is not an article document.
+pub fn classify(rel: &Path) -> Option<PathInfo> {
+    let parts: Vec<&str> = rel
+        .components()
+        .map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let (file, folders) = parts.split_last()?;
+    if file.starts_with('.')
+        || file.starts_with('_')
+        || folders.iter().any(|f| f.starts_with('.') || f.starts_with('_'))
+    {
+        return None;
+    }
+    let (stem, kind) = if let Some(stem) = file.strip_suffix(".md").or_else(|| file.strip_suffix(".markdown")) {
+        (stem, DocumentKind::Markdown)
+    } else if let Some(stem) = file.strip_suffix(".json") {
+        (stem, DocumentKind::Json)
+    } else {
+        return None;
+    };
+    let (base, file_lang) = match stem.rsplit_once('.') {
+        Some((base, lang)) if looks_like_language(lang) => (base, Some(lang.to_string())),
+        _ => (stem, None),
+    };
+    if base.is_empty() {
+        return None;
+    }
+    let (file_slug, slug_folders) = if base == "index" {
+        let (bundle, outer) = folders.split_last()?;
+        (bundle.to_string(), outer)
+    } else {
+        (base.to_string(), folders)
+    };
+    let mut key_parts: Vec<&str> = slug_folders.to_vec();
+    key_parts.push(&file_slug);
+    Some(PathInfo {
+        folder_section: slug_folders.first().map(|s| s.to_string()),
+        file_lang,
+        translation_key: key_parts.join("/"),
+        file_slug,
+        kind,
+    })
+}
+
+fn looks_like_language(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let first = parts.next().unwrap_or("");
+    (2..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| !p.is_empty() && p.len() <= 8)
+}
+
+/// Parses one document's bytes into an article. `full` is the path used in
+/// messages; `rel` the store-relative path kept in the article.
+pub fn parse_document(
+    full: &Path,
+    info: &PathInfo,
+    rel: &Path,
+    bytes: &[u8],
+    config: &Config,
+) -> Result<Article, Diagnostic> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        Diagnostic::error(
+            full,
+            format!("the file is not valid UTF-8 (byte {} is not part of a UTF-8 character)", e.valid_up_to()),
+        )
+        .at_line(line)
+        .with_hint("save the file as UTF-8")
+    })?;
+    let (fields, fm_format, fm_text, first_line, body, body_format) = match info.kind {
+        DocumentKind::Markdown => {
+            let split = front_matter::split(text).map_err(|e| syntax_diagnostic(full, e))?;
+            let fields = front_matter::parse(split.format, split.front_matter, split.first_line)
+                .map_err(|e| syntax_diagnostic(full, e))?;
+            (fields, split.format, split.front_matter, split.first_line, split.body.to_string(), BodyFormat::Markdown)
+        }
+        DocumentKind::Json => {
+            let fields =
+                front_matter::parse(FrontMatterFormat::Json, text, 1).map_err(|e| syntax_diagnostic(full, e))?;
+            let (body, format) = json_body(&fields).ok_or_else(|| {
+                let line = front_matter::field_line(FrontMatterFormat::Json, text, 1, "body").unwrap_or(1);
+                Diagnostic::error(full, "`body` and `body_html` must be text")
+                    .at_line(line)
+                    .with_hint("give the body as a string in `body` (Markdown) or `body_html` (HTML)")
+            })?;
+            (fields, FrontMatterFormat::Json, text, 1, body, format)
+        }
+    };
+    let field_line = |key: &str| front_matter::field_line(fm_format, fm_text, first_line, key);
+    let input = ArticleInput {
+        path: full.to_path_buf(),
+        folder_section: info.folder_section.clone(),
+        file_lang: info.file_lang.clone(),
+        file_slug: info.file_slug.clone(),
+        default_translation_key: info.translation_key.clone(),
+        fields: &fields,
+        field_line: &field_line,
+        body: &body,
+        body_format,
+    };
+    let mut article = build_article(&input, config)?;
+    article.source.path = rel.to_path_buf();
+    Ok(article)
+}
+
+/// The body of a JSON article: `body` (Markdown) or `body_html` (HTML).
+/// `None` when one of them is present but not text.
+fn json_body(fields: &serde_json::Map<String, Value>) -> Option<(String, BodyFormat)> {
+    match (fields.get("body"), fields.get("body_html")) {
+        (Some(Value::String(md)), _) => Some((md.clone(), BodyFormat::Markdown)),
+        (None | Some(Value::Null), Some(Value::String(html))) => Some((html.clone(), BodyFormat::Html)),
+        (None | Some(Value::Null), None | Some(Value::Null)) => Some((String::new(), BodyFormat::Markdown)),
+        _ => None,
+    }
+}
+
+fn syntax_diagnostic(path: &Path, e: SyntaxError) -> Diagnostic {
+    let d = Diagnostic::error(path, e.message).with_hint(e.hint);
+    match e.column {
+        Some(c) => d.at(e.line, c),
+        None => d.at_line(e.line),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(path: &str) -> Option<PathInfo> {
+        classify(Path::new(path))
+    }
+
+    #[test]
+    fn classifies_hugo_layouts() {
+        let i = info("thoi-su/le-hoi.en.md").unwrap();
+        assert_eq!(i.folder_section.as_deref(), Some("thoi-su"));
+        assert_eq!(i.file_lang.as_deref(), Some("en"));
+        assert_eq!(i.file_slug, "le-hoi");
+        assert_eq!(i.translation_key, "thoi-su/le-hoi");
+
+        let i = info("thoi-su/le-hoi.md").unwrap();
+        assert_eq!(i.file_lang, None);
+        assert_eq!(i.translation_key, "thoi-su/le-hoi");
+
+        let i = info("thoi-su/le-hoi/index.vi.md").unwrap();
+        assert_eq!(i.folder_section.as_deref(), Some("thoi-su"));
+        assert_eq!(i.file_slug, "le-hoi");
+        assert_eq!(i.translation_key, "thoi-su/le-hoi");
+
+        let i = info("kinh-te/bao-cao.json").unwrap();
+        assert_eq!(i.kind, DocumentKind::Json);
+
+        let i = info("about.md").unwrap();
+        assert_eq!(i.folder_section, None);
+
+        let i = info("thoi-su/v2.0.md").unwrap();
+        assert_eq!(i.file_slug, "v2.0");
+        assert_eq!(i.file_lang, None);
+    }
+
+    #[test]
+    fn skips_non_articles() {
+        assert_eq!(info("thoi-su/_index.md"), None);
+        assert_eq!(info("thoi-su/.draft.md"), None);
+        assert_eq!(info("thoi-su/photo.jpg"), None);
+        assert_eq!(info("thoi-su/bai.md~"), None);
+        assert_eq!(info("_drafts/bai.md"), None);
+    }
+}

@@ -1,0 +1,56 @@
+//! The article store: where articles come from.
+//!
+//! A store knows documents and nothing of feeds. It yields [`Article`]s and
+//! reports each bad document as a [`Diagnostic`] without stopping the rest.
+//! The [`ArticleStore`] trait is small on purpose: the folder store is the
+//! embedded default, and a database-backed store (PostgreSQL, for several
+//! replicas) can implement the same three calls.
+
+pub mod folder;
+pub mod front_matter;
+
+use std::path::Path;
+
+use crate::article::Article;
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+
+pub use folder::FolderStore;
+
+/// Everything a full read of the store found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Every article that could be read, in document order (sorted by path).
+    pub articles: Vec<Article>,
+    /// One entry per document that could not be read, and per warning.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many documents were looked at.
+    pub documents: usize,
+}
+
+/// What reading one document found.
+#[derive(Debug)]
+pub enum Loaded {
+    /// The document is a valid article.
+    Article(Box<Article>),
+    /// The document no longer exists, or is not an article document.
+    Gone,
+    /// The document exists but is broken.
+    Invalid(Diagnostic),
+}
+
+/// A source of articles.
+pub trait ArticleStore: Send + Sync {
+    /// Reads every article. Bad documents become diagnostics; they never stop
+    /// the scan.
+    fn scan(&self, config: &Config) -> Scan;
+
+    /// Reads one document again, by its store-relative path (after the
+    /// watcher saw it change).
+    fn load(&self, path: &Path, config: &Config) -> Loaded;
+
+    /// The current body text of `article` (Markdown or HTML, per
+    /// `article.source.body_format`). Bodies are not kept in memory: they are
+    /// fetched when a feed needs them.
+    fn body(&self, article: &Article) -> Result<String, Diagnostic>;
+}

@@ -1,0 +1,161 @@
+//! Text hygiene shared by every input path: Unicode NFC, characters XML 1.0
+//! forbids, whitespace in one-line fields, and URL-safe slugs.
+//!
+//! Every string that can reach an output file passes through [`clean`] (or
+//! [`clean_line`] for titles and names) when an article is read, so the
+//! renderers can trust their input: the XML writers escape markup but do not
+//! drop control characters, and Vietnamese text often arrives decomposed (NFD).
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Whether `c` may appear in an XML 1.0 document
+/// (`#x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Normalises multi-line text: NFC, line breaks as `\n`, characters that XML
+/// 1.0 forbids dropped.
+///
+/// Carriage returns are folded because XML parsers turn `\r\n` and a lone `\r`
+/// into `\n` anyway; doing it here keeps what we write equal to what readers
+/// parse back.
+pub fn clean(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut previous_was_cr = false;
+    for c in input.nfc() {
+        match c {
+            '\r' => {
+                out.push('\n');
+                previous_was_cr = true;
+                continue;
+            }
+            '\n' if previous_was_cr => {}
+            c if is_xml_char(c) => out.push(c),
+            _ => {}
+        }
+        previous_was_cr = false;
+    }
+    out
+}
+
+/// Normalises one-line text (titles, names, tags): [`clean`], then every run
+/// of whitespace becomes one space and the ends are trimmed.
+pub fn clean_line(input: &str) -> String {
+    let cleaned = clean(input);
+    let mut out = String::with_capacity(cleaned.len());
+    for word in cleaned.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Whether `s` is already a slug: lowercase ASCII letters and digits in runs
+/// joined by single hyphens.
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Folds any text to a slug: Vietnamese letters lose their marks (`đ` → `d`),
+/// everything is lowercased, and runs of other characters become one hyphen.
+///
+/// "Đồn Biên phòng" → `don-bien-phong`. Text that is already a slug is
+/// returned unchanged.
+pub fn slugify(input: &str) -> String {
+    if is_slug(input) {
+        return input.to_string();
+    }
+    slug::slugify(input.nfc().collect::<String>())
+}
+
+/// Truncates `text` to at most `max_chars` characters at a word boundary,
+/// adding an ellipsis when something was cut.
+pub fn truncate_words(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let mut cut = String::new();
+    for word in text.split_whitespace() {
+        let needed = cut.chars().count() + usize::from(!cut.is_empty()) + word.chars().count();
+        if needed > max_chars {
+            break;
+        }
+        if !cut.is_empty() {
+            cut.push(' ');
+        }
+        cut.push_str(word);
+    }
+    if cut.is_empty() {
+        // One very long word: cut inside it.
+        cut = text.chars().take(max_chars).collect();
+    }
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decomposed_vietnamese_becomes_composed() {
+        let nfd = "Nga\u{300}nh";
+        assert_eq!(nfd.len(), 7);
+        let nfc = clean(nfd);
+        assert_eq!(nfc, "Ngành");
+        assert_eq!(nfc.len(), 6);
+    }
+
+    #[test]
+    fn forbidden_characters_are_dropped() {
+        assert_eq!(clean("a\u{0}b\u{b}c\u{1f}d\u{fffe}e\u{ffff}f"), "abcdef");
+        assert_eq!(clean("tab\tok"), "tab\tok");
+    }
+
+    #[test]
+    fn carriage_returns_become_newlines() {
+        assert_eq!(clean("a\r\nb\rc\n"), "a\nb\nc\n");
+    }
+
+    #[test]
+    fn one_line_fields_collapse_whitespace() {
+        assert_eq!(clean_line("  Tin \n  mới\t nhất "), "Tin mới nhất");
+    }
+
+    #[test]
+    fn slugs_fold_vietnamese() {
+        assert_eq!(
+            slugify("Ngành Tuyên giáo tỉnh đạt nhiều kết quả nổi bật"),
+            "nganh-tuyen-giao-tinh-dat-nhieu-ket-qua-noi-bat"
+        );
+        assert_eq!(slugify("Đồn Biên phòng"), "don-bien-phong");
+        assert_eq!(slugify("Đồn Biên phòng".nfd().collect::<String>().as_str()), "don-bien-phong");
+        assert_eq!(slugify("Lễ hội Đua Ghe Ngo 2024"), "le-hoi-dua-ghe-ngo-2024");
+        assert_eq!(slugify("already-a-slug-2"), "already-a-slug-2");
+        assert_eq!(slugify("My_Article Name"), "my-article-name");
+    }
+
+    #[test]
+    fn slug_detection() {
+        assert!(is_slug("a-b-1"));
+        assert!(!is_slug("A-b"));
+        assert!(!is_slug("a--b"));
+        assert!(!is_slug("-a"));
+        assert!(!is_slug(""));
+        assert!(!is_slug("đồn"));
+    }
+
+    #[test]
+    fn truncation_respects_words() {
+        assert_eq!(truncate_words("một hai ba", 100), "một hai ba");
+        assert_eq!(truncate_words("một hai ba bốn", 8), "một hai…");
+        assert_eq!(truncate_words("abcdefghij", 4), "abcd…");
+    }
+}

@@ -1,0 +1,308 @@
+//! `herald build` turns a store into RSS 2.0, Atom 1.0 and JSON Feed 1.1
+//! feeds for the site, each language and each section in each language:
+//! the right articles, in the right order, with the right fields, the same
+//! bytes every time.
+
+mod common;
+
+use common::*;
+
+/// The site, each language, and each (language, section) with articles get
+/// all three formats; nothing else is written.
+#[test]
+fn every_scope_gets_three_formats() {
+    let built = build_fixture("basic");
+    let paths: Vec<&str> = built.snapshot.iter().map(|(p, _)| p.as_str()).collect();
+    let mut expected = vec![];
+    for base in ["", "/vi", "/en", "/vi/thoi-su", "/en/thoi-su", "/vi/kinh-te", "/en/kinh-te"] {
+        for file in ["rss.xml", "atom.xml", "feed.json"] {
+            expected.push(format!("{base}/{file}"));
+        }
+    }
+    expected.sort();
+    assert_eq!(paths, expected);
+}
+
+/// Drafts, future-dated and expired articles are left out; the rest come
+/// newest first.
+#[test]
+fn only_visible_articles_newest_first() {
+    let built = build_fixture("basic");
+    assert_eq!(titles(&built, "/vi/rss.xml"), ["Mưa lũ ở Huế: đường ngập sâu", "Giá lúa tăng", "Lễ hội Huế khai mạc"]);
+    assert_eq!(titles(&built, "/rss.xml"), titles(&built, "/vi/rss.xml"));
+    assert_eq!(titles(&built, "/vi/thoi-su/atom.xml"), ["Mưa lũ ở Huế: đường ngập sâu", "Lễ hội Huế khai mạc"]);
+    assert_eq!(
+        titles(&built, "/en/feed.json"),
+        ["Floods in Hue: streets under water", "Rice & coffee: \"record\" year < 2025 peak"]
+    );
+    let counts = built.loaded.catalog.counts();
+    assert_eq!((counts.visible, counts.drafts, counts.scheduled, counts.expired), (5, 1, 1, 1));
+}
+
+/// Every field of an RSS item, read back with a real parser (feed-rs) and
+/// with the rss crate.
+#[test]
+fn rss_items_carry_every_field() {
+    let built = build_fixture("basic");
+    let xml = text(&built, "/vi/thoi-su/rss.xml");
+    let channel = rss::Channel::read_from(xml.as_bytes()).unwrap();
+    assert_eq!(channel.title, "Thời sự – Báo Mẫu");
+    assert_eq!(channel.link, "https://example.vn/thoi-su/");
+    assert_eq!(channel.language.as_deref(), Some("vi"));
+    assert_eq!(channel.last_build_date.as_deref(), Some("Fri, 20 Nov 2026 08:30:00 +0700"));
+    assert_eq!(channel.image.as_ref().unwrap().url, "https://example.vn/logo.png");
+    let self_link = &channel.atom_ext.as_ref().unwrap().links[0];
+    assert_eq!((self_link.rel.as_str(), self_link.href.as_str()), ("self", "https://example.vn/vi/thoi-su/rss.xml"));
+
+    let item = &channel.items[0];
+    assert_eq!(item.link.as_deref(), Some("https://example.vn/thoi-su/mua-lu/"));
+    let guid = item.guid.as_ref().unwrap();
+    assert_eq!(guid.value, "tag:example.vn,2026:vi/thoi-su/mua-lu");
+    assert!(!guid.permalink);
+    assert_eq!(item.pub_date.as_deref(), Some("Fri, 20 Nov 2026 08:30:00 +0700"));
+    assert_eq!(item.description.as_deref(), Some("Nhiều tuyến đường ngập sâu sau đêm mưa lớn."));
+    assert_eq!(item.dublin_core_ext.as_ref().unwrap().creators, ["Nguyễn Văn An", "Trần Thị Bích"]);
+    let categories: Vec<&str> = item.categories.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(categories, ["Thời sự", "mưa lũ", "Huế"]);
+    let content = item.content.as_deref().unwrap();
+    assert!(content.contains("<strong>Huế</strong>"), "{content}");
+    assert!(content.contains("<h2>Ứng phó</h2>"), "{content}");
+    assert!(content.contains("<figcaption>Đội cứu hộ làm việc trong đêm</figcaption>"), "{content}");
+    assert!(content.contains("src=\"https://example.vn/thoi-su/mua-lu/cuu-ho.jpg\""), "{content}");
+    assert!(content.contains("href=\"https://example.vn/thoi-su/tin-khac/\""), "{content}");
+
+    let media = &item.extensions["media"]["content"][0];
+    assert_eq!(media.attrs["url"], "https://example.vn/images/mua-lu.jpg");
+    assert_eq!(media.attrs["type"], "image/jpeg");
+    assert_eq!(media.children["description"][0].value.as_deref(), Some("Đường Lê Lợi ngập nước"));
+    assert!(xml.contains("xmlns:media=\"http://search.yahoo.com/mrss/\""));
+
+    let parsed = parse_feed(&built, "/vi/thoi-su/rss.xml");
+    assert_eq!(parsed.entries[0].id, "tag:example.vn,2026:vi/thoi-su/mua-lu");
+    assert_eq!(parsed.entries[0].published.unwrap().to_rfc3339(), "2026-11-20T01:30:00+00:00");
+}
+
+/// Atom entries: stable id, published/updated with the site offset,
+/// authors, summary, html content, alternate + hreflang translation links,
+/// categories, xml:lang.
+#[test]
+fn atom_entries_carry_every_field() {
+    let built = build_fixture("basic");
+    let xml = text(&built, "/vi/atom.xml");
+    assert!(xml.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"vi\">"), "{xml}");
+    assert!(xml.contains("<updated>2026-11-20T08:30:00+07:00</updated>"), "{xml}");
+    let feed = atom_syndication::Feed::read_from(xml.as_bytes()).unwrap();
+    assert_eq!(feed.id, "https://example.vn/vi/atom.xml");
+    assert!(feed.links.iter().any(|l| l.rel == "self" && l.href == "https://example.vn/vi/atom.xml"));
+    let entry = &feed.entries[0];
+    assert_eq!(entry.id, "tag:example.vn,2026:vi/thoi-su/mua-lu");
+    assert_eq!(entry.published.unwrap().to_rfc3339(), "2026-11-20T08:30:00+07:00");
+    assert_eq!(entry.authors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Nguyễn Văn An", "Trần Thị Bích"]);
+    assert_eq!(entry.content.as_ref().unwrap().content_type.as_deref(), Some("html"));
+    assert_eq!(entry.title.lang.as_deref(), Some("vi"));
+    let alternates: Vec<(Option<&str>, &str)> =
+        entry.links.iter().filter(|l| l.rel == "alternate").map(|l| (l.hreflang.as_deref(), l.href.as_str())).collect();
+    assert_eq!(
+        alternates,
+        [(Some("vi"), "https://example.vn/thoi-su/mua-lu/"), (Some("en"), "https://example.vn/en/thoi-su/mua-lu/")]
+    );
+    assert_eq!(entry.categories[0].term, "thoi-su");
+    assert_eq!(entry.categories[0].label.as_deref(), Some("Thời sự"));
+
+    // lastmod later than date becomes `updated`.
+    let en = atom_syndication::Feed::read_from(text(&built, "/en/atom.xml").as_bytes()).unwrap();
+    let export = en.entries.iter().find(|e| e.title.value.starts_with("Rice")).unwrap();
+    assert_eq!(export.updated.to_rfc3339(), "2026-11-19T09:00:00+07:00");
+    // A local date without offset is read in the site's zone.
+    assert_eq!(export.published.unwrap().to_rfc3339(), "2026-11-18T14:00:00+07:00");
+}
+
+/// JSON Feed 1.1 members.
+#[test]
+fn json_feed_members() {
+    let built = build_fixture("basic");
+    let feed: serde_json::Value = serde_json::from_str(&text(&built, "/vi/thoi-su/feed.json")).unwrap();
+    assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(feed["feed_url"], "https://example.vn/vi/thoi-su/feed.json");
+    assert_eq!(feed["home_page_url"], "https://example.vn/thoi-su/");
+    assert_eq!(feed["language"], "vi");
+    let item = &feed["items"][0];
+    assert_eq!(item["id"], "tag:example.vn,2026:vi/thoi-su/mua-lu");
+    assert_eq!(item["url"], "https://example.vn/thoi-su/mua-lu/");
+    assert_eq!(item["image"], "https://example.vn/images/mua-lu.jpg");
+    assert_eq!(item["date_published"], "2026-11-20T08:30:00+07:00");
+    assert!(item.get("date_modified").is_none());
+    assert_eq!(item["authors"][1]["name"], "Trần Thị Bích");
+    assert_eq!(item["tags"], serde_json::json!(["mưa lũ", "Huế"]));
+    assert!(item["content_html"].as_str().unwrap().contains("<h2>Ứng phó</h2>"));
+    // The page bundle's relative image resolves against its permalink.
+    let bundle = &feed["items"][1];
+    assert_eq!(bundle["image"], "https://example.vn/thoi-su/le-hoi-hue/anh-le-hoi.jpg");
+    // A summary derived from the first paragraph when none is given.
+    assert_eq!(bundle["summary"], "Lễ hội khai mạc tại Đại Nội.");
+}
+
+/// Scripts, event handlers and javascript: URLs never reach a feed;
+/// `&`, `<` and quotes in titles are escaped, not lost.
+#[test]
+fn markup_is_escaped_and_sanitised() {
+    let built = build_fixture("basic");
+    let xml = text(&built, "/en/kinh-te/rss.xml");
+    assert!(!xml.contains("<script") && !xml.contains("&lt;script"), "{xml}");
+    assert!(!xml.contains("javascript:"), "{xml}");
+    assert!(!xml.contains("onclick"), "{xml}");
+    assert!(xml.contains("<title>Rice &amp; coffee: &quot;record&quot; year &lt; 2025 peak</title>"), "{xml}");
+    let feed = parse_feed(&built, "/en/kinh-te/atom.xml");
+    assert_eq!(feed.entries[0].title.as_ref().unwrap().content, "Rice & coffee: \"record\" year < 2025 peak");
+}
+
+/// The same store at the same instant gives byte-identical files.
+#[test]
+fn builds_are_deterministic() {
+    let a = build_fixture("basic");
+    let b = build_fixture("basic");
+    assert_eq!(a.snapshot, b.snapshot);
+    // A copy of the store in another folder, files written in another order.
+    let copy = TempStore::new();
+    let mut files: Vec<_> = walk(&fixture("basic").join("store"));
+    files.reverse();
+    for (rel, bytes) in files {
+        copy.write(&rel, bytes);
+    }
+    let config_text = std::fs::read_to_string(fixture("basic").join("feeds.toml")).unwrap();
+    std::fs::write(copy.dir.path().join("feeds.toml"), config_text).unwrap();
+    let config = herald::config::Config::load(&copy.dir.path().join("feeds.toml"), &Default::default()).unwrap();
+    let store = herald::store::FolderStore::open(&config.store_dir).unwrap();
+    let c = herald::pipeline::build(&store, &config, now());
+    assert_eq!(a.snapshot, c.snapshot);
+}
+
+fn walk(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![];
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Editing an article's title and date keeps its guid/id: readers must not
+/// see it twice.
+#[test]
+fn ids_survive_title_and_date_edits() {
+    let store = TempStore::new();
+    store.article("thoi-su/bai-viet.vi.md", "Tiêu đề cũ", "2026-11-20T08:00:00+07:00");
+    let before = parse_feed(&store.build(), "/vi/rss.xml");
+    store.article("thoi-su/bai-viet.vi.md", "Tiêu đề mới hoàn toàn", "2026-11-21T09:00:00+07:00");
+    let after = parse_feed(&store.build(), "/vi/rss.xml");
+    assert_eq!(before.entries[0].id, after.entries[0].id);
+    assert_eq!(after.entries[0].id, "tag:example.vn,2026:vi/thoi-su/bai-viet");
+    assert_ne!(before.entries[0].title, after.entries[0].title);
+}
+
+/// Items are limited per feed; ties on date are broken by id.
+#[test]
+fn item_limit_and_tie_break() {
+    let mut store = TempStore::new();
+    store.extra_config = "[feeds]\nitem_limit = 3\n".into();
+    for slug in ["e", "c", "a", "d", "b"] {
+        store.article(&format!("thoi-su/{slug}.vi.md"), slug, "2026-11-20T08:00:00+07:00");
+    }
+    store.article("thoi-su/newest.vi.md", "newest", "2026-11-21T08:00:00+07:00");
+    let built = store.build();
+    assert_eq!(titles(&built, "/vi/rss.xml"), ["newest", "a", "b"]);
+    assert_eq!(titles(&built, "/vi/feed.json"), ["newest", "a", "b"]);
+}
+
+/// Vietnamese in NFD becomes NFC; characters XML forbids are dropped; the
+/// slug of a non-slug file name is folded.
+#[test]
+fn unicode_is_normalised() {
+    use unicode_normalization::UnicodeNormalization;
+    let store = TempStore::new();
+    // TOML refuses raw control characters, but its escapes can still
+    // produce them.
+    let title: String = "Ngành Tuyên giáo \\u000Bđạt kết quả".nfd().collect();
+    store.write(
+        "thoi-su/Đồn Biên phòng.vi.md",
+        format!("+++\ntitle = \"{title}\"\ndate = 2026-11-20T08:00:00+07:00\n+++\nNội dung\u{1}.\n"),
+    );
+    let built = store.build();
+    assert!(built.loaded.diagnostics.iter().all(|d| !d.is_error()), "{:?}", built.loaded.diagnostics);
+    let xml = text(&built, "/vi/rss.xml");
+    assert!(xml.contains("<title>Ngành Tuyên giáo đạt kết quả</title>"), "{xml}");
+    assert!(!xml.contains('\u{b}') && !xml.contains('\u{1}'));
+    assert!(xml.contains("<link>https://example.vn/thoi-su/don-bien-phong/</link>"), "{xml}");
+}
+
+/// A section folder not declared in feeds.toml still gets feeds, titled by
+/// its slug.
+#[test]
+fn undeclared_section_gets_feeds() {
+    let store = TempStore::new();
+    store.article("giao-duc/bai.vi.md", "Bài", "2026-11-20T08:00:00+07:00");
+    let built = store.build();
+    let feed = parse_feed(&built, "/vi/giao-duc/rss.xml");
+    assert_eq!(feed.title.unwrap().content, "giao-duc – Báo Mẫu");
+    assert!(built.loaded.diagnostics.iter().any(|d| !d.is_error() && d.message.contains("`giao-duc` is not declared")));
+}
+
+/// YAML front matter, JSON articles and `body_html` all work like TOML.
+#[test]
+fn yaml_and_json_articles() {
+    let store = TempStore::new();
+    store.write(
+        "thoi-su/yaml.vi.md",
+        "---\ntitle: Bài YAML\ndate: 2026-11-20T08:00:00+07:00\ntags: [a, b]\n---\nThân bài.\n",
+    );
+    store.write(
+        "thoi-su/json.en.json",
+        r#"{"title": "JSON story", "date": "2026-11-21T08:00:00+07:00", "authors": ["A"], "body": "Some *markdown*."}"#,
+    );
+    store.write(
+        "thoi-su/html.en.json",
+        r#"{"title": "HTML story", "date": "2026-11-19T08:00:00+07:00", "body_html": "<p>Raw <b>html</b><script>x</script></p>"}"#,
+    );
+    let built = store.build();
+    assert!(built.loaded.diagnostics.iter().all(|d| !d.is_error()), "{:?}", built.loaded.diagnostics);
+    assert_eq!(titles(&built, "/vi/rss.xml"), ["Bài YAML"]);
+    let feed: serde_json::Value = serde_json::from_str(&text(&built, "/en/feed.json")).unwrap();
+    assert_eq!(feed["items"][0]["content_html"], "<p>Some <em>markdown</em>.</p>");
+    assert_eq!(feed["items"][1]["content_html"], "<p>Raw <b>html</b></p>");
+}
+
+/// Summary-only feeds carry no body.
+#[test]
+fn summary_mode_leaves_bodies_out() {
+    let mut store = TempStore::new();
+    store.extra_config = "[feeds]\ncontent = \"summary\"\n".into();
+    store.write(
+        "thoi-su/a.vi.md",
+        "+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\nsummary = \"Tóm tắt\"\n+++\nThân bài dài.\n",
+    );
+    let built = store.build();
+    let xml = text(&built, "/vi/rss.xml");
+    assert!(!xml.contains("content:encoded"), "{xml}");
+    let feed: serde_json::Value = serde_json::from_str(&text(&built, "/vi/feed.json")).unwrap();
+    assert_eq!(feed["items"][0]["content_text"], "Tóm tắt");
+    assert!(feed["items"][0].get("content_html").is_none());
+}
+
+/// A site-wide feed may hold every language.
+#[test]
+fn site_feed_can_hold_all_languages() {
+    let mut store = TempStore::new();
+    store.extra_config = "[feeds]\nsite_scope = \"all_languages\"\n".into();
+    store.article("thoi-su/a.vi.md", "Tiếng Việt", "2026-11-20T08:00:00+07:00");
+    store.article("thoi-su/a.en.md", "English", "2026-11-21T08:00:00+07:00");
+    assert_eq!(titles(&store.build(), "/rss.xml"), ["English", "Tiếng Việt"]);
+}
