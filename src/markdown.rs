@@ -119,13 +119,18 @@ pub fn first_paragraph_text(body: &str, format: BodyFormat) -> String {
 }
 
 fn markdown_first_paragraph(body: &str) -> String {
+    // Each paragraph is rendered and then reduced to text by the sanitiser,
+    // so raw HTML in the Markdown (a `<script>`) never leaks into a summary.
+    let mut paragraph: Vec<Event<'_>> = Vec::new();
     let mut in_paragraph = false;
     let mut image_depth = 0usize;
-    let mut text = String::new();
     for event in Parser::new_ext(body, markdown_options()) {
         match event {
             Event::Start(Tag::Paragraph) => in_paragraph = true,
             Event::End(TagEnd::Paragraph) => {
+                let mut html = String::new();
+                html::push_html(&mut html, paragraph.drain(..));
+                let text = html_text(&html);
                 if !text.trim().is_empty() {
                     return text;
                 }
@@ -133,12 +138,12 @@ fn markdown_first_paragraph(body: &str) -> String {
             }
             Event::Start(Tag::Image { .. }) => image_depth += 1,
             Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
-            Event::Text(t) | Event::Code(t) if in_paragraph && image_depth == 0 => text.push_str(&t),
-            Event::SoftBreak | Event::HardBreak if in_paragraph => text.push(' '),
+            Event::SoftBreak | Event::HardBreak if in_paragraph => paragraph.push(Event::Text(" ".into())),
+            event if in_paragraph && image_depth == 0 => paragraph.push(event),
             _ => {}
         }
     }
-    text
+    String::new()
 }
 
 /// The text of an HTML fragment: tags removed, entities decoded.
@@ -209,5 +214,7 @@ mod tests {
         let md = "## Heading\n\n![photo](a.jpg)\n\nThe *lede* of the\nstory.\n\nSecond.";
         assert_eq!(first_paragraph_text(md, BodyFormat::Markdown), "The lede of the story.");
         assert_eq!(first_paragraph_text("<p>A &amp; <b>B</b></p>", BodyFormat::Html), "A & B");
+        let with_script = "<script>alert(1)</script>\n\nExports <script>alert(2)</script>rose.";
+        assert_eq!(first_paragraph_text(with_script, BodyFormat::Markdown), "Exports rose.");
     }
 }

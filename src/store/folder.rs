@@ -140,14 +140,20 @@ impl ArticleStore for FolderStore {
         let full = self.root.join(&article.source.path);
         let text = std::fs::read_to_string(&full)
             .map_err(|e| Diagnostic::error(&full, format!("cannot read the body: {e}")))?;
-        if full.extension().is_some_and(|e| e == "json") {
-            let fields =
-                front_matter::parse(FrontMatterFormat::Json, &text, 1).map_err(|e| syntax_diagnostic(&full, e))?;
-            Ok(json_body(&fields).map(|(body, _)| body).unwrap_or_default())
-        } else {
-            let split = front_matter::split(&text).map_err(|e| syntax_diagnostic(&full, e))?;
-            Ok(split.body.to_string())
-        }
+        document_body(&full, &text)
+    }
+}
+
+/// The body of a document's text: after the front matter for Markdown,
+/// `body`/`body_html` for JSON. `path` names the document in messages and
+/// decides its kind by extension.
+pub fn document_body(path: &Path, text: &str) -> Result<String, Diagnostic> {
+    if path.extension().is_some_and(|e| e == "json") {
+        let fields = front_matter::parse(FrontMatterFormat::Json, text, 1).map_err(|e| syntax_diagnostic(path, e))?;
+        Ok(json_body(&fields).map(|(body, _)| body).unwrap_or_default())
+    } else {
+        let split = front_matter::split(text).map_err(|e| syntax_diagnostic(path, e))?;
+        Ok(split.body.to_string())
     }
 }
 

@@ -122,7 +122,7 @@ pub fn parse(format: FrontMatterFormat, text: &str, first_line: usize) -> Result
                     SyntaxError {
                         line: first_line + line - 1,
                         column,
-                        message: format!("front matter is not valid YAML: {}", first_line_of(&e.to_string())),
+                        message: format!("front matter is not valid YAML: {}", yaml_message(&e.to_string())),
                         hint: "YAML front matter looks like `title: \"…\"` and `date: 2024-01-15T08:30:00+07:00`",
                     }
                 })?
@@ -149,6 +149,17 @@ pub fn parse(format: FrontMatterFormat, text: &str, first_line: usize) -> Result
 
 fn first_line_of(message: &str) -> &str {
     message.trim().lines().next().unwrap_or("").trim()
+}
+
+/// serde-saphyr's message without its own `error: line N column M:`
+/// prefix (positions relative to the front matter; we print file lines).
+fn yaml_message(message: &str) -> String {
+    let first = first_line_of(message);
+    let rest = first.strip_prefix("error:").unwrap_or(first).trim_start();
+    match rest.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((_, text)) => text.to_string(),
+        None => rest.to_string(),
+    }
 }
 
 fn strip_json_position(message: &str) -> String {

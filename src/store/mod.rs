@@ -8,6 +8,7 @@
 
 pub mod folder;
 pub mod front_matter;
+pub mod memory;
 
 use std::path::Path;
 
@@ -16,6 +17,7 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 
 pub use folder::FolderStore;
+pub use memory::MemoryStore;
 
 /// Everything a full read of the store found.
 #[derive(Debug, Default)]

@@ -1,0 +1,180 @@
+//! The `herald` binary: `build` writes the output folder atomically and
+//! reports problems; `check` lists them; exit codes are 0 ok, 1 problems,
+//! 2 usage or configuration error.
+
+mod common;
+
+use assert_cmd::Command;
+use common::*;
+use predicates::prelude::*;
+
+fn herald() -> Command {
+    let mut cmd = Command::cargo_bin("herald").unwrap();
+    cmd.env_remove("HERALD_CONFIG").env_remove("HERALD_LOG");
+    cmd
+}
+
+#[test]
+fn build_writes_every_feed() {
+    let store = TempStore::new();
+    store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
+    let out = store.dir.path().join("public");
+    herald()
+        .args(["build", "--now", NOW, "--out"])
+        .arg(&out)
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("wrote 12 files"));
+    assert!(out.join("rss.xml").is_file());
+    assert!(out.join("vi/thoi-su/feed.json").is_file());
+    assert!(out.join("en/atom.xml").is_file());
+}
+
+/// A bad article is reported with its path and line, the rest is built,
+/// and the exit status is still 0; `--strict` makes it 1 and writes nothing,
+/// leaving the previous output intact.
+#[test]
+fn bad_articles_and_strict_mode() {
+    let store = TempStore::new();
+    store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
+    let out = store.dir.path().join("public");
+    let config = store.config_path();
+    herald().args(["build", "--now", NOW]).arg("--out").arg(&out).arg("--config").arg(&config).assert().success();
+    let before = std::fs::read(out.join("vi/rss.xml")).unwrap();
+
+    store.write("thoi-su/b.vi.md", "+++\ntitle = \"B\"\n+++\n");
+    store.article("thoi-su/c.vi.md", "C", "2026-11-21T08:00:00+07:00");
+    herald()
+        .args(["build", "--strict", "--now", NOW])
+        .arg("--out")
+        .arg(&out)
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("b.vi.md:1: error: the article has no date"))
+        .stderr(predicate::str::contains("nothing was written"));
+    assert_eq!(std::fs::read(out.join("vi/rss.xml")).unwrap(), before, "strict failure must not touch the output");
+
+    herald()
+        .args(["build", "--now", NOW])
+        .arg("--out")
+        .arg(&out)
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("b.vi.md:1: error: the article has no date"));
+    let after = std::fs::read_to_string(out.join("vi/rss.xml")).unwrap();
+    assert!(after.contains("<title>C</title>"));
+}
+
+/// A bad config is refused with file:line:col, exit 2, and the previous
+/// output stays.
+#[test]
+fn bad_config_exits_2_with_position() {
+    let store = TempStore::new();
+    let config = store.dir.path().join("bad.toml");
+    std::fs::write(&config, "[site]\nbase_url = \"https://example.vn/\"\ndefault_language = \"vi\"\ntitle = \"T\"\ntime_zone = \"Mars/Olympus\"\n[languages.vi]\n").unwrap();
+    herald()
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.toml:5:13: error: unknown time zone `Mars/Olympus`"))
+        .stderr(predicate::str::contains("hint: use an IANA time zone name"));
+}
+
+#[test]
+fn missing_config_explains_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    herald()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("feeds.toml: error: cannot read the configuration"))
+        .stderr(predicate::str::contains("hint: pass --config PATH, set HERALD_CONFIG"));
+}
+
+#[test]
+fn wrong_store_path_is_a_usage_error() {
+    let store = TempStore::new();
+    herald()
+        .args(["check", "--store", "/nonexistent/store"])
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/nonexistent/store: error: cannot open the article store"));
+}
+
+/// `check` lists errors and warnings and exits 1 when there are errors.
+#[test]
+fn check_lists_problems() {
+    let store = TempStore::new();
+    store.write("thoi-su/a.vi.md", "+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\nimages = [\"x.jpg\"]\ntranslationKey = \"lonely\"\n+++\n");
+    store.write("thoi-su/b.vi.md", "+++\ndate = 2026-11-20T08:00:00+07:00\n+++\n");
+    store.article("giao-duc/c.vi.md", "C", "2026-11-20T08:00:00+07:00");
+    herald()
+        .arg("check")
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("b.vi.md:1: error: the article has no title"))
+        .stdout(predicate::str::contains("warning: image https://example.vn/thoi-su/a/x.jpg has no alt text"))
+        .stdout(predicate::str::contains("warning: translation key `lonely` has no version in another language"))
+        .stdout(predicate::str::contains("warning: section `giao-duc` is not declared"))
+        .stdout(predicate::str::contains("3 documents: 1 error(s), 3 warning(s)"));
+}
+
+#[test]
+fn check_passes_on_a_clean_store() {
+    let store = TempStore::new();
+    store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
+    herald().arg("check").arg("--config").arg(store.config_path()).assert().success();
+}
+
+/// `--base-url` and `--store` override the file.
+#[test]
+fn overrides_from_the_command_line() {
+    let store = TempStore::new();
+    let other = TempStore::new();
+    other.article("thoi-su/khac.vi.md", "Khác", "2026-11-20T08:00:00+07:00");
+    let out = store.dir.path().join("public");
+    herald()
+        .args(["build", "--now", NOW, "--base-url", "http://127.0.0.1:8080/"])
+        .arg("--store")
+        .arg(other.root())
+        .arg("--out")
+        .arg(&out)
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .success();
+    let rss = std::fs::read_to_string(out.join("vi/rss.xml")).unwrap();
+    assert!(rss.contains("<link>http://127.0.0.1:8080/thoi-su/khac/</link>"), "{rss}");
+}
+
+/// The output folder is never a folder herald did not write.
+#[test]
+fn refuses_to_replace_a_foreign_folder() {
+    let store = TempStore::new();
+    store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
+    let out = store.dir.path().join("home");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    herald()
+        .args(["build", "--out"])
+        .arg(&out)
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("was not written by herald"));
+    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+}
