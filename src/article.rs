@@ -47,6 +47,9 @@ pub struct Article {
     pub categories: Vec<String>,
     /// Publication date (front matter `date`).
     pub date: Timestamp,
+    /// The calendar month of `date` in the site's time zone: the partition
+    /// of sitemaps and archives.
+    pub month: Month,
     /// Last modification (front matter `lastmod`), if any.
     pub lastmod: Option<Timestamp>,
     /// When the article may first be shown (front matter `publishDate`).
@@ -71,6 +74,29 @@ pub struct Article {
     pub source: Source,
     /// Digest of the body text, to notice body edits without keeping bodies.
     pub body_digest: u128,
+}
+
+/// A calendar month, `2026-11`: how sitemaps are partitioned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    /// Year, e.g. 2026.
+    pub year: i16,
+    /// Month, 1-12.
+    pub month: i8,
+}
+
+impl Month {
+    /// The month `at` falls in, in time zone `tz`.
+    pub fn of(at: Timestamp, tz: &jiff::tz::TimeZone) -> Month {
+        let date = at.to_zoned_datetime(tz.clone());
+        Month { year: date.year(), month: date.month() }
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
 }
 
 /// One image of an article.
@@ -295,6 +321,7 @@ pub fn build_article(input: &ArticleInput<'_>, config: &Config) -> Result<Articl
     };
 
     let zoned = date.to_zoned_datetime(config.site.time_zone.clone());
+    let publication_month = Month { year: zoned.year(), month: zoned.month() };
     let year = zoned.year().to_string();
     let month = format!("{:02}", zoned.month());
     let day = format!("{:02}", zoned.day());
@@ -358,6 +385,7 @@ pub fn build_article(input: &ArticleInput<'_>, config: &Config) -> Result<Articl
         tags: clean_list(input.list("tags")?),
         categories: clean_list(input.list("categories")?),
         date,
+        month: publication_month,
         lastmod: input.date("lastmod", config)?,
         publish_date: input.date("publishDate", config)?,
         expiry_date: input.date("expiryDate", config)?,

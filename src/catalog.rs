@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::article::Article;
+use crate::article::{Article, Month};
 use crate::diagnostic::Diagnostic;
 
 /// An article ordered newest first: by date descending, then id ascending.
@@ -116,6 +116,8 @@ pub struct Catalog {
     by_lang: BTreeMap<String, BTreeSet<Newest>>,
     /// Visible articles per language and section.
     by_section: BTreeMap<Placement, BTreeSet<Newest>>,
+    /// Visible articles per language and publication month.
+    by_month: BTreeMap<(String, Month), BTreeSet<Newest>>,
     /// Visible articles per translation key, as (lang, source) pairs.
     by_translation: HashMap<String, BTreeSet<(String, PathBuf)>>,
     /// Future instants at which an article's visibility flips.
@@ -237,7 +239,8 @@ impl Catalog {
         let entry = Newest(Arc::clone(article));
         self.all.insert(entry.clone());
         self.by_lang.entry(article.lang.clone()).or_default().insert(entry.clone());
-        self.by_section.entry(placement(article)).or_default().insert(entry);
+        self.by_section.entry(placement(article)).or_default().insert(entry.clone());
+        self.by_month.entry((article.lang.clone(), article.month)).or_default().insert(entry);
         self.by_translation
             .entry(article.translation_key.clone())
             .or_default()
@@ -253,6 +256,7 @@ impl Catalog {
         self.all.remove(&entry);
         remove_from(&mut self.by_lang, &article.lang, &entry);
         remove_from(&mut self.by_section, &placement(article), &entry);
+        remove_from(&mut self.by_month, &(article.lang.clone(), article.month), &entry);
         if let Some(set) = self.by_translation.get_mut(&article.translation_key) {
             set.remove(&(article.lang.clone(), article.source.path.clone()));
             if set.is_empty() {
@@ -275,6 +279,16 @@ impl Catalog {
     pub fn in_section(&self, lang: &str, section: &str) -> impl Iterator<Item = &Arc<Article>> {
         let key = Placement { lang: lang.to_string(), section: section.to_string() };
         self.by_section.get(&key).into_iter().flatten().map(|n| &n.0)
+    }
+
+    /// Visible articles of `lang` published in `month`, newest first.
+    pub fn in_month(&self, lang: &str, month: Month) -> impl Iterator<Item = &Arc<Article>> {
+        self.by_month.get(&(lang.to_string(), month)).into_iter().flatten().map(|n| &n.0)
+    }
+
+    /// Every (language, month) that has visible articles, sorted.
+    pub fn months(&self) -> impl Iterator<Item = (&str, Month)> {
+        self.by_month.keys().map(|(lang, month)| (lang.as_str(), *month))
     }
 
     /// Every (language, section) that has visible articles, sorted.

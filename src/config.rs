@@ -34,6 +34,8 @@ pub struct Config {
     pub sections: BTreeMap<String, Section>,
     /// What goes into feeds and where they are published.
     pub feeds: FeedSettings,
+    /// Sitemaps and robots.txt.
+    pub sitemaps: SitemapSettings,
 }
 
 /// Site-wide settings from `[site]`.
@@ -58,6 +60,9 @@ pub struct Site {
     pub logo: Option<Url>,
     /// Permalink template for articles, e.g. `{prefix}/{section}/{slug}/`.
     pub permalink: String,
+    /// Whether feeds and sitemaps name an XSL stylesheet, so a person who
+    /// opens one in a browser sees a readable page.
+    pub stylesheets: bool,
     /// Prefix that turns an article's stable id into a globally unique IRI
     /// (Atom `id`, RSS `guid`, JSON Feed `id`). Never change it once published.
     pub id_prefix: String,
@@ -79,6 +84,31 @@ pub struct Language {
 pub struct Section {
     /// Title per language code; languages missing here fall back to the slug.
     pub title: BTreeMap<String, String>,
+}
+
+/// `[sitemaps]`: the sitemap index, per-language monthly sitemaps, the page
+/// sitemap, the Google News sitemap and robots.txt.
+#[derive(Debug, Clone)]
+pub struct SitemapSettings {
+    /// Whether sitemaps are written at all.
+    pub enabled: bool,
+    /// Path of the sitemap index.
+    pub index_path: String,
+    /// Path template of monthly article sitemaps (`{lang}`, `{month}` as
+    /// `YYYY-MM`). Parts after the first get `-2`, `-3` … before `.xml`.
+    pub month_path: String,
+    /// Path of the sitemap of non-article pages.
+    pub pages_path: String,
+    /// Path of the Google News sitemap; `None` when news is off.
+    pub news_path: Option<String>,
+    /// Publication name per language for the news sitemap.
+    pub news_names: BTreeMap<String, String>,
+    /// Other pages of the site to list, as absolute URLs.
+    pub extra_pages: Vec<String>,
+    /// Whether each sitemap also gets a `.gz` twin.
+    pub gzip: bool,
+    /// Whether herald writes `/robots.txt` naming the sitemap index.
+    pub robots_txt: bool,
 }
 
 /// Whether feeds carry the full article or only its summary.
@@ -257,6 +287,8 @@ struct RawConfig {
     sections: BTreeMap<Spanned<String>, RawSection>,
     #[serde(default)]
     feeds: RawFeeds,
+    #[serde(default)]
+    sitemaps: RawSitemaps,
 }
 
 #[derive(Deserialize)]
@@ -272,6 +304,7 @@ struct RawSite {
     logo: Option<Spanned<String>>,
     permalink: Option<Spanned<String>>,
     id_prefix: Option<Spanned<String>>,
+    stylesheets: Option<bool>,
 }
 
 /// A text given once for all languages, or per language code.
@@ -303,6 +336,22 @@ struct RawFeeds {
     site_scope: Option<SiteScope>,
     #[serde(default)]
     paths: RawFeedPathsByScope,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSitemaps {
+    enabled: Option<bool>,
+    index_path: Option<Spanned<String>>,
+    month_path: Option<Spanned<String>>,
+    pages_path: Option<Spanned<String>>,
+    news: Option<bool>,
+    news_path: Option<Spanned<String>>,
+    news_name: Option<Spanned<Localized>>,
+    #[serde(default)]
+    extra_pages: Vec<Spanned<String>>,
+    gzip: Option<bool>,
+    robots_txt: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -362,7 +411,17 @@ impl Validator<'_> {
         let site = self.site(raw.site, &codes, overrides)?;
         let sections = self.sections(raw.sections, &codes);
         let feeds = self.feeds(raw.feeds);
-        Some(Config { source: self.path.to_path_buf(), store_dir, state_dir, site, languages, sections, feeds })
+        let sitemaps = self.sitemaps(raw.sitemaps, &codes, &site);
+        Some(Config {
+            source: self.path.to_path_buf(),
+            store_dir,
+            state_dir,
+            site,
+            languages,
+            sections,
+            feeds,
+            sitemaps,
+        })
     }
 
     fn languages(&mut self, raw: &BTreeMap<Spanned<String>, RawLanguage>) -> Vec<Language> {
@@ -525,6 +584,7 @@ impl Validator<'_> {
             copyright: raw.copyright.map(|c| crate::text::clean_line(&c)),
             logo,
             permalink,
+            stylesheets: raw.stylesheets.unwrap_or(true),
             id_prefix,
         })
     }
@@ -593,6 +653,72 @@ impl Validator<'_> {
             site_paths,
             language_paths,
             section_paths,
+        }
+    }
+
+    fn sitemaps(&mut self, raw: RawSitemaps, codes: &[String], site: &Site) -> SitemapSettings {
+        let mut path = |value: Option<Spanned<String>>, default: &str, required: &[&str]| -> String {
+            let Some(value) = value else { return default.to_string() };
+            let template = value.get_ref();
+            if !template.starts_with('/') || !template.ends_with(".xml") || template.contains("..") {
+                self.problem(
+                    &value,
+                    format!("sitemap path `{template}` must start with `/` and end with `.xml`"),
+                    format!("e.g. `{default}`"),
+                );
+            }
+            for placeholder in required {
+                if !template.contains(&format!("{{{placeholder}}}")) {
+                    self.problem(&value, format!("sitemap path `{template}` lacks `{{{placeholder}}}`, so sitemaps would overwrite each other"), format!("e.g. `{default}`"));
+                }
+            }
+            if let Some(bad) = unknown_placeholder(template, required) {
+                self.problem(
+                    &value,
+                    format!("placeholder `{{{bad}}}` cannot be used in sitemap path `{template}`"),
+                    format!("e.g. `{default}`"),
+                );
+            }
+            template.clone()
+        };
+        let index_path = path(raw.index_path, "/sitemap.xml", &[]);
+        let month_path = path(raw.month_path, "/{lang}/sitemap-{month}.xml", &["lang", "month"]);
+        let pages_path = path(raw.pages_path, "/sitemap-pages.xml", &[]);
+        let news_path = path(raw.news_path, "/sitemap-news.xml", &[]);
+        let news_names = match &raw.news_name {
+            Some(names) => self.localized(names, codes, "news publication name"),
+            None => site.title.clone(),
+        };
+        let extra_pages = raw
+            .extra_pages
+            .iter()
+            .filter_map(|page| {
+                let text = page.get_ref();
+                let resolved = if text.starts_with('/') {
+                    site.base_url.join(text.trim_start_matches('/')).ok()
+                } else {
+                    Url::parse(text).ok().filter(|u| u.scheme() == "http" || u.scheme() == "https")
+                };
+                if resolved.is_none() {
+                    self.problem(
+                        page,
+                        format!("extra page `{text}` is not a usable URL"),
+                        "give a path such as `/gioi-thieu/` or an absolute http(s) URL",
+                    );
+                }
+                resolved.map(|u| u.to_string())
+            })
+            .collect();
+        SitemapSettings {
+            enabled: raw.enabled.unwrap_or(true),
+            index_path,
+            month_path,
+            pages_path,
+            news_path: raw.news.unwrap_or(true).then_some(news_path),
+            news_names,
+            extra_pages,
+            gzip: raw.gzip.unwrap_or(false),
+            robots_txt: raw.robots_txt.unwrap_or(true),
         }
     }
 

@@ -19,9 +19,25 @@ use jiff::Timestamp;
 /// replaces a folder it did not create.
 pub const OUTPUT_MARKER: &str = ".herald-output";
 
+/// What a rendered file is, for the server (headers, cache policy) and for
+/// the sitemap index (which files it lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    /// An RSS, Atom or JSON feed.
+    Feed,
+    /// A sitemap listed in the sitemap index.
+    Sitemap,
+    /// The sitemap index itself.
+    SitemapIndex,
+    /// Anything else: stylesheets, robots.txt, pages, `.gz` twins.
+    Other,
+}
+
 /// One rendered file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
+    /// What the file is.
+    pub kind: ResourceKind,
     /// The bytes served for `identity` encoding.
     pub body: Bytes,
     /// The `Content-Type` header value, with charset for text.
@@ -34,9 +50,14 @@ pub struct Resource {
 
 impl Resource {
     /// A resource holding `body`, its ETag computed from the bytes.
-    pub fn new(body: Vec<u8>, content_type: &'static str, last_modified: Option<Timestamp>) -> Resource {
+    pub fn new(
+        kind: ResourceKind,
+        body: Vec<u8>,
+        content_type: &'static str,
+        last_modified: Option<Timestamp>,
+    ) -> Resource {
         let etag = format!("\"{:032x}\"", crate::article::digest(&body));
-        Resource { body: Bytes::from(body), content_type, etag, last_modified }
+        Resource { kind, body: Bytes::from(body), content_type, etag, last_modified }
     }
 }
 
@@ -197,7 +218,10 @@ mod tests {
     fn snapshot(files: &[(&str, &str)]) -> Snapshot {
         let mut s = Snapshot::new();
         for (path, body) in files {
-            s.insert(path.to_string(), Resource::new(body.as_bytes().to_vec(), "text/plain; charset=utf-8", None));
+            s.insert(
+                path.to_string(),
+                Resource::new(ResourceKind::Other, body.as_bytes().to_vec(), "text/plain; charset=utf-8", None),
+            );
         }
         s
     }
@@ -237,9 +261,9 @@ mod tests {
 
     #[test]
     fn etag_follows_bytes() {
-        let a = Resource::new(b"abc".to_vec(), "text/plain", None);
-        let b = Resource::new(b"abc".to_vec(), "text/plain", None);
-        let c = Resource::new(b"abd".to_vec(), "text/plain", None);
+        let a = Resource::new(ResourceKind::Other, b"abc".to_vec(), "text/plain", None);
+        let b = Resource::new(ResourceKind::Other, b"abc".to_vec(), "text/plain", None);
+        let c = Resource::new(ResourceKind::Other, b"abd".to_vec(), "text/plain", None);
         assert_eq!(a.etag, b.etag);
         assert_ne!(a.etag, c.etag);
         assert!(a.etag.starts_with('"') && a.etag.ends_with('"'));

@@ -7,12 +7,15 @@ pub mod atom;
 pub mod bodies;
 pub mod feed;
 pub mod json_feed;
+pub mod news_sitemap;
 pub mod rss;
+pub mod sitemap;
+pub mod stylesheet;
 pub mod time;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
-use crate::snapshot::{Resource, Snapshot};
+use crate::snapshot::{Resource, ResourceKind, Snapshot};
 use crate::store::ArticleStore;
 
 pub use bodies::BodyCache;
@@ -31,7 +34,8 @@ pub const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
 /// `Content-Type` of JSON Feed files.
 pub const JSON_FEED_CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
 
-/// Renders every feed of the site into a new snapshot.
+/// Renders every file of the site into a new snapshot: feeds, sitemaps,
+/// stylesheets and robots.txt.
 pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore, bodies: &mut BodyCache) -> Snapshot {
     let mut snapshot = Snapshot::new();
     for scope in feed::feed_scopes(catalog, config) {
@@ -40,7 +44,67 @@ pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore,
         }
     }
     bodies.retain_used();
+    if config.sitemaps.enabled {
+        for (lang, month) in catalog.months() {
+            for (path, resource) in sitemap::month_files(lang, month, catalog, config) {
+                snapshot.insert(path, resource);
+            }
+        }
+        let (path, resource) = sitemap::pages_file(catalog, config);
+        snapshot.insert(path, resource);
+        if let Some((path, resource)) = news_sitemap::news_file(catalog, config) {
+            snapshot.insert(path, resource);
+        }
+        refresh_sitemap_index(&mut snapshot, config);
+    }
+    if config.sitemaps.robots_txt {
+        let (path, resource) = sitemap::robots_file(config);
+        snapshot.insert(path, resource);
+    }
+    if config.site.stylesheets {
+        for (path, resource) in stylesheet::files(config) {
+            snapshot.insert(path, resource);
+        }
+    }
     snapshot
+}
+
+/// Rewrites the sitemap index from the sitemaps the snapshot holds, and
+/// their `.gz` twins when configured.
+pub fn refresh_sitemap_index(snapshot: &mut Snapshot, config: &Config) {
+    let children: Vec<(String, Option<jiff::Timestamp>)> = snapshot
+        .iter()
+        .filter(|(_, r)| r.kind == ResourceKind::Sitemap)
+        .map(|(path, r)| (path.clone(), r.last_modified))
+        .collect();
+    let (path, resource) = sitemap::index_file(&children, config);
+    snapshot.insert(path, resource);
+    if config.sitemaps.gzip {
+        let mut twins = Vec::new();
+        for (path, resource) in snapshot.iter() {
+            if matches!(resource.kind, ResourceKind::Sitemap | ResourceKind::SitemapIndex) {
+                twins.push(sitemap::gzip_twin(path, resource));
+            }
+        }
+        for (path, resource) in twins {
+            snapshot.insert(path, resource);
+        }
+    }
+}
+
+/// The next instant at which the site's files change with no change to the
+/// store: a scheduled article appearing, an expiry, or an article leaving
+/// the news sitemap.
+pub fn next_change(catalog: &Catalog, config: &Config) -> Option<jiff::Timestamp> {
+    let news = if config.sitemaps.enabled && config.sitemaps.news_path.is_some() {
+        news_sitemap::next_expiry(catalog)
+    } else {
+        None
+    };
+    match (catalog.next_change(), news) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Renders one feed in all three formats: `(path, resource)` pairs.
@@ -56,12 +120,16 @@ pub fn render_feed(
     FeedFormat::ALL
         .into_iter()
         .map(|format| {
-            let (bytes, content_type) = match format {
+            let (mut bytes, content_type) = match format {
                 FeedFormat::Rss => (rss::write(&doc, config), RSS_CONTENT_TYPE),
                 FeedFormat::Atom => (atom::write(&doc, config), ATOM_CONTENT_TYPE),
                 FeedFormat::Json => (json_feed::write(&doc, config), JSON_FEED_CONTENT_TYPE),
             };
-            (scope.path(format, config), Resource::new(bytes, content_type, last_modified))
+            if config.site.stylesheets && format != FeedFormat::Json {
+                let instruction = stylesheet::processing_instruction(config, stylesheet::Kind::Feed, &doc.lang);
+                bytes = stylesheet::insert_after_declaration(bytes, &instruction);
+            }
+            (scope.path(format, config), Resource::new(ResourceKind::Feed, bytes, content_type, last_modified))
         })
         .collect()
 }
