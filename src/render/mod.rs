@@ -6,6 +6,7 @@
 pub mod atom;
 pub mod bodies;
 pub mod feed;
+pub mod html;
 pub mod json_feed;
 pub mod news_sitemap;
 pub mod rss;
