@@ -82,7 +82,8 @@ impl Change {
         out
     }
 
-    fn merge(&mut self, other: Change) {
+    /// Adds `other`'s articles to this change.
+    pub fn merge(&mut self, other: Change) {
         self.published.extend(other.published);
         self.updated.extend(other.updated);
         self.unpublished.extend(other.unpublished);

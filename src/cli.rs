@@ -66,6 +66,34 @@ pub enum Command {
     /// Report every problem in the configuration and the store.
     #[command(after_help = "Example:\n  herald check --config feeds.toml")]
     Check(CheckArgs),
+    /// Serve every feed and sitemap over HTTP and keep them current.
+    #[command(after_help = "Example:\n  herald serve --config feeds.toml --listen 127.0.0.1:8080\n\n\
+        Signals: SIGHUP reloads feeds.toml (kept only if valid); SIGTERM or SIGINT stop gracefully.")]
+    Serve(ServeArgs),
+}
+
+/// `herald serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Listen on this address and port instead of the configured one.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+
+    /// Keep state (subscriptions, deliveries) in this folder.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// Also mirror every served file into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Read articles from this folder instead of the configured store.
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+
+    /// Publish under this base URL instead of the configured one.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
 }
 
 /// Options shared by commands that read the store.
@@ -116,6 +144,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let status = match &cli.command {
         Command::Build(args) => build(&cli, args),
         Command::Check(args) => check(&cli, args),
+        Command::Serve(args) => serve(&cli, args),
     };
     ExitCode::from(status)
 }
@@ -129,7 +158,8 @@ fn init_logging(cli: &Cli) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     let _ = match cli.log_format {
         LogFormat::Text => builder.without_time().with_target(false).try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -137,7 +167,7 @@ fn init_logging(cli: &Cli) {
 }
 
 fn load_config(cli: &Cli, store: &StoreArgs) -> Result<Config, u8> {
-    let overrides = Overrides { store: store.store.clone(), base_url: store.base_url.clone(), state_dir: None };
+    let overrides = Overrides { store: store.store.clone(), base_url: store.base_url.clone(), ..Overrides::default() };
     Config::load(&cli.config, &overrides).map_err(|e| {
         eprintln!("{e}");
         EXIT_USAGE
@@ -216,4 +246,84 @@ fn check(cli: &Cli, args: &CheckArgs) -> u8 {
     }
     println!("{} documents: {errors} error(s), {warnings} warning(s)", loaded.documents);
     if errors > 0 { EXIT_PROBLEMS } else { EXIT_OK }
+}
+
+fn serve(cli: &Cli, args: &ServeArgs) -> u8 {
+    let source = crate::daemon::ConfigSource {
+        path: cli.config.clone(),
+        overrides: Overrides {
+            store: args.store.clone(),
+            base_url: args.base_url.clone(),
+            state_dir: args.state.clone(),
+            listen: args.listen.clone(),
+            out_dir: args.out.clone(),
+        },
+    };
+    let config = match source.load() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    runtime.block_on(run_daemon(config, source))
+}
+
+async fn run_daemon(config: Config, source: crate::daemon::ConfigSource) -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let listen = config.server.listen;
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            let hint = match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    "another program (or another herald) uses this port: stop it, or pass --listen with another port"
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "ports below 1024 need privileges: use a port such as 8080 behind a reverse proxy"
+                }
+                _ => "check the address in [server] listen or --listen",
+            };
+            eprintln!("{listen}: error: cannot listen: {e}\n  hint: {hint}");
+            return EXIT_USAGE;
+        }
+    };
+    let clock: std::sync::Arc<dyn crate::clock::Clock> = std::sync::Arc::new(crate::clock::SystemClock);
+    let daemon = match crate::daemon::Daemon::start(config, source, listener, clock).await {
+        Ok(daemon) => daemon,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    tracing::info!("listening on http://{} (open it in a browser for the list of feeds)", daemon.addr);
+    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) =
+        (signal(SignalKind::hangup()), signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        eprintln!("error: cannot install signal handlers");
+        daemon.shutdown().await;
+        return EXIT_USAGE;
+    };
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP: reloading the configuration");
+                daemon.reload();
+            }
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+        }
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    daemon.shutdown().await;
+    tracing::info!("stopped");
+    EXIT_OK
 }

@@ -36,6 +36,39 @@ pub struct Config {
     pub feeds: FeedSettings,
     /// Sitemaps and robots.txt.
     pub sitemaps: SitemapSettings,
+    /// The HTTP server of `herald serve`.
+    pub server: ServerSettings,
+    /// Periodic jobs of `herald serve`.
+    pub schedule: ScheduleSettings,
+}
+
+/// `[server]`: how `herald serve` listens and answers.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Address and port to listen on (default 127.0.0.1:8080).
+    pub listen: std::net::SocketAddr,
+    /// `Cache-Control` of feeds, sitemaps and the index page.
+    pub cache_control: String,
+    /// A folder that mirrors every served file, for a CDN or web server.
+    pub out_dir: Option<PathBuf>,
+    /// Longest time a request may take, headers included.
+    pub request_timeout: std::time::Duration,
+    /// Largest request head (request line and headers) accepted, in bytes.
+    pub max_header_bytes: usize,
+    /// Most connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// How long the watcher waits for a burst of file events to settle.
+    pub watch_debounce: std::time::Duration,
+}
+
+/// `[schedule]`: cron expressions (5 fields, minute first; or 6 with
+/// seconds first), read in the site's time zone.
+#[derive(Debug, Clone)]
+pub struct ScheduleSettings {
+    /// Full rescan and rebuild, a safety net for missed file events.
+    pub rebuild: crate::schedule::CronSchedule,
+    /// Housekeeping: trimming caches and pruning expired state.
+    pub housekeeping: crate::schedule::CronSchedule,
 }
 
 /// Site-wide settings from `[site]`.
@@ -237,6 +270,10 @@ pub struct Overrides {
     pub base_url: Option<String>,
     /// `--state DIR`.
     pub state_dir: Option<PathBuf>,
+    /// `--listen ADDR:PORT`.
+    pub listen: Option<String>,
+    /// `--out DIR` of `herald serve`.
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Everything wrong with a configuration, each with its position.
@@ -289,6 +326,29 @@ struct RawConfig {
     feeds: RawFeeds,
     #[serde(default)]
     sitemaps: RawSitemaps,
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    schedule: RawSchedule,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
+    cache_control: Option<String>,
+    out_dir: Option<String>,
+    request_timeout_seconds: Option<Spanned<i64>>,
+    max_header_bytes: Option<Spanned<i64>>,
+    max_connections: Option<Spanned<i64>>,
+    watch_debounce_ms: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    rebuild: Option<Spanned<String>>,
+    housekeeping: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -412,6 +472,8 @@ impl Validator<'_> {
         let sections = self.sections(raw.sections, &codes);
         let feeds = self.feeds(raw.feeds);
         let sitemaps = self.sitemaps(raw.sitemaps, &codes, &site);
+        let server = self.server(raw.server, overrides, &resolve);
+        let schedule = self.schedule(raw.schedule);
         Some(Config {
             source: self.path.to_path_buf(),
             store_dir,
@@ -421,6 +483,8 @@ impl Validator<'_> {
             sections,
             feeds,
             sitemaps,
+            server: server?,
+            schedule: schedule?,
         })
     }
 
@@ -654,6 +718,80 @@ impl Validator<'_> {
             language_paths,
             section_paths,
         }
+    }
+
+    fn server(
+        &mut self,
+        raw: RawServer,
+        overrides: &Overrides,
+        resolve: &dyn Fn(&str) -> PathBuf,
+    ) -> Option<ServerSettings> {
+        let hint = "write host:port, e.g. \"127.0.0.1:8080\" or \"[::]:80\"";
+        let listen = match (&overrides.listen, &raw.listen) {
+            (Some(text), _) => match text.parse() {
+                Ok(addr) => Some(addr),
+                Err(_) => {
+                    self.problems.push(
+                        Diagnostic::error("--listen", format!("`{text}` is not an address and port")).with_hint(hint),
+                    );
+                    None
+                }
+            },
+            (None, Some(text)) => match text.get_ref().parse() {
+                Ok(addr) => Some(addr),
+                Err(_) => {
+                    self.problem(text, format!("`{}` is not an address and port", text.get_ref()), hint);
+                    None
+                }
+            },
+            (None, None) => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
+        };
+        let mut number =
+            |value: &Option<Spanned<i64>>, default: i64, range: std::ops::RangeInclusive<i64>, what: &str| -> i64 {
+                match value {
+                    None => default,
+                    Some(n) if range.contains(n.get_ref()) => *n.get_ref(),
+                    Some(n) => {
+                        self.problem(
+                            n,
+                            format!("{what} {} is out of range", n.get_ref()),
+                            format!("use a number from {} to {} (default {default})", range.start(), range.end()),
+                        );
+                        default
+                    }
+                }
+            };
+        let request_timeout = number(&raw.request_timeout_seconds, 30, 1..=3600, "request_timeout_seconds");
+        let max_header_bytes = number(&raw.max_header_bytes, 16 * 1024, 1024..=1024 * 1024, "max_header_bytes");
+        let max_connections = number(&raw.max_connections, 10_000, 1..=1_000_000, "max_connections");
+        let debounce = number(&raw.watch_debounce_ms, 100, 0..=60_000, "watch_debounce_ms");
+        Some(ServerSettings {
+            listen: listen?,
+            cache_control: raw.cache_control.unwrap_or_else(|| "public, max-age=300".to_string()),
+            out_dir: overrides.out_dir.clone().or_else(|| raw.out_dir.as_deref().map(resolve)),
+            request_timeout: std::time::Duration::from_secs(request_timeout as u64),
+            max_header_bytes: max_header_bytes as usize,
+            max_connections: max_connections as usize,
+            watch_debounce: std::time::Duration::from_millis(debounce as u64),
+        })
+    }
+
+    fn schedule(&mut self, raw: RawSchedule) -> Option<ScheduleSettings> {
+        let mut parse = |value: Option<Spanned<String>>, default: &str| match value {
+            None => crate::schedule::CronSchedule::parse(default).ok(),
+            Some(text) => {
+                match crate::schedule::CronSchedule::parse(text.get_ref()) {
+                    Ok(schedule) => Some(schedule),
+                    Err(why) => {
+                        self.problem(&text, why, "five fields: minute hour day-of-month month day-of-week (a sixth, first, field is seconds)");
+                        None
+                    }
+                }
+            }
+        };
+        let rebuild = parse(raw.rebuild, "0 * * * *");
+        let housekeeping = parse(raw.housekeeping, "30 3 * * *");
+        Some(ScheduleSettings { rebuild: rebuild?, housekeeping: housekeeping? })
     }
 
     fn sitemaps(&mut self, raw: RawSitemaps, codes: &[String], site: &Site) -> SitemapSettings {
@@ -909,7 +1047,7 @@ name = "English"
         let overrides = Overrides {
             store: Some(PathBuf::from("/elsewhere")),
             base_url: Some("http://127.0.0.1:8080".into()),
-            state_dir: None,
+            ..Overrides::default()
         };
         let c = Config::parse(MINIMAL, Path::new("/etc/herald/feeds.toml"), &overrides).unwrap();
         assert_eq!(c.store_dir, PathBuf::from("/elsewhere"));
@@ -918,6 +1056,22 @@ name = "English"
         let bad = Overrides { base_url: Some("nope".into()), ..Overrides::default() };
         let e = Config::parse(MINIMAL, Path::new("feeds.toml"), &bad).unwrap_err().to_string();
         assert!(e.starts_with("--base-url: error:"), "{e}");
+    }
+
+    #[test]
+    fn bad_cron_expression_names_its_line() {
+        let text = format!("{MINIMAL}\n[schedule]\nrebuild = \"every hour\"\n");
+        let e = first_error(&text);
+        assert!(e.starts_with("feeds.toml:16:11: error: `every hour` has 2 fields; expected 5"), "{e}");
+    }
+
+    #[test]
+    fn server_defaults_and_bad_listen() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.schedule.rebuild.as_str(), "0 * * * *");
+        let e = first_error(&format!("{MINIMAL}\n[server]\nlisten = \"localhost\"\n"));
+        assert!(e.contains("`localhost` is not an address and port"), "{e}");
     }
 
     #[test]

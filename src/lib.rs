@@ -8,11 +8,17 @@
 pub mod article;
 pub mod catalog;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod diagnostic;
 pub mod markdown;
 pub mod pipeline;
 pub mod render;
+pub mod schedule;
+pub mod server;
+pub mod site;
 pub mod snapshot;
 pub mod store;
 pub mod text;
+pub mod watch;

@@ -162,6 +162,31 @@ impl Snapshot {
         }
     }
 
+    /// Brings a folder written by [`Snapshot::write_dir_atomic`] up to date
+    /// for `changed` paths only: each changed file is written beside its
+    /// place and renamed over it (readers see the old or the new file,
+    /// never a part), removed files are deleted.
+    pub fn write_changes(&self, out: &Path, changed: &[String]) -> io::Result<()> {
+        for path in changed {
+            let file = out.join(relative_file(path)?);
+            match self.resources.get(path) {
+                Some(resource) => {
+                    let dir = file.parent().unwrap_or(out);
+                    std::fs::create_dir_all(dir)?;
+                    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let staging = dir.join(format!(".{name}.herald-new-{}", std::process::id()));
+                    std::fs::write(&staging, &resource.body)?;
+                    std::fs::rename(&staging, &file)?;
+                }
+                None => match std::fs::remove_file(&file) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                },
+            }
+        }
+        Ok(())
+    }
+
     fn write_files(&self, folder: &Path) -> io::Result<()> {
         std::fs::create_dir_all(folder)?;
         std::fs::write(

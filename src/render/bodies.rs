@@ -63,6 +63,22 @@ impl BodyCache {
         Some(html)
     }
 
+    /// Keeps only the bodies of sources for which `keep` is true.
+    pub fn retain(&mut self, keep: impl Fn(&std::path::Path) -> bool) {
+        self.entries.retain(|path, _| keep(path));
+        self.used.retain(|path| keep(path));
+    }
+
+    /// How many bodies are cached.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no body is cached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Forgets bodies not used since the previous call, so the cache holds
     /// only what the current feeds show. Call it after rendering every feed,
     /// never after a partial render.

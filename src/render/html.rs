@@ -1,1 +1,427 @@
-//! The HTML index page at `/` (being written).
+//! The HTML index page herald serves at `/`: every feed and sitemap of the
+//! site, by language and section.
+//!
+//! It has two readers. People open it to find the address to paste into
+//! their feed reader, so each feed gets links in all three formats and a
+//! read-only field holding its RSS address, with a copy button. Browsers and
+//! feed readers given the site's address read the `<link rel="alternate">`
+//! tags in `<head>` (feed autodiscovery), one per feed and format.
+//!
+//! Each language's part is labelled in that language (Vietnamese for `vi`,
+//! English for any other); the parts shared by all languages say things in
+//! both. The page works without JavaScript: the small script at the end
+//! only makes the copy buttons work, and they stay hidden without it.
+//!
+//! Like every renderer the page is a pure function of the catalog and the
+//! configuration: only ordered collections are iterated and no clock is
+//! read, so it keeps its bytes (and ETag) until the site changes.
+
+use crate::catalog::Catalog;
+use crate::config::{Config, Language, SiteScope};
+use crate::render::feed::{FeedFormat, FeedScope, feed_scopes};
+use crate::snapshot::{Resource, ResourceKind};
+
+/// Site path of the index page.
+pub const INDEX_PATH: &str = "/index.html";
+
+/// `Content-Type` of HTML pages.
+pub const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+
+/// The HTML index page: every feed and sitemap by language and section, as
+/// `(INDEX_PATH, resource)`.
+///
+/// Its `Last-Modified` is the date of the newest visible article (not a
+/// clock read, so the page stays deterministic); `None` while nothing is
+/// visible.
+pub fn index_page(catalog: &Catalog, config: &Config) -> (String, Resource) {
+    let default_lang = &config.site.default_language;
+    let mut html = String::new();
+    html.push_str(&format!("<!doctype html>\n<html lang=\"{}\">\n", escape(default_lang)));
+    head(&mut html, catalog, config);
+    html.push_str("<body>\n");
+    header(&mut html, config);
+    html.push_str("<main>\n");
+    for language in ordered_languages(config) {
+        language_section(&mut html, language, catalog, config);
+    }
+    sitemaps_section(&mut html, catalog, config);
+    html.push_str("</main>\n");
+    html.push_str(&format!("<script>\n{SCRIPT}</script>\n</body>\n</html>\n"));
+    let last_modified = catalog.all().next().map(|a| a.date);
+    let resource = Resource::new(ResourceKind::Other, html.into_bytes(), HTML_CONTENT_TYPE, last_modified);
+    (INDEX_PATH.to_string(), resource)
+}
+
+/// `<head>`: metadata, the autodiscovery links of every feed, the style.
+fn head(out: &mut String, catalog: &Catalog, config: &Config) {
+    let title = format!("{} – {}", config.site_title(&config.site.default_language), PAGE_TITLE_SUFFIX);
+    out.push_str("<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str(&format!("<title>{}</title>\n", escape(&title)));
+    for scope in feed_scopes(catalog, config) {
+        for format in FeedFormat::ALL {
+            out.push_str(&format!(
+                "<link rel=\"alternate\" type=\"{}\" title=\"{}\" hreflang=\"{}\" href=\"{}\">\n",
+                format.media_type(),
+                escape(&format!("{} ({})", scope.title(config), format_name(format))),
+                escape(scope.lang(config)),
+                escape(&config.url_for(&scope.path(format, config))),
+            ));
+        }
+    }
+    out.push_str(&format!("<style>\n{STYLE}</style>\n</head>\n"));
+}
+
+/// The page header: site title, description and a bilingual introduction.
+fn header(out: &mut String, config: &Config) {
+    let lang = &config.site.default_language;
+    out.push_str("<header>\n<p class=\"badge\">Nguồn tin · Feeds</p>\n");
+    out.push_str(&format!("<h1>{}</h1>\n", escape(config.site_title(lang))));
+    let description = config.site_description(lang);
+    if !description.is_empty() {
+        out.push_str(&format!("<p>{}</p>\n", escape(description)));
+    }
+    out.push_str(&format!("<p lang=\"vi\">{INTRO_VI}</p>\n<p lang=\"en\">{INTRO_EN}</p>\n</header>\n"));
+}
+
+/// One `<section>` for `language`: its feeds in a table, site-wide feeds
+/// first for the default language, then the language feed, then one row per
+/// section with articles in it.
+fn language_section(out: &mut String, language: &Language, catalog: &Catalog, config: &Config) {
+    let code = &language.code;
+    let labels = Labels::for_language(code);
+    out.push_str(&format!("<section lang=\"{}\">\n<h2>{}</h2>\n", escape(code), escape(&language.name)));
+    out.push_str(&format!(
+        "<table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+        labels.feed, labels.articles, labels.formats, labels.subscribe,
+    ));
+    if *code == config.site.default_language {
+        let site_label = match config.feeds.site_scope {
+            SiteScope::DefaultLanguage => labels.site,
+            SiteScope::AllLanguages => labels.site_all_languages,
+        };
+        let count = FeedScope::Site.articles(catalog, config).count();
+        feed_row(out, &FeedScope::Site, site_label, count, &labels, config);
+    }
+    let count = catalog.in_language(code).count();
+    feed_row(out, &FeedScope::Language(code.clone()), labels.all_articles, count, &labels, config);
+    for placement in catalog.placements().filter(|p| p.lang == *code) {
+        let scope = FeedScope::Section { lang: code.clone(), section: placement.section.clone() };
+        let count = catalog.in_section(code, &placement.section).count();
+        feed_row(out, &scope, config.section_title(&placement.section, code), count, &labels, config);
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// One table row: the feed's name, its article count, a link per format,
+/// and its RSS address in a copyable field.
+fn feed_row(out: &mut String, scope: &FeedScope, name: &str, count: usize, labels: &Labels, config: &Config) {
+    let links: Vec<String> = FeedFormat::ALL
+        .into_iter()
+        .map(|format| {
+            let url = config.url_for(&scope.path(format, config));
+            format!("<a href=\"{}\">{}</a>", escape(&url), format_name(format))
+        })
+        .collect();
+    let rss = escape(&config.url_for(&scope.path(FeedFormat::Rss, config)));
+    out.push_str(&format!(
+        "<tr>\n<th scope=\"row\">{}</th>\n<td class=\"count\">{}</td>\n<td class=\"formats\">{}</td>\n",
+        escape(name),
+        labels.count(count),
+        links.join(" · "),
+    ));
+    out.push_str(&format!(
+        "<td><div class=\"subscribe\"><input type=\"text\" readonly value=\"{rss}\" aria-label=\"{}\"> \
+         <button type=\"button\" data-copy=\"{rss}\">{}</button></div></td>\n</tr>\n",
+        labels.subscribe, labels.copy,
+    ));
+}
+
+/// The sitemaps and robots.txt, when herald writes them; nothing otherwise.
+/// The news sitemap is listed only while it exists (it holds the last 48
+/// hours; with nothing that recent there is no file).
+fn sitemaps_section(out: &mut String, catalog: &Catalog, config: &Config) {
+    let sitemaps = &config.sitemaps;
+    let mut entries: Vec<(&str, &str)> = Vec::new();
+    if sitemaps.enabled {
+        entries.push(("Chỉ mục sơ đồ trang · Sitemap index", &sitemaps.index_path));
+        let has_news = !crate::render::news_sitemap::news_articles(catalog).is_empty();
+        if let Some(news_path) = sitemaps.news_path.as_ref().filter(|_| has_news) {
+            entries.push(("Sơ đồ tin mới (Google News) · News sitemap", news_path));
+        }
+        entries.push(("Sơ đồ các trang · Pages sitemap", &sitemaps.pages_path));
+    }
+    if sitemaps.robots_txt {
+        entries.push(("robots.txt", ROBOTS_PATH));
+    }
+    if entries.is_empty() {
+        return;
+    }
+    out.push_str("<section>\n<h2>Sơ đồ trang · Sitemaps</h2>\n<ul>\n");
+    for (label, path) in entries {
+        let url = escape(&config.url_for(path));
+        out.push_str(&format!("<li><a href=\"{url}\">{}</a><br><code>{url}</code></li>\n", escape(label)));
+    }
+    out.push_str("</ul>\n</section>\n");
+}
+
+/// The site's languages, default language first, the others in
+/// configuration order.
+fn ordered_languages(config: &Config) -> Vec<&Language> {
+    let default_lang = &config.site.default_language;
+    let default = config.languages.iter().filter(|l| l.code == *default_lang);
+    let others = config.languages.iter().filter(|l| l.code != *default_lang);
+    default.chain(others).collect()
+}
+
+/// The name people know each format by.
+fn format_name(format: FeedFormat) -> &'static str {
+    match format {
+        FeedFormat::Rss => "RSS",
+        FeedFormat::Atom => "Atom",
+        FeedFormat::Json => "JSON Feed",
+    }
+}
+
+/// Escapes `text` for HTML text and quoted attribute values.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Site path of robots.txt (fixed, as crawlers expect).
+const ROBOTS_PATH: &str = "/robots.txt";
+
+/// What follows the site title in `<title>`.
+const PAGE_TITLE_SUFFIX: &str = "Nguồn tin · Feeds";
+
+/// The introduction under the site title in Vietnamese (plain text, no
+/// markup characters to escape).
+const INTRO_VI: &str = "Theo dõi tin mới bằng ứng dụng đọc tin: sao chép địa chỉ RSS và dán vào ứng dụng.";
+/// The same in English.
+const INTRO_EN: &str = "Follow new articles with a feed reader: copy an RSS address and paste it into your reader.";
+
+/// The words of one language's part of the page. Plain text without markup
+/// characters, so they are inserted as they are.
+struct Labels {
+    feed: &'static str,
+    articles: &'static str,
+    formats: &'static str,
+    subscribe: &'static str,
+    copy: &'static str,
+    site: &'static str,
+    site_all_languages: &'static str,
+    all_articles: &'static str,
+    vietnamese: bool,
+}
+
+impl Labels {
+    /// Vietnamese labels for `vi` (and `vi-*`), English for anything else.
+    fn for_language(lang: &str) -> Labels {
+        match lang.split('-').next().unwrap_or(lang) {
+            "vi" => Labels {
+                feed: "Nguồn tin",
+                articles: "Số bài",
+                formats: "Định dạng",
+                subscribe: "Địa chỉ RSS để theo dõi",
+                copy: "Sao chép",
+                site: "Toàn trang",
+                site_all_languages: "Toàn trang (mọi ngôn ngữ)",
+                all_articles: "Tất cả bài viết",
+                vietnamese: true,
+            },
+            _ => Labels {
+                feed: "Feed",
+                articles: "Articles",
+                formats: "Formats",
+                subscribe: "RSS address to subscribe",
+                copy: "Copy",
+                site: "Whole site",
+                site_all_languages: "Whole site (all languages)",
+                all_articles: "All articles",
+                vietnamese: false,
+            },
+        }
+    }
+
+    /// "12 bài" / "1 article" / "12 articles".
+    fn count(&self, n: usize) -> String {
+        match (self.vietnamese, n) {
+            (true, _) => format!("{n} bài"),
+            (false, 1) => String::from("1 article"),
+            (false, _) => format!("{n} articles"),
+        }
+    }
+}
+
+/// The page's style: the look of the XSL pages, with rows that stack on
+/// narrow screens. Copy buttons show only once the script has run.
+const STYLE: &str = r#"body {
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+  color: #1d1d1f; line-height: 1.5;
+}
+header { border-bottom: 1px solid #ddd; margin-bottom: 1.5rem; }
+.badge {
+  display: inline-block; background: #ee802f; color: #fff;
+  border-radius: 4px; padding: .1rem .5rem; font-size: .85rem;
+}
+section { margin: 2rem 0; }
+table { border-collapse: collapse; width: 100%; font-size: .92rem; }
+th, td { border-bottom: 1px solid #eee; padding: .35rem; text-align: left; vertical-align: middle; }
+thead th { color: #666; font-weight: normal; }
+.count { white-space: nowrap; color: #666; }
+.subscribe { display: flex; gap: .4rem; }
+input {
+  flex: 1; min-width: 0; font: inherit; padding: .3rem .4rem;
+  border: 1px solid #bbb; border-radius: 4px;
+}
+button {
+  font: inherit; padding: .3rem .7rem; cursor: pointer;
+  border: 1px solid #0b57d0; border-radius: 4px; background: #0b57d0; color: #fff;
+}
+html:not(.js) button[data-copy] { display: none; }
+a { color: #0b57d0; }
+code { font-size: .85rem; color: #666; word-break: break-all; }
+@media (max-width: 40rem) {
+  table, tbody, tr, th, td { display: block; }
+  thead { display: none; }
+  tr { border-bottom: 1px solid #ddd; padding: .6rem 0; }
+  th, td { border: 0; padding: .1rem 0; }
+}
+"#;
+
+/// Makes the copy buttons copy their `data-copy` address; where the
+/// clipboard is unavailable (plain http), selects the field instead.
+const SCRIPT: &str = r#"document.documentElement.classList.add("js");
+document.querySelectorAll("button[data-copy]").forEach(function (button) {
+  var label = button.textContent;
+  button.addEventListener("click", function () {
+    var field = button.parentNode.querySelector("input");
+    var select = function () { field.focus(); field.select(); };
+    if (!navigator.clipboard) { select(); return; }
+    navigator.clipboard.writeText(button.dataset.copy).then(function () {
+      button.textContent = "✓";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    }, select);
+  });
+});
+"#;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Overrides;
+    use crate::store::{ArticleStore, MemoryStore};
+
+    const CONFIG: &str = r#"
+[site]
+base_url = "https://news.example.vn"
+default_language = "vi"
+time_zone = "Asia/Ho_Chi_Minh"
+title = { vi = "Báo Mẫu", en = "Sample News" }
+
+[languages.vi]
+name = "Tiếng Việt"
+prefix = ""
+
+[languages.en]
+name = "English"
+
+[sections.thoi-su]
+title = { vi = "Thời sự", en = "News" }
+"#;
+
+    fn page(config_text: &str) -> String {
+        let config = Config::parse(config_text, Path::new("feeds.toml"), &Overrides::default()).unwrap();
+        let store = MemoryStore::new();
+        store.insert("thoi-su/a.vi.md", "+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\n+++\nBody\n");
+        store.insert("thoi-su/b.en.md", "+++\ntitle = \"B\"\ndate = 2026-11-19T08:00:00+07:00\n+++\nBody\n");
+        let scan = store.scan(&config);
+        assert!(scan.diagnostics.is_empty(), "{:?}", scan.diagnostics);
+        let now: jiff::Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
+        let (catalog, _) = Catalog::from_articles(scan.articles, now);
+        let (path, resource) = index_page(&catalog, &config);
+        assert_eq!(path, INDEX_PATH);
+        assert_eq!(resource.content_type, HTML_CONTENT_TYPE);
+        assert_eq!(resource.last_modified, Some("2026-11-20T01:00:00Z".parse().unwrap()));
+        String::from_utf8(resource.body.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn lists_every_feed_for_autodiscovery_and_people() {
+        let html = page(CONFIG);
+        assert!(html.starts_with("<!doctype html>\n<html lang=\"vi\">"), "{html}");
+        assert!(html.contains("<title>Báo Mẫu – Nguồn tin · Feeds</title>"), "{html}");
+        for (type_, title, lang, url) in [
+            ("application/rss+xml", "Báo Mẫu (RSS)", "vi", "https://news.example.vn/vi/rss.xml"),
+            ("application/atom+xml", "Thời sự – Báo Mẫu (Atom)", "vi", "https://news.example.vn/vi/thoi-su/atom.xml"),
+            ("application/feed+json", "Báo Mẫu (JSON Feed)", "vi", "https://news.example.vn/feed.json"),
+            ("application/rss+xml", "News – Sample News (RSS)", "en", "https://news.example.vn/en/thoi-su/rss.xml"),
+        ] {
+            let link = format!(
+                "<link rel=\"alternate\" type=\"{type_}\" title=\"{title}\" hreflang=\"{lang}\" href=\"{url}\">"
+            );
+            assert!(html.contains(&link), "missing {link}");
+        }
+        // 3 scopes (site, vi, en) + 2 sections, 3 formats each.
+        assert_eq!(html.matches("<link rel=\"alternate\"").count(), 15);
+        let rss = "https://news.example.vn/vi/thoi-su/rss.xml";
+        assert!(html.contains(&format!("<input type=\"text\" readonly value=\"{rss}\"")), "{html}");
+        assert!(html.contains(&format!("<button type=\"button\" data-copy=\"{rss}\">Sao chép</button>")), "{html}");
+        assert!(
+            html.contains("<button type=\"button\" data-copy=\"https://news.example.vn/en/rss.xml\">Copy</button>")
+        );
+        assert!(html.contains("navigator.clipboard.writeText(button.dataset.copy)"));
+        for label in ["Tất cả bài viết", "All articles", "Theo dõi tin mới", "Follow new articles", "Thời sự", "News"]
+        {
+            assert!(html.contains(label), "missing {label}");
+        }
+        assert!(html.contains("<td class=\"count\">1 article</td>"), "{html}");
+        assert!(html.contains("<td class=\"count\">1 bài</td>"), "{html}");
+        assert!(html.contains("https://news.example.vn/sitemap.xml"));
+        assert!(html.contains("https://news.example.vn/robots.txt"));
+        // Default language first, and the site feed only in its section.
+        let vi = html.find("<section lang=\"vi\">").unwrap();
+        let en = html.find("<section lang=\"en\">").unwrap();
+        assert!(vi < en);
+        let site_row = html.find("<th scope=\"row\">Toàn trang</th>").unwrap();
+        assert!(vi < site_row && site_row < en);
+        assert!(!html.contains("Whole site"));
+    }
+
+    #[test]
+    fn escapes_text_from_the_configuration() {
+        let config = CONFIG.replace("vi = \"Báo Mẫu\"", "vi = 'Tin & \"Nóng\" <1>'");
+        let html = page(&config);
+        assert!(html.contains("<h1>Tin &amp; &quot;Nóng&quot; &lt;1&gt;</h1>"), "{html}");
+        assert!(html.contains("title=\"Tin &amp; &quot;Nóng&quot; &lt;1&gt; (RSS)\""), "{html}");
+        assert!(!html.contains("Tin & "));
+        assert!(!html.contains("<1>"));
+        assert_eq!(escape("a'b"), "a&#39;b");
+    }
+
+    #[test]
+    fn leaves_out_sitemaps_when_disabled() {
+        let html = page(&format!("{CONFIG}\n[sitemaps]\nenabled = false\nrobots_txt = false\n"));
+        assert!(!html.contains("Sitemaps"));
+        assert!(!html.contains("sitemap.xml"));
+    }
+
+    #[test]
+    fn same_input_gives_same_bytes() {
+        assert_eq!(page(CONFIG), page(CONFIG));
+    }
+}

@@ -57,6 +57,14 @@ pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore,
             snapshot.insert(path, resource);
         }
         refresh_sitemap_index(&mut snapshot, config);
+        if config.sitemaps.gzip {
+            let sitemaps: Vec<String> = snapshot
+                .iter()
+                .filter(|(_, r)| matches!(r.kind, ResourceKind::Sitemap | ResourceKind::SitemapIndex))
+                .map(|(p, _)| p.clone())
+                .collect();
+            refresh_gzip_twins(&mut snapshot, &sitemaps);
+        }
     }
     if config.sitemaps.robots_txt {
         let (path, resource) = sitemap::robots_file(config);
@@ -70,8 +78,7 @@ pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore,
     snapshot
 }
 
-/// Rewrites the sitemap index from the sitemaps the snapshot holds, and
-/// their `.gz` twins when configured.
+/// Rewrites the sitemap index from the sitemaps the snapshot holds.
 pub fn refresh_sitemap_index(snapshot: &mut Snapshot, config: &Config) {
     let children: Vec<(String, Option<jiff::Timestamp>)> = snapshot
         .iter()
@@ -80,15 +87,21 @@ pub fn refresh_sitemap_index(snapshot: &mut Snapshot, config: &Config) {
         .collect();
     let (path, resource) = sitemap::index_file(&children, config);
     snapshot.insert(path, resource);
-    if config.sitemaps.gzip {
-        let mut twins = Vec::new();
-        for (path, resource) in snapshot.iter() {
-            if matches!(resource.kind, ResourceKind::Sitemap | ResourceKind::SitemapIndex) {
-                twins.push(sitemap::gzip_twin(path, resource));
+}
+
+/// Brings the `.gz` twins of `paths` in line with the snapshot: written for
+/// sitemaps present, removed for sitemaps gone.
+pub fn refresh_gzip_twins(snapshot: &mut Snapshot, paths: &[String]) {
+    for path in paths {
+        let twin = format!("{path}.gz");
+        match snapshot.get(path) {
+            Some(resource) if matches!(resource.kind, ResourceKind::Sitemap | ResourceKind::SitemapIndex) => {
+                let (twin_path, twin_resource) = sitemap::gzip_twin(path, resource);
+                snapshot.insert(twin_path, twin_resource);
             }
-        }
-        for (path, resource) in twins {
-            snapshot.insert(path, resource);
+            _ => {
+                snapshot.remove(&twin);
+            }
         }
     }
 }

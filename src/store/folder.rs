@@ -64,9 +64,15 @@ impl FolderStore {
 
     /// Every article document's store-relative path, sorted.
     pub fn document_paths(&self) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+        self.documents_under(Path::new(""))
+    }
+
+    /// Every article document's store-relative path under folder `under`,
+    /// sorted, and the folders that could not be listed.
+    fn documents_under(&self, under: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
         let mut found = Vec::new();
         let mut problems = Vec::new();
-        let mut pending = vec![PathBuf::new()];
+        let mut pending = vec![under.to_path_buf()];
         while let Some(dir) = pending.pop() {
             let entries = match std::fs::read_dir(self.root.join(&dir)) {
                 Ok(entries) => entries,
@@ -134,6 +140,17 @@ impl ArticleStore for FolderStore {
 
     fn load(&self, path: &Path, config: &Config) -> Loaded {
         self.read(path, config)
+    }
+
+    fn list(&self, under: &Path) -> Vec<PathBuf> {
+        if !self.root.join(under).is_dir() {
+            return Vec::new();
+        }
+        self.documents_under(under).0
+    }
+
+    fn is_document(&self, path: &Path) -> bool {
+        classify(path).is_some()
     }
 
     fn body(&self, article: &Article) -> Result<String, Diagnostic> {

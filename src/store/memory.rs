@@ -73,6 +73,14 @@ impl ArticleStore for MemoryStore {
         }
     }
 
+    fn list(&self, under: &Path) -> Vec<PathBuf> {
+        self.read_lock().keys().filter(|p| p.starts_with(under) && p.as_path() != under).cloned().collect()
+    }
+
+    fn is_document(&self, path: &Path) -> bool {
+        classify(path).is_some()
+    }
+
     fn body(&self, article: &Article) -> Result<String, Diagnostic> {
         let documents = self.read_lock();
         let bytes = documents

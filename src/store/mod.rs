@@ -10,7 +10,7 @@ pub mod folder;
 pub mod front_matter;
 pub mod memory;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::article::Article;
 use crate::config::Config;
@@ -50,6 +50,14 @@ pub trait ArticleStore: Send + Sync {
     /// Reads one document again, by its store-relative path (after the
     /// watcher saw it change).
     fn load(&self, path: &Path, config: &Config) -> Loaded;
+
+    /// Store-relative paths of every document under folder `under`
+    /// (store-relative; empty for the whole store), sorted. Empty when
+    /// `under` is not a folder.
+    fn list(&self, under: &Path) -> Vec<PathBuf>;
+
+    /// Whether `path` names an article document (by its name alone).
+    fn is_document(&self, path: &Path) -> bool;
 
     /// The current body text of `article` (Markdown or HTML, per
     /// `article.source.body_format`). Bodies are not kept in memory: they are

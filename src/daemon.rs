@@ -1,0 +1,455 @@
+//! `herald serve`: the daemon.
+//!
+//! One task owns the [`LiveSite`] and applies, in order, everything that
+//! can change it: store events from the watcher, the clock reaching the
+//! next scheduled change, cron jobs, and configuration reloads. After each
+//! step it publishes the new files to the HTTP server (an atomic swap), the
+//! health report and metrics, and the optional output folder. The server
+//! runs beside it and never waits for it.
+//!
+//! [`Daemon::start`] takes an already-bound listener and a [`Clock`], so
+//! tests run a whole daemon in-process on a loopback port with a clock they
+//! move by hand.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::clock::Clock;
+use crate::config::{Config, Overrides};
+use crate::diagnostic::Diagnostic;
+use crate::server::{Limits, ServedFiles, ServerState};
+use crate::site::{LiveSite, Update};
+use crate::store::{ArticleStore, FolderStore};
+use crate::watch::{StoreEvent, StoreWatcher};
+
+/// Where the daemon's configuration comes from, so a reload reads it again
+/// the same way.
+#[derive(Debug, Clone)]
+pub struct ConfigSource {
+    /// The configuration file.
+    pub path: PathBuf,
+    /// Command-line values that replace the file's.
+    pub overrides: Overrides,
+}
+
+impl ConfigSource {
+    /// Reads and validates the configuration.
+    pub fn load(&self) -> Result<Config, crate::config::ConfigError> {
+        Config::load(&self.path, &self.overrides)
+    }
+}
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store folder cannot be opened.
+    #[error("{0}")]
+    Store(Diagnostic),
+    /// The state folder cannot be created or written.
+    #[error("{}: error: cannot use the state folder: {source}\n  hint: create it, or pass --state DIR with a folder herald may write", path.display())]
+    State {
+        /// The folder.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The output folder cannot be written.
+    #[error("{}: error: cannot write the output folder: {source}", path.display())]
+    Output {
+        /// The folder.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// Something that changes the site, in arrival order.
+#[derive(Debug)]
+enum SiteEvent {
+    Store(StoreEvent),
+    Rebuild,
+    Housekeeping,
+    Reload,
+}
+
+/// A running daemon.
+pub struct Daemon {
+    /// The address the server listens on.
+    pub addr: std::net::SocketAddr,
+    /// What the server serves (tests read health and files from here).
+    pub state: Arc<ServerState>,
+    events: mpsc::UnboundedSender<SiteEvent>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    /// Steps completed, for tests that wait for the site to settle.
+    steps: watch::Receiver<u64>,
+}
+
+impl Daemon {
+    /// Builds the site from `config`, starts serving it on `listener`, and
+    /// starts watching the store and the clock.
+    pub async fn start(
+        config: Config,
+        source: ConfigSource,
+        listener: TcpListener,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Daemon, StartError> {
+        std::fs::create_dir_all(&config.state_dir)
+            .and_then(|()| check_writable(&config.state_dir))
+            .map_err(|source| StartError::State { path: config.state_dir.clone(), source })?;
+        let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::open(&config.store_dir).map_err(StartError::Store)?);
+        let config = Arc::new(config);
+        // Watch before the first scan: a file saved while the store is read
+        // is then seen again afterwards, never lost.
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let watcher = start_watcher(&config, &events);
+        let now = clock.now();
+        let (site, files) = {
+            let config = Arc::clone(&config);
+            let store = Arc::clone(&store);
+            tokio::task::spawn_blocking(move || {
+                let site = LiveSite::start(config, store, now);
+                let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now);
+                (site, files)
+            })
+            .await
+            .expect("the initial build does not panic")
+        };
+        for problem in site.problems() {
+            tracing::warn!("{problem}");
+        }
+        if let Some(out) = &config.server.out_dir {
+            site.snapshot().write_dir_atomic(out).map_err(|source| StartError::Output { path: out.clone(), source })?;
+        }
+        let counts = site.counts();
+        tracing::info!(
+            "serving {} files from {} visible articles ({} documents, {} with errors)",
+            files.len(),
+            counts.visible,
+            site.documents(),
+            site.problems().count()
+        );
+
+        let state = Arc::new(ServerState::default());
+        state.files.store(Arc::new(files));
+        publish_health(&state, &site, now);
+
+        let addr =
+            listener.local_addr().map_err(|source| StartError::Output { path: PathBuf::from("listener"), source })?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (steps_tx, steps) = watch::channel(0u64);
+        let limits = Limits {
+            request_timeout: config.server.request_timeout,
+            max_header_bytes: config.server.max_header_bytes,
+            max_connections: config.server.max_connections,
+        };
+
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(crate::server::serve(
+            listener,
+            Arc::clone(&state),
+            limits,
+            wait_for(shutdown_rx.clone()),
+        )));
+        for job in [Job::Rebuild, Job::Housekeeping] {
+            tasks.push(tokio::spawn(run_job(
+                job,
+                Arc::clone(&config),
+                Arc::clone(&clock),
+                events.clone(),
+                shutdown_rx.clone(),
+            )));
+        }
+        let looper = SiteLoop {
+            site: Arc::new(Mutex::new(site)),
+            state: Arc::clone(&state),
+            clock,
+            source,
+            events: events.clone(),
+            steps: steps_tx,
+            watcher,
+        };
+        tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
+        Ok(Daemon { addr, state, events, shutdown, tasks, steps })
+    }
+
+    /// Reads the configuration file again and switches to it if it is
+    /// valid; otherwise logs why and keeps the current one (SIGHUP).
+    pub fn reload(&self) {
+        let _ = self.events.send(SiteEvent::Reload);
+    }
+
+    /// Asks for a full rescan of the store.
+    pub fn rebuild(&self) {
+        let _ = self.events.send(SiteEvent::Rebuild);
+    }
+
+    /// A receiver of the number of site steps completed so far.
+    pub fn steps(&self) -> watch::Receiver<u64> {
+        self.steps.clone()
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, stops
+    /// watching, and returns when every task has ended.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn wait_for(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+fn check_writable(dir: &std::path::Path) -> std::io::Result<()> {
+    let probe = dir.join(".herald-write-test");
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(probe)
+}
+
+/// The task that owns the site.
+struct SiteLoop {
+    site: Arc<Mutex<LiveSite>>,
+    state: Arc<ServerState>,
+    clock: Arc<dyn Clock>,
+    source: ConfigSource,
+    events: mpsc::UnboundedSender<SiteEvent>,
+    steps: watch::Sender<u64>,
+    watcher: Option<(PathBuf, StoreWatcher)>,
+}
+
+impl SiteLoop {
+    async fn run(mut self, mut events: mpsc::UnboundedReceiver<SiteEvent>, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            let next = lock(&self.site).next_change();
+            let clock = Arc::clone(&self.clock);
+            let event = tokio::select! {
+                biased;
+                _ = shutdown.wait_for(|stop| *stop) => break,
+                event = events.recv() => match event {
+                    Some(event) => Some(event),
+                    None => break,
+                },
+                () = async { match next { Some(at) => clock.sleep_until(at).await, None => std::future::pending().await } } => None,
+            };
+            // Take every event already waiting, so a burst is one update.
+            let mut batch: Vec<SiteEvent> = event.into_iter().collect();
+            while let Ok(more) = events.try_recv() {
+                batch.push(more);
+            }
+            self.step(batch).await;
+            self.steps.send_modify(|n| *n += 1);
+        }
+        self.watcher = None;
+    }
+
+    /// Applies a batch of events (an empty batch: the clock reached the next
+    /// scheduled change) and publishes the result.
+    async fn step(&mut self, batch: Vec<SiteEvent>) {
+        let mut paths = Vec::new();
+        let mut rebuild = false;
+        let mut housekeeping = false;
+        let mut new_config = None;
+        for event in batch {
+            match event {
+                SiteEvent::Store(StoreEvent::Paths(p)) => paths.extend(p),
+                SiteEvent::Store(StoreEvent::Rescan) | SiteEvent::Rebuild => rebuild = true,
+                SiteEvent::Housekeeping => housekeeping = true,
+                SiteEvent::Reload => match self.source.load() {
+                    Ok(config) => new_config = Some(config),
+                    Err(e) => {
+                        tracing::error!("the configuration was not reloaded; the previous one stays in force:\n{e}")
+                    }
+                },
+            }
+        }
+        let now = self.clock.now();
+        let site = Arc::clone(&self.site);
+        let state = Arc::clone(&self.state);
+        let store_changed = new_config.as_ref().map(|c| c.store_dir.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            let mut site = lock(&site);
+            let update = if let Some(config) = new_config {
+                match FolderStore::open(&config.store_dir) {
+                    Ok(store) => {
+                        tracing::info!("configuration reloaded from {}", config.source.display());
+                        site.reload(Arc::new(config), Arc::new(store), now)
+                    }
+                    Err(problem) => {
+                        tracing::error!("the configuration was not reloaded: {problem}");
+                        site.advance(now)
+                    }
+                }
+            } else if rebuild {
+                site.rebuild(now)
+            } else if !paths.is_empty() {
+                site.apply_paths(&paths, now)
+            } else {
+                site.advance(now)
+            };
+            if housekeeping {
+                site.housekeeping();
+            }
+            publish(&state, &site, &update, now);
+            update
+        })
+        .await;
+        match result {
+            Ok(update) => {
+                if let Some(summary) = summarise(&update) {
+                    tracing::info!("{summary}");
+                }
+            }
+            Err(e) => tracing::error!("a site update failed: {e}; the previous files stay served"),
+        }
+        if store_changed.is_some() {
+            self.rewatch();
+        }
+    }
+
+    /// Restarts the watcher when the configured store folder changed.
+    fn rewatch(&mut self) {
+        let config = Arc::clone(lock(&self.site).config());
+        if self.watcher.as_ref().is_some_and(|(dir, _)| *dir == config.store_dir) {
+            return;
+        }
+        self.watcher = start_watcher(&config, &self.events);
+    }
+}
+
+/// Watches `config`'s store folder, forwarding what changes as site
+/// events. Without a watcher, the scheduled rebuild still picks changes up.
+fn start_watcher(config: &Config, events: &mpsc::UnboundedSender<SiteEvent>) -> Option<(PathBuf, StoreWatcher)> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    match crate::watch::watch(&config.store_dir, config.server.watch_debounce, tx) {
+        Ok(watcher) => {
+            let events = events.clone();
+            tokio::spawn(async move {
+                while let Some(event) = rx.recv().await {
+                    if events.send(SiteEvent::Store(event)).is_err() {
+                        break;
+                    }
+                }
+            });
+            Some((config.store_dir.clone(), watcher))
+        }
+        Err(e) => {
+            tracing::error!(
+                "{}: cannot watch the store ({e}); changes are picked up by the scheduled rebuild only",
+                config.store_dir.display()
+            );
+            None
+        }
+    }
+}
+
+fn lock(site: &Mutex<LiveSite>) -> std::sync::MutexGuard<'_, LiveSite> {
+    site.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Hands the site's current files, health and metrics to the server, and
+/// mirrors changed files to the output folder.
+fn publish(state: &ServerState, site: &LiveSite, update: &Update, now: Timestamp) {
+    if !update.changed_paths.is_empty() {
+        let previous = state.files.load();
+        let files = ServedFiles::prepare(site.snapshot(), Some(&previous), site.config(), now);
+        state.files.store(Arc::new(files));
+        if let Some(out) = &site.config().server.out_dir
+            && let Err(e) = site.snapshot().write_changes(out, &update.changed_paths)
+        {
+            tracing::error!("{}: cannot update the output folder: {e}", out.display());
+        }
+    }
+    publish_health(state, site, now);
+}
+
+fn publish_health(state: &ServerState, site: &LiveSite, now: Timestamp) {
+    let stats = site.stats();
+    let counts = site.counts();
+    let problems: Vec<serde_json::Value> = site
+        .problems()
+        .take(100)
+        .map(|d| serde_json::json!({ "path": d.path.display().to_string(), "line": d.line, "message": d.message, "text": d.to_string() }))
+        .collect();
+    let tz = &site.config().site.time_zone;
+    let health = serde_json::json!({
+        "status": "ok",
+        "now": crate::render::time::rfc3339(now, tz),
+        "last_build": stats.last_build.map(|t| crate::render::time::rfc3339(t, tz)),
+        "last_build_seconds": stats.last_build_seconds,
+        "builds": stats.builds,
+        "documents": site.documents(),
+        "articles": {
+            "visible": counts.visible,
+            "draft": counts.drafts,
+            "scheduled": counts.scheduled,
+            "expired": counts.expired,
+        },
+        "files": site.snapshot().len(),
+        "next_change": site.next_change().map(|t| crate::render::time::rfc3339(t, tz)),
+        "store_error_count": site.problems().count(),
+        "store_errors": problems,
+    });
+    let mut body = serde_json::to_vec_pretty(&health).unwrap_or_default();
+    body.push(b'\n');
+    state.health.store(Arc::new(Bytes::from(body)));
+    state.metrics.site(stats, counts, site.documents(), site.problems().count(), site.snapshot().len());
+}
+
+fn summarise(update: &Update) -> Option<String> {
+    if update.changed_paths.is_empty() && update.articles.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} files changed ({} published, {} updated, {} unpublished)",
+        update.changed_paths.len(),
+        update.articles.published.len(),
+        update.articles.updated.len(),
+        update.articles.unpublished.len()
+    ))
+}
+
+/// The periodic jobs of `[schedule]`.
+#[derive(Debug, Clone, Copy)]
+enum Job {
+    Rebuild,
+    Housekeeping,
+}
+
+async fn run_job(
+    job: Job,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    events: mpsc::UnboundedSender<SiteEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let schedule = match job {
+        Job::Rebuild => &config.schedule.rebuild,
+        Job::Housekeeping => &config.schedule.housekeeping,
+    };
+    loop {
+        let Some(next) = schedule.next_after(clock.now(), &config.site.time_zone) else { return };
+        tokio::select! {
+            _ = shutdown.wait_for(|stop| *stop) => return,
+            () = clock.sleep_until(next) => {}
+        }
+        if clock.now() < next {
+            continue;
+        }
+        let event = match job {
+            Job::Rebuild => SiteEvent::Rebuild,
+            Job::Housekeeping => SiteEvent::Housekeeping,
+        };
+        if events.send(event).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The HTTP server: hyper 1.x on tokio, HTTP/1.1 and HTTP/2.
+//!
+//! Requests read the current [`ServedFiles`] through an `ArcSwap` (no lock),
+//! pick the precompressed body `Accept-Encoding` allows, answer conditional
+//! requests with 304, and count themselves in [`Metrics`]. Nothing on the
+//! request path touches the disk, compresses, or waits for the site to
+//! update.
+//!
+//! [`serve`] takes a bound listener and a shutdown future (the mini-redis
+//! pattern), so tests run it on an ephemeral loopback port.
+
+pub mod files;
+pub mod metrics;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+pub use files::{Route, ServedFile, ServedFiles};
+pub use metrics::Metrics;
+
+/// What the request handlers read. The daemon replaces `files` and
+/// `health` after every site update.
+#[derive(Debug, Default)]
+pub struct ServerState {
+    /// The files being served.
+    pub files: ArcSwap<ServedFiles>,
+    /// The `/healthz` body (JSON), rendered after each update.
+    pub health: ArcSwap<Bytes>,
+    /// Request and build counters.
+    pub metrics: Metrics,
+}
+
+/// Limits that protect the server from slow or oversized requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest time to receive a request head, and to answer.
+    pub request_timeout: Duration,
+    /// Largest request head accepted.
+    pub max_header_bytes: usize,
+    /// Most connections at once.
+    pub max_connections: usize,
+}
+
+/// Accepts connections on `listener` until `shutdown` resolves, then stops
+/// accepting, lets in-flight requests finish (for up to 10 seconds) and
+/// returns.
+pub async fn serve(listener: TcpListener, state: Arc<ServerState>, limits: Limits, shutdown: impl Future<Output = ()>) {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.request_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .keep_alive(true);
+    builder.http2().timer(TokioTimer::new()).max_header_list_size(limits.max_header_bytes as u32);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut backoff = Duration::from_millis(10);
+
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => {
+                    backoff = Duration::from_millis(10);
+                    pair
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, retry.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        let timeout = limits.request_timeout;
+        let service = service_fn(move |request: Request<Incoming>| {
+            let state = Arc::clone(&state);
+            async move {
+                let response = match tokio::time::timeout(timeout, handle(&request, &state)).await {
+                    Ok(response) => response,
+                    Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "timed out\n"),
+                };
+                Ok::<_, Infallible>(response)
+            }
+        });
+        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+        tracing::warn!("some connections were still open after 10 seconds; closing them");
+    }
+}
+
+/// Answers one request.
+pub async fn handle<B>(request: &Request<B>, state: &ServerState) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    let method = request.method();
+    let (route, response) = match path {
+        "/healthz" => (Route::Health, dynamic(method, state.health.load().as_ref().clone(), "application/json")),
+        "/metrics" => (
+            Route::Metrics,
+            dynamic(method, Bytes::from(state.metrics.render()), "text/plain; version=0.0.4; charset=utf-8"),
+        ),
+        _ => {
+            let files = state.files.load();
+            let lookup = if path == "/" { "/index.html" } else { path };
+            match files.get(lookup) {
+                Some(file) if method == Method::GET || method == Method::HEAD => {
+                    (file.route, respond_file(file, request.headers()))
+                }
+                Some(file) => (file.route, method_not_allowed()),
+                None => (Route::NotFound, plain(StatusCode::NOT_FOUND, "not found\n")),
+            }
+        }
+    };
+    let bytes = if method == Method::HEAD {
+        0
+    } else {
+        hyper::body::Body::size_hint(response.body()).exact().unwrap_or(0) as usize
+    };
+    state.metrics.request(route, response.status().as_u16(), bytes);
+    response
+}
+
+fn dynamic(method: &Method, body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
+    if method != Method::GET && method != Method::HEAD {
+        return method_not_allowed();
+    }
+    let mut response = Response::new(Full::new(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+fn method_not_allowed() -> Response<Full<Bytes>> {
+    let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response
+}
+
+/// The encodings a file can be sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+/// Sends `file`, or 304 when the client's copy is current.
+fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>> {
+    let encoding = negotiate(file, request.get(header::ACCEPT_ENCODING));
+    let (body, etag) = match encoding {
+        Encoding::Brotli => (file.brotli.clone().unwrap_or_default(), &file.etag_brotli),
+        Encoding::Gzip => (file.gzip.clone().unwrap_or_default(), &file.etag_gzip),
+        Encoding::Identity => (file.resource.body.clone(), &file.etag),
+    };
+    let not_modified = is_not_modified(file, request);
+    let mut response = Response::new(Full::new(if not_modified { Bytes::new() } else { body }));
+    if not_modified {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+    }
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, etag.clone());
+    if let Some(last_modified) = &file.last_modified_header {
+        headers.insert(header::LAST_MODIFIED, last_modified.clone());
+    }
+    headers.insert(header::CACHE_CONTROL, file.cache_control.clone());
+    if file.gzip.is_some() {
+        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    if !not_modified {
+        headers.insert(header::CONTENT_TYPE, file.content_type.clone());
+        match encoding {
+            Encoding::Brotli => {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+            }
+            Encoding::Gzip => {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            Encoding::Identity => {}
+        }
+    }
+    response
+}
+
+/// Whether the client's validators match: `If-None-Match` (any of the
+/// file's representations, weak comparison) wins over `If-Modified-Since`.
+fn is_not_modified(file: &ServedFile, request: &HeaderMap) -> bool {
+    if let Some(tags) = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        let ours = [&file.etag, &file.etag_gzip, &file.etag_brotli];
+        return tags
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || ours.iter().any(|o| o.as_bytes() == tag.trim_start_matches("W/").as_bytes()));
+    }
+    let since = request.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()).and_then(files::parse_http_date);
+    match (since, file.last_modified) {
+        (Some(since), Some(modified)) => modified.as_second() <= since.as_second(),
+        _ => false,
+    }
+}
+
+/// Picks brotli, then gzip, then identity, as `Accept-Encoding` allows
+/// (q-values honoured; `q=0` refuses).
+fn negotiate(file: &ServedFile, accept: Option<&HeaderValue>) -> Encoding {
+    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else { return Encoding::Identity };
+    let mut brotli = 0.0f32;
+    let mut gzip = 0.0f32;
+    for part in accept.split(',') {
+        let mut pieces = part.split(';');
+        let coding = pieces.next().unwrap_or("").trim();
+        let quality = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .next()
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if coding.eq_ignore_ascii_case("br") {
+            brotli = quality;
+        } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            gzip = quality;
+        } else if coding == "*" {
+            brotli = brotli.max(quality);
+            gzip = gzip.max(quality);
+        }
+    }
+    if file.brotli.is_some() && brotli > 0.0 && brotli >= gzip {
+        Encoding::Brotli
+    } else if file.gzip.is_some() && gzip > 0.0 {
+        Encoding::Gzip
+    } else if file.brotli.is_some() && brotli > 0.0 {
+        Encoding::Brotli
+    } else {
+        Encoding::Identity
+    }
+}

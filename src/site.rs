@@ -1,0 +1,405 @@
+//! The live site: the catalog and rendered files of a running daemon, kept
+//! current one small step at a time.
+//!
+//! [`LiveSite`] is synchronous and owns no threads or sockets, so every
+//! behaviour (an edit, a deletion, a scheduled article's date arriving, a
+//! broken edit keeping the last good version) is testable without a
+//! process. Each step re-renders only the files the change touches: the
+//! feeds of the languages and sections involved (and of translations, whose
+//! Atom entries link to each other), the sitemap months involved, and the
+//! small site-wide files (news sitemap, index, pages sitemap, index page).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiff::Timestamp;
+
+use crate::article::{Article, Month};
+use crate::catalog::{Catalog, Change, StateCounts};
+use crate::config::{Config, SiteScope};
+use crate::diagnostic::Diagnostic;
+use crate::render::{self, BodyCache, FeedFormat, FeedScope, news_sitemap, sitemap};
+use crate::snapshot::Snapshot;
+use crate::store::{ArticleStore, Loaded};
+
+/// What one step changed.
+#[derive(Debug, Default)]
+pub struct Update {
+    /// Articles published, updated and unpublished.
+    pub articles: Change,
+    /// Site paths whose bytes changed, appeared or disappeared, sorted.
+    pub changed_paths: Vec<String>,
+}
+
+/// Counters about builds, for `/healthz` and `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildStats {
+    /// Steps taken (full builds and incremental updates).
+    pub builds: u64,
+    /// Full builds among them.
+    pub full_builds: u64,
+    /// When the last step finished (site clock).
+    pub last_build: Option<Timestamp>,
+    /// How long the last step took, in seconds.
+    pub last_build_seconds: f64,
+    /// Total seconds spent in steps.
+    pub total_build_seconds: f64,
+}
+
+/// A running site: configuration, store, catalog and current files.
+pub struct LiveSite {
+    config: Arc<Config>,
+    store: Arc<dyn ArticleStore>,
+    catalog: Catalog,
+    bodies: BodyCache,
+    snapshot: Snapshot,
+    /// Documents that are broken now, by store-relative path. A broken
+    /// document that had a good version keeps it in the catalog.
+    problems: BTreeMap<PathBuf, Diagnostic>,
+    documents: usize,
+    stats: BuildStats,
+}
+
+/// The parts of the site one step touched.
+#[derive(Debug, Default)]
+struct Touched {
+    languages: BTreeSet<String>,
+    sections: BTreeSet<(String, String)>,
+    months: BTreeSet<(String, Month)>,
+}
+
+impl Touched {
+    fn add(&mut self, article: &Article) {
+        self.languages.insert(article.lang.clone());
+        self.sections.insert((article.lang.clone(), article.section.clone()));
+        self.months.insert((article.lang.clone(), article.month));
+    }
+}
+
+impl LiveSite {
+    /// Reads the whole store and renders every file at `now`.
+    pub fn start(config: Arc<Config>, store: Arc<dyn ArticleStore>, now: Timestamp) -> LiveSite {
+        let mut site = LiveSite {
+            config,
+            store,
+            catalog: Catalog::new(now),
+            bodies: BodyCache::default(),
+            snapshot: Snapshot::new(),
+            problems: BTreeMap::new(),
+            documents: 0,
+            stats: BuildStats::default(),
+        };
+        site.rebuild(now);
+        site
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// The current files.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Problems with documents right now (broken files, duplicate ids).
+    pub fn problems(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.problems.values()
+    }
+
+    /// How many article documents the store holds (as of the last full
+    /// read, adjusted by later steps).
+    pub fn documents(&self) -> usize {
+        self.documents
+    }
+
+    /// Articles by state.
+    pub fn counts(&self) -> StateCounts {
+        self.catalog.counts()
+    }
+
+    /// Build counters.
+    pub fn stats(&self) -> BuildStats {
+        self.stats
+    }
+
+    /// When the files next change with no store change (a scheduled
+    /// article, an expiry, the news sitemap's 48-hour edge).
+    pub fn next_change(&self) -> Option<Timestamp> {
+        render::next_change(&self.catalog, &self.config)
+    }
+
+    /// Re-reads the documents at `paths` (store-relative; folders stand for
+    /// every document in or once in them) and updates what they touch.
+    pub fn apply_paths(&mut self, paths: &[PathBuf], now: Timestamp) -> Update {
+        let started = Instant::now();
+        let mut change = self.catalog.advance(now);
+        let mut documents = BTreeSet::new();
+        for path in paths {
+            if self.store.is_document(path) {
+                documents.insert(path.clone());
+            } else {
+                documents.extend(self.store.list(path));
+                documents.extend(self.catalog.sources_under(path));
+            }
+        }
+        for path in &documents {
+            let existed = self.catalog.by_source(path).is_some() || self.problems.contains_key(path);
+            match self.store.load(path, &self.config) {
+                Loaded::Article(article) => {
+                    if !existed {
+                        self.documents += 1;
+                    }
+                    match self.catalog.upsert(*article) {
+                        Ok(step) => {
+                            self.problems.remove(path);
+                            change.merge(step);
+                        }
+                        Err(problem) => {
+                            tracing::warn!("{problem}");
+                            self.problems.insert(path.clone(), problem);
+                        }
+                    }
+                }
+                Loaded::Gone => {
+                    if existed {
+                        self.documents = self.documents.saturating_sub(1);
+                    }
+                    self.problems.remove(path);
+                    change.merge(self.catalog.remove(path));
+                }
+                Loaded::Invalid(problem) => {
+                    // The last good version, if any, stays published.
+                    tracing::warn!("{problem}");
+                    if !existed {
+                        self.documents += 1;
+                    }
+                    self.problems.insert(path.clone(), problem);
+                }
+            }
+        }
+        self.finish_step(change, started)
+    }
+
+    /// Moves the clock to `now`: scheduled articles appear, expired ones
+    /// go, the news sitemap drops what is older than 48 hours.
+    pub fn advance(&mut self, now: Timestamp) -> Update {
+        let started = Instant::now();
+        let change = self.catalog.advance(now);
+        self.finish_step(change, started)
+    }
+
+    /// Reads the whole store again (the safety net for missed file events)
+    /// and re-renders everything. Broken documents keep their last good
+    /// version.
+    pub fn rebuild(&mut self, now: Timestamp) -> Update {
+        let started = Instant::now();
+        let scan = self.store.scan(&self.config);
+        let mut articles = scan.articles;
+        let mut problems = BTreeMap::new();
+        for problem in scan.diagnostics {
+            let relative = problem.path.strip_prefix(&self.config.store_dir).unwrap_or(&problem.path).to_path_buf();
+            if let Some(previous) = self.catalog.by_source(&relative) {
+                articles.push(Article::clone(previous));
+            }
+            problems.insert(relative, problem);
+        }
+        let (catalog, refused) = Catalog::from_articles(articles, now);
+        for problem in refused {
+            problems.insert(problem.path.clone(), problem);
+        }
+        let change = Catalog::diff(&self.catalog, &catalog);
+        self.catalog = catalog;
+        self.problems = problems;
+        self.documents = scan.documents;
+        let mut bodies = std::mem::take(&mut self.bodies);
+        let mut snapshot = render::render_site(&self.catalog, &self.config, self.store.as_ref(), &mut bodies);
+        self.bodies = bodies;
+        self.add_index_page(&mut snapshot);
+        let changed_paths = self.snapshot.changed_paths(&snapshot);
+        self.snapshot = snapshot;
+        self.record(started, true);
+        Update { articles: change, changed_paths }
+    }
+
+    /// Switches to a new configuration (already validated) and rebuilds.
+    pub fn reload(&mut self, config: Arc<Config>, store: Arc<dyn ArticleStore>, now: Timestamp) -> Update {
+        self.config = config;
+        self.store = store;
+        self.bodies = BodyCache::default();
+        self.rebuild(now)
+    }
+
+    /// Periodic tidying: forgets rendered bodies of articles that no longer
+    /// appear in any feed (incremental updates only ever add to the cache).
+    pub fn housekeeping(&mut self) {
+        let mut in_feeds = std::collections::HashSet::new();
+        for scope in render::feed::feed_scopes(&self.catalog, &self.config) {
+            for article in scope.articles(&self.catalog, &self.config).take(self.config.feeds.item_limit) {
+                in_feeds.insert(article.source.path.clone());
+            }
+        }
+        let before = self.bodies.len();
+        self.bodies.retain(|path| in_feeds.contains(path));
+        tracing::debug!("housekeeping: {} cached bodies dropped", before - self.bodies.len());
+    }
+
+    /// Re-renders what `change` touched, plus the time-dependent files.
+    fn finish_step(&mut self, change: Change, started: Instant) -> Update {
+        let touched = self.touched(&change);
+        let before = self.snapshot.clone();
+        self.render_touched(&touched);
+        let changed_paths = before.changed_paths(&self.snapshot);
+        self.record(started, false);
+        Update { articles: change, changed_paths }
+    }
+
+    fn record(&mut self, started: Instant, full: bool) {
+        let seconds = started.elapsed().as_secs_f64();
+        self.stats.builds += 1;
+        self.stats.full_builds += u64::from(full);
+        self.stats.last_build = Some(self.catalog.now());
+        self.stats.last_build_seconds = seconds;
+        self.stats.total_build_seconds += seconds;
+    }
+
+    /// The languages, sections and months a change touches, including
+    /// those of the changed articles' translations.
+    fn touched(&self, change: &Change) -> Touched {
+        let mut touched = Touched::default();
+        let mut involved: Vec<&Arc<Article>> = Vec::new();
+        involved.extend(change.published.iter());
+        involved.extend(change.unpublished.iter());
+        for (old, new) in &change.updated {
+            involved.push(old);
+            involved.push(new);
+        }
+        for article in involved {
+            touched.add(article);
+            for translation in self.catalog.translations(article) {
+                touched.add(translation);
+            }
+        }
+        touched
+    }
+
+    fn render_touched(&mut self, touched: &Touched) {
+        let config = Arc::clone(&self.config);
+        let mut scopes: Vec<FeedScope> = Vec::new();
+        let site_touched = match config.feeds.site_scope {
+            SiteScope::DefaultLanguage => touched.languages.contains(&config.site.default_language),
+            SiteScope::AllLanguages => !touched.languages.is_empty(),
+        };
+        if site_touched {
+            scopes.push(FeedScope::Site);
+        }
+        scopes.extend(
+            touched.languages.iter().filter(|l| config.language(l).is_some()).map(|l| FeedScope::Language(l.clone())),
+        );
+        scopes.extend(
+            touched
+                .sections
+                .iter()
+                .map(|(lang, section)| FeedScope::Section { lang: lang.clone(), section: section.clone() }),
+        );
+        for scope in &scopes {
+            let empty_section = matches!(scope, FeedScope::Section { lang, section } if self.catalog.in_section(lang, section).next().is_none());
+            if empty_section {
+                for format in FeedFormat::ALL {
+                    self.snapshot.remove(&scope.path(format, &config));
+                }
+                continue;
+            }
+            for (path, resource) in
+                render::render_feed(scope, &self.catalog, &config, self.store.as_ref(), &mut self.bodies)
+            {
+                self.snapshot.insert(path, resource);
+            }
+        }
+
+        if config.sitemaps.enabled {
+            let mut sitemap_paths = Vec::new();
+            for (lang, month) in &touched.months {
+                let first = sitemap::month_path(lang, *month, &config);
+                let mut part = 1;
+                while self.snapshot.remove(&sitemap::part_path(&first, part)).is_some() {
+                    sitemap_paths.push(sitemap::part_path(&first, part));
+                    part += 1;
+                }
+                for (path, resource) in sitemap::month_files(lang, *month, &self.catalog, &config) {
+                    sitemap_paths.push(path.clone());
+                    self.snapshot.insert(path, resource);
+                }
+            }
+            let (pages_path, pages) = sitemap::pages_file(&self.catalog, &config);
+            self.snapshot.insert(pages_path.clone(), pages);
+            sitemap_paths.push(pages_path);
+            if let Some(news_path) = &config.sitemaps.news_path {
+                match news_sitemap::news_file(&self.catalog, &config) {
+                    Some((path, resource)) => {
+                        self.snapshot.insert(path, resource);
+                    }
+                    None => {
+                        self.snapshot.remove(news_path);
+                    }
+                }
+                sitemap_paths.push(news_path.clone());
+            }
+            render::refresh_sitemap_index(&mut self.snapshot, &config);
+            sitemap_paths.push(config.sitemaps.index_path.clone());
+            if config.sitemaps.gzip {
+                sitemap_paths.sort();
+                sitemap_paths.dedup();
+                render::refresh_gzip_twins(&mut self.snapshot, &sitemap_paths);
+            }
+        }
+        let mut snapshot = std::mem::take(&mut self.snapshot);
+        self.add_index_page(&mut snapshot);
+        self.snapshot = snapshot;
+    }
+
+    fn add_index_page(&self, snapshot: &mut Snapshot) {
+        let (path, resource) = render::html::index_page(&self.catalog, &self.config);
+        snapshot.insert(path, resource);
+    }
+}
+
+impl Catalog {
+    /// Sources of every known article under folder `prefix`.
+    pub fn sources_under(&self, prefix: &Path) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> =
+            self.every_article().map(|a| a.source.path.clone()).filter(|p| p.starts_with(prefix)).collect();
+        out.sort();
+        out
+    }
+
+    /// What changed in the visible set from `old` to `new`, by source.
+    pub fn diff(old: &Catalog, new: &Catalog) -> Change {
+        let old_visible: BTreeMap<&Path, &Arc<Article>> = old.all().map(|a| (a.source.path.as_path(), a)).collect();
+        let new_visible: BTreeMap<&Path, &Arc<Article>> = new.all().map(|a| (a.source.path.as_path(), a)).collect();
+        let mut change = Change::default();
+        for (source, article) in &new_visible {
+            match old_visible.get(source) {
+                None => change.published.push(Arc::clone(article)),
+                Some(previous) if ***previous != ***article => {
+                    change.updated.push((Arc::clone(previous), Arc::clone(article)))
+                }
+                Some(_) => {}
+            }
+        }
+        for (source, article) in &old_visible {
+            if !new_visible.contains_key(source) {
+                change.unpublished.push(Arc::clone(article));
+            }
+        }
+        change
+    }
+}
