@@ -136,13 +136,15 @@ async fn compression_negotiation() {
     };
     let plain = get("").await;
     assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
-    assert_eq!(plain.headers()[header::VARY], "Accept-Encoding");
+    assert_eq!(plain.headers()[header::VARY], "Accept, Accept-Encoding");
     let plain_etag = plain.headers()[header::ETAG].clone();
     let identity = plain.bytes().await.unwrap();
 
     let br = get("gzip, deflate, br").await;
     assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
-    assert_eq!(br.headers()[header::VARY], "Accept-Encoding");
+    assert_eq!(br.headers()[header::VARY], "Accept, Accept-Encoding");
+    let sitemap = server.get("/vi/sitemap-2026-11.xml").await;
+    assert_eq!(sitemap.headers()[header::VARY], "Accept-Encoding");
     assert_ne!(br.headers()[header::ETAG], plain_etag);
     let mut decoded = Vec::new();
     brotli::BrotliDecompress(&mut std::io::Cursor::new(br.bytes().await.unwrap()), &mut decoded).unwrap();
@@ -160,6 +162,38 @@ async fn compression_negotiation() {
     assert_eq!(refused.headers()[header::CONTENT_ENCODING], "gzip");
     let none = get("identity").await;
     assert!(none.headers().get(header::CONTENT_ENCODING).is_none());
+    server.stop().await;
+}
+
+/// Feed readers get the feed media types; a browser navigating to a feed
+/// gets the same bytes as application/xml, so it applies the stylesheet
+/// instead of showing text.
+#[tokio::test]
+async fn browsers_get_feeds_as_xml() {
+    let store = sample_store();
+    let server = Running::start(&store).await;
+    let browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+    let cases = [
+        ("/vi/rss.xml", None, "application/rss+xml; charset=utf-8"),
+        (
+            "/vi/rss.xml",
+            Some("application/rss+xml, application/xml;q=0.9, */*;q=0.8"),
+            "application/rss+xml; charset=utf-8",
+        ),
+        ("/vi/rss.xml", Some(browser_accept), "application/xml; charset=utf-8"),
+        ("/vi/atom.xml", Some(browser_accept), "application/xml; charset=utf-8"),
+        ("/vi/atom.xml", Some("*/*"), "application/atom+xml; charset=utf-8"),
+        ("/vi/feed.json", Some(browser_accept), "application/feed+json; charset=utf-8"),
+        ("/sitemap.xml", Some(browser_accept), "application/xml; charset=utf-8"),
+    ];
+    for (path, accept, expected) in cases {
+        let mut request = server.client.get(format!("{}{path}", server.base));
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.headers()[header::CONTENT_TYPE], expected, "{path} with {accept:?}");
+    }
     server.stop().await;
 }
 

@@ -85,6 +85,13 @@ pub struct ServedFile {
     pub last_modified_header: Option<HeaderValue>,
     /// `Content-Type` header value.
     pub content_type: HeaderValue,
+    /// `Content-Type` for browsers, for RSS and Atom feeds: `application/xml`,
+    /// because browsers show `application/rss+xml` as text (or download it)
+    /// instead of applying the feed's stylesheet.
+    pub browser_content_type: Option<HeaderValue>,
+    /// `Vary` header value: `Accept-Encoding`, plus `Accept` when the
+    /// content type depends on it.
+    pub vary: Option<HeaderValue>,
     /// `Cache-Control` header value.
     pub cache_control: HeaderValue,
     /// Route kind for metrics.
@@ -175,8 +182,17 @@ fn prepare_file(resource: &Arc<Resource>, last_modified: Option<Timestamp>, cach
         ResourceKind::Other if resource.content_type.starts_with("text/html") => Route::Page,
         ResourceKind::Other => Route::Asset,
     };
+    let xml_feed = resource.kind == ResourceKind::Feed && resource.content_type.contains("+xml");
+    let browser_content_type = xml_feed.then(|| HeaderValue::from_static("application/xml; charset=utf-8"));
+    let vary = match (xml_feed, gzip.is_some()) {
+        (true, _) => Some(HeaderValue::from_static("Accept, Accept-Encoding")),
+        (false, true) => Some(HeaderValue::from_static("Accept-Encoding")),
+        (false, false) => None,
+    };
     ServedFile {
         resource: Arc::clone(resource),
+        browser_content_type,
+        vary,
         gzip,
         brotli,
         etag: header(&resource.etag),

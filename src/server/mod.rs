@@ -202,11 +202,15 @@ fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>>
         headers.insert(header::LAST_MODIFIED, last_modified.clone());
     }
     headers.insert(header::CACHE_CONTROL, file.cache_control.clone());
-    if file.gzip.is_some() {
-        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Some(vary) = &file.vary {
+        headers.insert(header::VARY, vary.clone());
     }
     if !not_modified {
-        headers.insert(header::CONTENT_TYPE, file.content_type.clone());
+        let content_type = match &file.browser_content_type {
+            Some(for_browsers) if is_browser(request.get(header::ACCEPT)) => for_browsers,
+            _ => &file.content_type,
+        };
+        headers.insert(header::CONTENT_TYPE, content_type.clone());
         match encoding {
             Encoding::Brotli => {
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
@@ -218,6 +222,14 @@ fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>>
         }
     }
     response
+}
+
+/// Whether the request comes from a browser navigating to the file: it
+/// asks for HTML and names no feed type. Feed readers name the feed types
+/// or accept anything (`*/*`).
+fn is_browser(accept: Option<&HeaderValue>) -> bool {
+    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else { return false };
+    accept.contains("text/html") && !accept.contains("rss+xml") && !accept.contains("atom+xml")
 }
 
 /// Whether the client's validators match: `If-None-Match` (any of the
