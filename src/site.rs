@@ -186,7 +186,33 @@ impl LiveSite {
                 }
             }
         }
+        self.cache_scheduled_bodies(&documents);
         self.finish_step(change, started)
+    }
+
+    /// Renders now the bodies of scheduled articles among `sources`, so that
+    /// if a document breaks before its time comes, its last good version
+    /// is still complete when it is published.
+    fn cache_scheduled_bodies<'a>(&mut self, sources: impl IntoIterator<Item = &'a PathBuf>) {
+        let now = self.catalog.now();
+        for source in sources {
+            if let Some(article) = self.catalog.by_source(source).cloned()
+                && !article.draft
+                && article.visible_from() > now
+            {
+                self.bodies.html(&article, self.store.as_ref(), &self.config);
+            }
+        }
+    }
+
+    /// Sources of every scheduled (not yet visible, not draft) article.
+    fn scheduled_sources(&self) -> Vec<PathBuf> {
+        let now = self.catalog.now();
+        self.catalog
+            .every_article()
+            .filter(|a| !a.draft && a.visible_from() > now)
+            .map(|a| a.source.path.clone())
+            .collect()
     }
 
     /// Moves the clock to `now`: scheduled articles appear, expired ones
@@ -220,6 +246,9 @@ impl LiveSite {
         self.catalog = catalog;
         self.problems = problems;
         self.documents = scan.documents;
+        // Scheduled bodies are marked as used, so the full render keeps them.
+        let scheduled = self.scheduled_sources();
+        self.cache_scheduled_bodies(&scheduled);
         let mut bodies = std::mem::take(&mut self.bodies);
         let mut snapshot = render::render_site(&self.catalog, &self.config, self.store.as_ref(), &mut bodies);
         self.bodies = bodies;
@@ -238,10 +267,11 @@ impl LiveSite {
         self.rebuild(now)
     }
 
-    /// Periodic tidying: forgets rendered bodies of articles that no longer
-    /// appear in any feed (incremental updates only ever add to the cache).
+    /// Periodic tidying: forgets rendered bodies of articles that are in no
+    /// feed and not scheduled (incremental updates only ever add to the
+    /// cache).
     pub fn housekeeping(&mut self) {
-        let mut in_feeds = std::collections::HashSet::new();
+        let mut in_feeds: std::collections::HashSet<PathBuf> = self.scheduled_sources().into_iter().collect();
         for scope in render::feed::feed_scopes(&self.catalog, &self.config) {
             for article in scope.articles(&self.catalog, &self.config).take(self.config.feeds.item_limit) {
                 in_feeds.insert(article.source.path.clone());

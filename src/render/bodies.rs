@@ -15,7 +15,9 @@ use crate::article::Article;
 use crate::config::Config;
 use crate::store::ArticleStore;
 
-/// Cache of sanitised body HTML by article source.
+/// Cache of sanitised body HTML by article source. A body is used only if
+/// it is the one the article was read with (same digest), so metadata and
+/// body always come from one version of the document.
 #[derive(Debug, Default)]
 pub struct BodyCache {
     entries: HashMap<PathBuf, CachedBody>,
@@ -51,6 +53,13 @@ impl BodyCache {
                 return None;
             }
         };
+        if crate::article::digest(body.as_bytes()) != article.body_digest {
+            // The document changed since the article was read (it is broken
+            // now, or a newer version is on its way): never pair a body with
+            // metadata from another version. The item carries its summary.
+            tracing::debug!("{}: the body changed since it was read; using the summary", article.source.path.display());
+            return None;
+        }
         let permalink = Url::parse(&article.url).unwrap_or_else(|_| config.site.base_url.clone());
         let html: Arc<str> =
             crate::markdown::render_body(&body, article.source.body_format, &config.site.base_url, &permalink).into();

@@ -195,12 +195,9 @@ pub fn feed_doc(
 ) -> FeedDoc {
     let lang = scope.lang(config).to_string();
     let articles: Vec<&Arc<Article>> = scope.articles(catalog, config).take(config.feeds.item_limit).collect();
-    let updated = articles
-        .iter()
-        .map(|a| a.updated())
-        .max()
-        .or_else(|| catalog.all().map(|a| a.updated()).max())
-        .unwrap_or(Timestamp::UNIX_EPOCH);
+    // An empty feed is dated at the epoch: its bytes must depend on its own
+    // items only, or an edit elsewhere would change it unnoticed.
+    let updated = articles.iter().map(|a| a.updated()).max().unwrap_or(Timestamp::UNIX_EPOCH);
     let items = articles
         .into_iter()
         .map(|article| FeedItem {

@@ -1,0 +1,205 @@
+//! The daemon's incremental updates give exactly the files a full build
+//! gives, and touch only what the change concerns.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use common::*;
+use herald::config::{Config, Overrides};
+use herald::pipeline;
+use herald::site::LiveSite;
+use herald::store::{ArticleStore, MemoryStore};
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+
+fn config() -> Arc<Config> {
+    let text = format!("store = \"unused\"\n{TEST_CONFIG}\n[sections.kinh-te]\ntitle = \"Kinh tế\"\n");
+    Arc::new(Config::parse(&text, Path::new("feeds.toml"), &Overrides::default()).unwrap())
+}
+
+fn article(title: &str, date: &str, extra: &str) -> String {
+    format!("+++\ntitle = \"{title}\"\ndate = {date}\n{extra}+++\nBody of {title}.\n")
+}
+
+/// One edit to the store.
+#[derive(Debug, Clone)]
+enum Edit {
+    Write { path: String, title: String, day: u8, extra: &'static str },
+    Break { path: String },
+    Delete { path: String },
+    Tick { hours: i64 },
+}
+
+fn paths() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("thoi-su/a.vi.md"),
+        Just("thoi-su/a.en.md"),
+        Just("thoi-su/b.vi.md"),
+        Just("kinh-te/c.vi.md"),
+        Just("kinh-te/c.en.md"),
+        Just("kinh-te/d.en.md"),
+        Just("giao-duc/e.vi.md"),
+    ]
+    .prop_map(String::from)
+}
+
+fn edits() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        4 => (paths(), "[A-Za-zà-ỹ ]{1,12}", 1u8..=28, prop_oneof![
+            Just(""),
+            Just("draft = true\n"),
+            Just("expiryDate = 2026-11-27T00:00:00+07:00\n"),
+            Just("publishDate = 2026-11-27T06:00:00+07:00\n"),
+            Just("lastmod = 2026-11-26T10:00:00+07:00\n"),
+            Just("noindex = true\n"),
+            Just("images = [\"/anh.jpg\"]\n"),
+        ]).prop_map(|(path, title, day, extra)| Edit::Write { path, title, day, extra }),
+        1 => paths().prop_map(|path| Edit::Break { path }),
+        1 => paths().prop_map(|path| Edit::Delete { path }),
+        1 => (1i64..40).prop_map(|hours| Edit::Tick { hours }),
+    ]
+}
+
+/// Applies `edits` one by one to a live site and checks, after each, that
+/// its files equal a full build of the same store at the same instant.
+fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
+    let config = config();
+    let store = Arc::new(MemoryStore::new());
+    store.insert("thoi-su/a.vi.md", article("Một", "2026-11-20T08:00:00+07:00", ""));
+    store.insert("thoi-su/a.en.md", article("One", "2026-11-20T09:00:00+07:00", ""));
+    store.insert("kinh-te/c.vi.md", article("Ba", "2026-10-05T09:00:00+07:00", ""));
+    let mut now = now();
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now);
+    // Broken documents keep their last good version in the live site; the
+    // full build below cannot know it, so it gets the same good version.
+    let mut last_good: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+    for (path, bytes) in [("thoi-su/a.vi.md", 0), ("thoi-su/a.en.md", 1), ("kinh-te/c.vi.md", 2)] {
+        let _ = bytes;
+        let live = site.catalog().by_source(Path::new(path)).is_some();
+        prop_assert!(live);
+    }
+    let mut documents: std::collections::BTreeMap<String, Vec<u8>> = [
+        ("thoi-su/a.vi.md".to_string(), article("Một", "2026-11-20T08:00:00+07:00", "").into_bytes()),
+        ("thoi-su/a.en.md".to_string(), article("One", "2026-11-20T09:00:00+07:00", "").into_bytes()),
+        ("kinh-te/c.vi.md".to_string(), article("Ba", "2026-10-05T09:00:00+07:00", "").into_bytes()),
+    ]
+    .into_iter()
+    .collect();
+    last_good.extend(documents.clone());
+
+    for edit in edits {
+        match edit {
+            Edit::Write { path, title, day, extra } => {
+                let bytes = article(title.trim(), &format!("2026-11-{day:02}T08:00:00+07:00"), extra).into_bytes();
+                store.insert(path.as_str(), bytes.clone());
+                documents.insert(path.clone(), bytes.clone());
+                if !title.trim().is_empty() {
+                    last_good.insert(path.clone(), bytes);
+                }
+                site.apply_paths(&[PathBuf::from(path)], now);
+            }
+            Edit::Break { path } => {
+                let bytes = b"+++\ntitle = \"x\"\ndate = = nope\n+++\n".to_vec();
+                store.insert(path.as_str(), bytes.clone());
+                documents.insert(path.clone(), bytes);
+                site.apply_paths(&[PathBuf::from(path)], now);
+            }
+            Edit::Delete { path } => {
+                store.remove(Path::new(path));
+                documents.remove(path);
+                last_good.remove(path);
+                site.apply_paths(&[PathBuf::from(path)], now);
+            }
+            Edit::Tick { hours } => {
+                now += SignedDuration::from_hours(*hours);
+                site.advance(now);
+            }
+        }
+        // The full build sees each document's last good version.
+        let reference = MemoryStore::new();
+        for (path, bytes) in &documents {
+            let good = last_good.get(path).unwrap_or(bytes);
+            reference.insert(path.as_str(), good.clone());
+        }
+        let full = pipeline::build(&reference, &config, now);
+        let mut expected = full.snapshot;
+        let (path, page) = herald::render::html::index_page(&full.loaded.catalog, &config);
+        expected.insert(path, page);
+        let differing = site.snapshot().changed_paths(&expected);
+
+        prop_assert!(differing.is_empty(), "after {edit:?}: {differing:?} differ from a full build");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_updates_equal_a_full_build(edits in proptest::collection::vec(edits(), 1..12)) {
+        incremental_equals_full(&edits)?;
+    }
+}
+
+/// An edit to a Vietnamese article in one section changes that section's,
+/// the language's and the site's feeds and its month's sitemap, and not
+/// the English feeds or other sections.
+#[test]
+fn an_edit_touches_only_its_files() {
+    let config = config();
+    let store = Arc::new(MemoryStore::new());
+    store.insert("thoi-su/a.vi.md", article("Một", "2026-11-20T08:00:00+07:00", ""));
+    store.insert("kinh-te/c.vi.md", article("Ba", "2026-10-05T09:00:00+07:00", ""));
+    store.insert("kinh-te/d.en.md", article("Four", "2026-10-06T09:00:00+07:00", ""));
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
+    store.insert("thoi-su/a.vi.md", article("Một (sửa)", "2026-11-20T08:00:00+07:00", ""));
+    let update = site.apply_paths(&[PathBuf::from("thoi-su/a.vi.md")], now());
+    let mut expected: Vec<String> = Vec::new();
+    for base in ["", "/vi", "/vi/thoi-su"] {
+        for file in ["rss.xml", "atom.xml", "feed.json"] {
+            expected.push(format!("{base}/{file}"));
+        }
+    }
+    expected.sort();
+    // Sitemaps list URLs and the index page lists feeds, not titles: a title
+    // edit leaves them alone.
+    assert_eq!(update.changed_paths, expected);
+    assert_eq!(update.articles.updated.len(), 1);
+}
+
+/// A scheduled article whose file breaks before its time comes is
+/// published, when its time comes, complete: its last good version, body
+/// included. (Found by the property test above.)
+#[test]
+fn scheduled_article_broken_before_its_time_keeps_its_body() {
+    incremental_equals_full(&[
+        Edit::Write {
+            path: "giao-duc/e.vi.md".into(),
+            title: "à".into(),
+            day: 27,
+            extra: "publishDate = 2026-11-27T06:00:00+07:00\n",
+        },
+        Edit::Break { path: "giao-duc/e.vi.md".into() },
+        Edit::Tick { hours: 20 },
+    ])
+    .unwrap();
+}
+
+/// Nothing changes when nothing changed: re-reading an unchanged file, or
+/// a full rebuild of an unchanged store, announces no article and no file.
+#[test]
+fn no_op_steps_change_nothing() {
+    let config = config();
+    let store = Arc::new(MemoryStore::new());
+    store.insert("thoi-su/a.vi.md", article("Một", "2026-11-20T08:00:00+07:00", ""));
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
+    let update = site.apply_paths(&[PathBuf::from("thoi-su/a.vi.md")], now());
+    assert!(update.changed_paths.is_empty() && update.articles.is_empty(), "{update:?}");
+    let update = site.rebuild(now());
+    assert!(update.changed_paths.is_empty() && update.articles.is_empty(), "{update:?}");
+    let later: Timestamp = now() + SignedDuration::from_hours(1);
+    let update = site.advance(later);
+    assert!(update.changed_paths.is_empty(), "{update:?}");
+}
