@@ -311,3 +311,45 @@ fn site_feed_can_hold_all_languages() {
     store.article("thoi-su/a.en.md", "English", "2026-11-21T08:00:00+07:00");
     assert_eq!(titles(&store.build(), "/rss.xml"), ["English", "Tiếng Việt"]);
 }
+
+/// Every feed file, parsed back by an independent parser (feed-rs), holds
+/// exactly its scope's articles, newest first, with their ids, titles,
+/// links, dates, authors and summaries.
+#[test]
+fn every_feed_parses_back_to_its_articles() {
+    use herald::render::{FeedFormat, feed::feed_scopes};
+    let built = build_fixture("basic");
+    let config = fixture_config("basic");
+    let catalog = &built.loaded.catalog;
+    let mut checked = 0;
+    for scope in feed_scopes(catalog, &config) {
+        let expected: Vec<_> = scope.articles(catalog, &config).take(config.feeds.item_limit).collect();
+        for format in FeedFormat::ALL {
+            let path = scope.path(format, &config);
+            let feed = parse_feed(&built, &path);
+            assert_eq!(feed.entries.len(), expected.len(), "{path}");
+            for (entry, article) in feed.entries.iter().zip(&expected) {
+                assert_eq!(entry.id, article.iri(&config), "{path}");
+                assert_eq!(entry.title.as_ref().unwrap().content, article.title, "{path}");
+                assert_eq!(entry.links[0].href, article.url, "{path}");
+                assert_eq!(entry.published.unwrap().timestamp(), article.date.as_second(), "{path}");
+                let authors: Vec<&str> = entry.authors.iter().filter_map(|a| a.name.as_deref()).collect();
+                if article.authors.is_empty() {
+                    // Atom and JSON Feed items without authors take the
+                    // feed's (the site); RSS items have none.
+                    assert!(
+                        authors.is_empty() || authors == [config.site_title(scope.lang(&config))],
+                        "{path}: {authors:?}"
+                    );
+                } else {
+                    assert_eq!(authors, article.authors.iter().map(String::as_str).collect::<Vec<_>>(), "{path}");
+                }
+                if !article.summary.is_empty() {
+                    assert_eq!(entry.summary.as_ref().unwrap().content, article.summary, "{path}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 21);
+}
