@@ -290,9 +290,23 @@ pub fn build_article(input: &ArticleInput<'_>, config: &Config) -> Result<Articl
     }
 
     let section = match input.string("section")? {
-        Some(s) => slugify(&clean_line(&s)),
+        Some(s) if !slugify(&clean_line(&s)).is_empty() => slugify(&clean_line(&s)),
+        Some(s) => {
+            return Err(input.error(
+                "section",
+                format!("section `{s}` has no letters or digits to make a slug from"),
+                "name the section with letters or digits, e.g. `thoi-su`",
+            ));
+        }
         None => match &input.folder_section {
-            Some(folder) => slugify(folder),
+            Some(folder) if !slugify(folder).is_empty() => slugify(folder),
+            Some(folder) => {
+                return Err(input.error(
+                    "section",
+                    format!("the folder `{folder}` has no letters or digits to make a section slug from"),
+                    "rename the folder, or add `section = \"…\"`",
+                ));
+            }
             None => {
                 return Err(input.error(
                     "section",
@@ -499,7 +513,16 @@ fn describe(value: &Value) -> &'static str {
 /// Parses a front-matter date: RFC 3339 with an offset (`Z` or `+07:00`), or
 /// a local date-time or date without offset, taken in the site's time zone.
 pub fn parse_date(text: &str, config: &Config) -> Result<Timestamp, String> {
-    let text = text.trim();
+    let at = parse_any_date(text.trim(), config)?;
+    // Far-off years are typos (and arithmetic near year 9999 overflows).
+    let year = at.to_zoned_datetime(jiff::tz::TimeZone::UTC).year();
+    if !(1900..=9000).contains(&year) {
+        return Err(format!("the year {year} is out of range (1900-9000)"));
+    }
+    Ok(at)
+}
+
+fn parse_any_date(text: &str, config: &Config) -> Result<Timestamp, String> {
     if let Ok(ts) = text.parse::<Timestamp>() {
         return Ok(ts);
     }

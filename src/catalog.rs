@@ -103,14 +103,58 @@ pub struct StateCounts {
     pub expired: usize,
 }
 
+/// An article's state at the catalog's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Visible,
+    Draft,
+    Scheduled,
+    Expired,
+}
+
+impl State {
+    fn of(article: &Article, now: Timestamp) -> State {
+        if article.draft {
+            State::Draft
+        } else if article.expiry_date.is_some_and(|e| e <= now) {
+            State::Expired
+        } else if article.visible_from() > now {
+            State::Scheduled
+        } else {
+            State::Visible
+        }
+    }
+}
+
+impl StateCounts {
+    fn add(&mut self, state: State, delta: isize) {
+        let slot = match state {
+            State::Visible => &mut self.visible,
+            State::Draft => &mut self.drafts,
+            State::Scheduled => &mut self.scheduled,
+            State::Expired => &mut self.expired,
+        };
+        *slot = slot.saturating_add_signed(delta);
+    }
+}
+
 /// Every known article, and the visible ones indexed for the renderers.
+///
+/// Ids are unique: when two documents claim one id, the one with the lower
+/// path holds it (as a full build decides) and the other waits as a
+/// *contender*, reported by [`Catalog::duplicate_problems`] and admitted
+/// as soon as the id is free again.
 #[derive(Debug, Default)]
 pub struct Catalog {
     now: Timestamp,
-    /// Every article read from the store, by source path.
-    by_source: HashMap<PathBuf, Arc<Article>>,
-    /// Which source holds each id (the first by path wins a duplicate).
+    /// Every admitted article, by source path (sorted, for folder lookups).
+    by_source: BTreeMap<PathBuf, Arc<Article>>,
+    /// Which source holds each id.
     id_owner: HashMap<String, PathBuf>,
+    /// Documents refused because another holds their id, by id.
+    contenders: HashMap<String, BTreeMap<PathBuf, Arc<Article>>>,
+    /// The id each contender claims, by source.
+    contender_ids: BTreeMap<PathBuf, String>,
     /// Visible articles, newest first.
     all: BTreeSet<Newest>,
     /// Visible articles per language.
@@ -123,6 +167,12 @@ pub struct Catalog {
     by_translation: HashMap<String, BTreeSet<(String, PathBuf)>>,
     /// Future instants at which an article's visibility flips.
     timeline: BTreeSet<(Timestamp, PathBuf)>,
+    /// The timeline entries of each source, to remove them by key.
+    timeline_of: HashMap<PathBuf, Vec<Timestamp>>,
+    /// Each admitted article's state, as counted in `counts`.
+    state_of: HashMap<PathBuf, State>,
+    /// Admitted articles by state.
+    counts: StateCounts,
 }
 
 impl Catalog {
@@ -131,18 +181,14 @@ impl Catalog {
         Catalog { now, ..Catalog::default() }
     }
 
-    /// A catalog of `articles` at `now`. Articles whose id is already taken
-    /// by an earlier document (by path) are refused with a diagnostic.
+    /// A catalog of `articles` at `now`, and a problem for each article
+    /// refused because a document with a lower path has its id.
     pub fn from_articles(articles: Vec<Article>, now: Timestamp) -> (Catalog, Vec<Diagnostic>) {
         let mut catalog = Catalog::new(now);
-        let mut problems = Vec::new();
-        let mut articles = articles;
-        articles.sort_by(|a, b| a.source.path.cmp(&b.source.path));
         for article in articles {
-            if let Err(d) = catalog.upsert(article) {
-                problems.push(d);
-            }
+            catalog.upsert(article);
         }
+        let problems = catalog.duplicate_problems();
         (catalog, problems)
     }
 
@@ -152,34 +198,97 @@ impl Catalog {
     }
 
     /// Adds or replaces the article read from `article.source.path`.
-    /// Refused when another document already uses the same id.
-    pub fn upsert(&mut self, article: Article) -> Result<Change, Diagnostic> {
+    pub fn upsert(&mut self, article: Article) -> Change {
         let source = article.source.path.clone();
-        if let Some(owner) = self.id_owner.get(&article.id)
-            && *owner != source
-        {
-            return Err(Diagnostic::error(
-                &source,
-                format!("id `{}` is already used by {}", article.id, owner.display()),
-            )
-            .with_hint("every article needs its own id: change `id` or `slug` in one of them"));
-        }
         let article = Arc::new(article);
-        let old = self.by_source.insert(source.clone(), Arc::clone(&article));
-        if let Some(old) = &old
-            && old.id != article.id
+        let mut change = Change::default();
+        self.drop_contender(&source);
+        let mut old = self.by_source.get(&source).cloned();
+        if let Some(previous) = &old
+            && previous.id != article.id
         {
-            self.id_owner.remove(&old.id);
+            // The old id is released: its contenders may take it.
+            change.merge(self.remove(&source));
+            old = None;
         }
-        self.id_owner.insert(article.id.clone(), source);
-        Ok(self.reindex(old, Some(article)))
+        match self.id_owner.get(&article.id).cloned() {
+            Some(owner) if owner != source && owner < source => {
+                self.contender_ids.insert(source.clone(), article.id.clone());
+                self.contenders.entry(article.id.clone()).or_default().insert(source, article);
+            }
+            Some(owner) if owner != source => {
+                // A lower path takes the id from its holder.
+                change.merge(self.demote(&owner));
+                change.merge(self.admit(article, None));
+            }
+            _ => change.merge(self.admit(article, old)),
+        }
+        change
     }
 
     /// Forgets the article read from `source` (its file was deleted).
     pub fn remove(&mut self, source: &Path) -> Change {
+        if self.drop_contender(source) {
+            return Change::default();
+        }
         let Some(old) = self.by_source.remove(source) else { return Change::default() };
         self.id_owner.remove(&old.id);
-        self.reindex(Some(old), None)
+        let mut change = self.reindex(Some(Arc::clone(&old)), None);
+        change.merge(self.promote(&old.id));
+        change
+    }
+
+    /// Problems for documents refused because another has their id.
+    pub fn duplicate_problems(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (source, id) in &self.contender_ids {
+            let owner = self.id_owner.get(id).map(|o| o.display().to_string()).unwrap_or_default();
+            out.push(
+                Diagnostic::error(source, format!("id `{id}` is already used by {owner}"))
+                    .with_hint("every article needs its own id: change `id` or `slug` in one of them"),
+            );
+        }
+        out
+    }
+
+    fn admit(&mut self, article: Arc<Article>, old: Option<Arc<Article>>) -> Change {
+        let source = article.source.path.clone();
+        self.id_owner.insert(article.id.clone(), source.clone());
+        self.by_source.insert(source, Arc::clone(&article));
+        self.reindex(old, Some(article))
+    }
+
+    /// Moves the holder of an id among the contenders.
+    fn demote(&mut self, owner: &Path) -> Change {
+        let Some(article) = self.by_source.remove(owner) else { return Change::default() };
+        self.id_owner.remove(&article.id);
+        let change = self.reindex(Some(Arc::clone(&article)), None);
+        self.contender_ids.insert(owner.to_path_buf(), article.id.clone());
+        self.contenders.entry(article.id.clone()).or_default().insert(owner.to_path_buf(), article);
+        change
+    }
+
+    /// Admits the contender with the lowest path for a free `id`.
+    fn promote(&mut self, id: &str) -> Change {
+        let Some(waiting) = self.contenders.get_mut(id) else { return Change::default() };
+        let Some((source, article)) = waiting.pop_first() else { return Change::default() };
+        if waiting.is_empty() {
+            self.contenders.remove(id);
+        }
+        self.contender_ids.remove(&source);
+        self.admit(article, None)
+    }
+
+    /// Forgets `source` as a contender; whether it was one.
+    fn drop_contender(&mut self, source: &Path) -> bool {
+        let Some(id) = self.contender_ids.remove(source) else { return false };
+        if let Some(waiting) = self.contenders.get_mut(&id) {
+            waiting.remove(source);
+            if waiting.is_empty() {
+                self.contenders.remove(&id);
+            }
+        }
+        true
     }
 
     /// Moves the clock to `now`, publishing and expiring what falls due.
@@ -190,11 +299,11 @@ impl Catalog {
             if at > now {
                 break;
             }
-            self.timeline.pop_first();
             if let Some(article) = self.by_source.get(&source).cloned() {
                 // Re-evaluate with the new clock: remove, then insert.
                 change.merge(self.reindex(Some(Arc::clone(&article)), Some(article)));
             }
+            self.clear_timeline(&source);
         }
         change
     }
@@ -210,12 +319,20 @@ impl Catalog {
         let was_visible = old.as_ref().is_some_and(|a| self.is_indexed(a));
         if let Some(old) = &old {
             self.unindex(old);
+            self.clear_timeline(&old.source.path);
+            if let Some(state) = self.state_of.remove(&old.source.path) {
+                self.counts.add(state, -1);
+            }
         }
         let now_visible = new.as_ref().is_some_and(|a| a.is_visible_at(self.now));
         if let Some(new) = &new {
+            let state = State::of(new, self.now);
+            self.state_of.insert(new.source.path.clone(), state);
+            self.counts.add(state, 1);
             for at in [Some(new.visible_from()), new.expiry_date].into_iter().flatten() {
                 if at > self.now && !new.draft {
                     self.timeline.insert((at, new.source.path.clone()));
+                    self.timeline_of.entry(new.source.path.clone()).or_default().push(at);
                 }
             }
             if now_visible {
@@ -230,6 +347,12 @@ impl Catalog {
             _ => {}
         }
         change
+    }
+
+    fn clear_timeline(&mut self, source: &Path) {
+        for at in self.timeline_of.remove(source).unwrap_or_default() {
+            self.timeline.remove(&(at, source.to_path_buf()));
+        }
     }
 
     fn is_indexed(&self, article: &Arc<Article>) -> bool {
@@ -249,11 +372,10 @@ impl Catalog {
     }
 
     fn unindex(&mut self, article: &Arc<Article>) {
-        let entry = Newest(Arc::clone(article));
-        self.timeline.retain(|(_, s)| *s != article.source.path || s.as_os_str().is_empty());
         if !self.is_indexed(article) {
             return;
         }
+        let entry = Newest(Arc::clone(article));
         self.all.remove(&entry);
         remove_from(&mut self.by_lang, &article.lang, &entry);
         remove_from(&mut self.by_section, &placement(article), &entry);
@@ -276,10 +398,21 @@ impl Catalog {
         self.by_lang.get(lang).into_iter().flatten().map(|n| &n.0)
     }
 
+    /// How many articles are visible in `lang` (O(1)).
+    pub fn count_in_language(&self, lang: &str) -> usize {
+        self.by_lang.get(lang).map_or(0, BTreeSet::len)
+    }
+
     /// Visible articles in `section` of `lang`, newest first.
     pub fn in_section(&self, lang: &str, section: &str) -> impl Iterator<Item = &Arc<Article>> {
         let key = Placement { lang: lang.to_string(), section: section.to_string() };
         self.by_section.get(&key).into_iter().flatten().map(|n| &n.0)
+    }
+
+    /// How many articles are visible in `section` of `lang` (O(1)).
+    pub fn count_in_section(&self, lang: &str, section: &str) -> usize {
+        let key = Placement { lang: lang.to_string(), section: section.to_string() };
+        self.by_section.get(&key).map_or(0, BTreeSet::len)
     }
 
     /// Visible articles of `lang` published in `month`, newest first.
@@ -313,30 +446,70 @@ impl Catalog {
             .collect()
     }
 
-    /// Every article read from the store, visible or not, in no order.
+    /// How many documents the catalog knows: admitted articles and refused
+    /// duplicates (O(1)).
+    pub fn document_count(&self) -> usize {
+        self.by_source.len() + self.contender_ids.len()
+    }
+
+    /// How many articles are visible in any language (O(1)).
+    pub fn count_all(&self) -> usize {
+        self.all.len()
+    }
+
+    /// Every admitted article, visible or not, by source path.
     pub fn every_article(&self) -> impl Iterator<Item = &Arc<Article>> {
         self.by_source.values()
     }
 
-    /// The article read from `source`, if any.
+    /// The admitted article read from `source`, if any.
     pub fn by_source(&self, source: &Path) -> Option<&Arc<Article>> {
         self.by_source.get(source)
     }
 
-    /// How many articles are in each state at the catalog's clock.
+    /// Sources of every known document (admitted or contender) under
+    /// folder `prefix`, sorted. O(log n + matches).
+    pub fn sources_under(&self, prefix: &Path) -> Vec<PathBuf> {
+        let under = |map: &BTreeMap<PathBuf, _>| -> Vec<PathBuf> {
+            map.range(prefix.to_path_buf()..).map(|(p, _)| p).take_while(|p| p.starts_with(prefix)).cloned().collect()
+        };
+        let mut out = under(&self.by_source);
+        out.extend(
+            self.contender_ids
+                .range(prefix.to_path_buf()..)
+                .map(|(p, _)| p)
+                .take_while(|p| p.starts_with(prefix))
+                .cloned(),
+        );
+        out.sort();
+        out
+    }
+
+    /// How many articles are in each state at the catalog's clock (O(1)).
     pub fn counts(&self) -> StateCounts {
-        let mut counts = StateCounts::default();
-        for a in self.by_source.values() {
-            if a.draft {
-                counts.drafts += 1;
-            } else if a.expiry_date.is_some_and(|e| e <= self.now) {
-                counts.expired += 1;
-            } else if a.visible_from() > self.now {
-                counts.scheduled += 1;
+        self.counts
+    }
+
+    /// What changed in the visible set from `old` to `new`, by source.
+    pub fn diff(old: &Catalog, new: &Catalog) -> Change {
+        let old_visible: BTreeMap<&Path, &Arc<Article>> = old.all().map(|a| (a.source.path.as_path(), a)).collect();
+        let new_visible: BTreeMap<&Path, &Arc<Article>> = new.all().map(|a| (a.source.path.as_path(), a)).collect();
+        let mut change = Change::default();
+        for (source, article) in &new_visible {
+            match old_visible.get(source) {
+                None => change.published.push(Arc::clone(article)),
+                Some(previous) if ***previous != ***article => {
+                    change.updated.push((Arc::clone(previous), Arc::clone(article)))
+                }
+                Some(_) => {}
             }
         }
-        counts.visible = self.all.len();
-        counts
+        for (source, article) in &old_visible {
+            if !new_visible.contains_key(source) {
+                change.unpublished.push(Arc::clone(article));
+            }
+        }
+        change
     }
 }
 

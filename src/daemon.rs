@@ -121,7 +121,8 @@ impl Daemon {
             .await
             .expect("the initial build does not panic")
         };
-        for problem in site.problems() {
+        let problems = site.problems();
+        for problem in &problems {
             tracing::warn!("{problem}");
         }
         if let Some(out) = &config.server.out_dir {
@@ -133,7 +134,7 @@ impl Daemon {
             files.len(),
             counts.visible,
             site.documents(),
-            site.problems().count()
+            problems.len()
         );
 
         let state = Arc::new(ServerState::default());
@@ -157,10 +158,11 @@ impl Daemon {
             limits,
             wait_for(shutdown_rx.clone()),
         )));
+        let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
         for job in [Job::Rebuild, Job::Housekeeping] {
             tasks.push(tokio::spawn(run_job(
                 job,
-                Arc::clone(&config),
+                config_rx.clone(),
                 Arc::clone(&clock),
                 events.clone(),
                 shutdown_rx.clone(),
@@ -174,6 +176,9 @@ impl Daemon {
             events: events.clone(),
             steps: steps_tx,
             watcher,
+            config: config_tx,
+            mirror: Arc::new(Mutex::new(Mirror { dir: config.server.out_dir.clone(), dirty: false })),
+            rebuild_next: false,
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
         Ok(Daemon { addr, state, events, shutdown, tasks, steps })
@@ -224,6 +229,21 @@ struct SiteLoop {
     events: mpsc::UnboundedSender<SiteEvent>,
     steps: watch::Sender<u64>,
     watcher: Option<(PathBuf, StoreWatcher)>,
+    /// The configuration in force, for the cron jobs.
+    config: watch::Sender<Arc<Config>>,
+    /// The output folder mirror.
+    mirror: Arc<Mutex<Mirror>>,
+    /// Set when a step failed: the next step rebuilds everything.
+    rebuild_next: bool,
+}
+
+/// The state of the output folder that mirrors the served files.
+#[derive(Debug)]
+struct Mirror {
+    /// The folder written last.
+    dir: Option<PathBuf>,
+    /// Whether it may disagree with the served files (a write failed).
+    dirty: bool,
 }
 
 impl SiteLoop {
@@ -255,7 +275,7 @@ impl SiteLoop {
     /// scheduled change) and publishes the result.
     async fn step(&mut self, batch: Vec<SiteEvent>) {
         let mut paths = Vec::new();
-        let mut rebuild = false;
+        let mut rebuild = std::mem::take(&mut self.rebuild_next);
         let mut housekeeping = false;
         let mut new_config = None;
         for event in batch {
@@ -274,20 +294,22 @@ impl SiteLoop {
         let now = self.clock.now();
         let site = Arc::clone(&self.site);
         let state = Arc::clone(&self.state);
-        let store_changed = new_config.as_ref().map(|c| c.store_dir.clone());
+        let mirror = Arc::clone(&self.mirror);
         let result = tokio::task::spawn_blocking(move || {
             let mut site = lock(&site);
-            let update = if let Some(config) = new_config {
+            let mut reloaded = false;
+            if let Some(config) = new_config {
                 match FolderStore::open(&config.store_dir) {
                     Ok(store) => {
                         tracing::info!("configuration reloaded from {}", config.source.display());
-                        site.reload(Arc::new(config), Arc::new(store), now)
+                        site.reload(Arc::new(config), Arc::new(store), now);
+                        reloaded = true;
                     }
-                    Err(problem) => {
-                        tracing::error!("the configuration was not reloaded: {problem}");
-                        site.advance(now)
-                    }
+                    Err(problem) => tracing::error!("the configuration was not reloaded: {problem}"),
                 }
+            }
+            let update = if reloaded {
+                Update::default()
             } else if rebuild {
                 site.rebuild(now)
             } else if !paths.is_empty() {
@@ -298,20 +320,27 @@ impl SiteLoop {
             if housekeeping {
                 site.housekeeping();
             }
-            publish(&state, &site, &update, now);
-            update
+            publish(&state, &site, &update, &mut lock(&mirror), now, reloaded);
+            (update, Arc::clone(site.config()))
         })
         .await;
         match result {
-            Ok(update) => {
+            Ok((update, config)) => {
                 if let Some(summary) = summarise(&update) {
                     tracing::info!("{summary}");
                 }
+                if !Arc::ptr_eq(&config, &self.config.borrow()) {
+                    self.config.send_replace(config);
+                    self.rewatch();
+                }
             }
-            Err(e) => tracing::error!("a site update failed: {e}; the previous files stay served"),
-        }
-        if store_changed.is_some() {
-            self.rewatch();
+            Err(e) => {
+                tracing::error!(
+                    "a site update failed: {e}; the previous files stay served, and the next update rebuilds everything"
+                );
+                self.rebuild_next = true;
+                let _ = self.events.send(SiteEvent::Rebuild);
+            }
         }
     }
 
@@ -351,21 +380,45 @@ fn start_watcher(config: &Config, events: &mpsc::UnboundedSender<SiteEvent>) -> 
     }
 }
 
-fn lock(site: &Mutex<LiveSite>) -> std::sync::MutexGuard<'_, LiveSite> {
-    site.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Locks a mutex, recovering it if a panicking step poisoned it (the next
+/// step rebuilds everything in that case).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Hands the site's current files, health and metrics to the server, and
-/// mirrors changed files to the output folder.
-fn publish(state: &ServerState, site: &LiveSite, update: &Update, now: Timestamp) {
-    if !update.changed_paths.is_empty() {
+/// mirrors changed files to the output folder (all of them when the folder
+/// is new or a write failed before).
+fn publish(
+    state: &ServerState,
+    site: &LiveSite,
+    update: &Update,
+    mirror: &mut Mirror,
+    now: Timestamp,
+    everything: bool,
+) {
+    if everything || !update.changed_paths.is_empty() {
         let previous = state.files.load();
         let files = ServedFiles::prepare(site.snapshot(), Some(&previous), site.config(), now);
         state.files.store(Arc::new(files));
-        if let Some(out) = &site.config().server.out_dir
-            && let Err(e) = site.snapshot().write_changes(out, &update.changed_paths)
-        {
-            tracing::error!("{}: cannot update the output folder: {e}", out.display());
+    }
+    let out = site.config().server.out_dir.clone();
+    if out != mirror.dir {
+        mirror.dir = out.clone();
+        mirror.dirty = true;
+    }
+    if let Some(out) = &out {
+        let written = if mirror.dirty {
+            site.snapshot().write_dir_atomic(out)
+        } else {
+            site.snapshot().write_changes(out, &update.changed_paths)
+        };
+        mirror.dirty = written.is_err();
+        if let Err(e) = written {
+            tracing::error!(
+                "{}: cannot update the output folder: {e}; it is written in full at the next update",
+                out.display()
+            );
         }
     }
     publish_health(state, site, now);
@@ -374,8 +427,9 @@ fn publish(state: &ServerState, site: &LiveSite, update: &Update, now: Timestamp
 fn publish_health(state: &ServerState, site: &LiveSite, now: Timestamp) {
     let stats = site.stats();
     let counts = site.counts();
-    let problems: Vec<serde_json::Value> = site
-        .problems()
+    let all_problems = site.problems();
+    let problems: Vec<serde_json::Value> = all_problems
+        .iter()
         .take(100)
         .map(|d| serde_json::json!({ "path": d.path.display().to_string(), "line": d.line, "message": d.message, "text": d.to_string() }))
         .collect();
@@ -395,13 +449,13 @@ fn publish_health(state: &ServerState, site: &LiveSite, now: Timestamp) {
         },
         "files": site.snapshot().len(),
         "next_change": site.next_change().map(|t| crate::render::time::rfc3339(t, tz)),
-        "store_error_count": site.problems().count(),
+        "store_error_count": all_problems.len(),
         "store_errors": problems,
     });
     let mut body = serde_json::to_vec_pretty(&health).unwrap_or_default();
     body.push(b'\n');
     state.health.store(Arc::new(Bytes::from(body)));
-    state.metrics.site(stats, counts, site.documents(), site.problems().count(), site.snapshot().len());
+    state.metrics.site(stats, counts, site.documents(), all_problems.len(), site.snapshot().len());
 }
 
 fn summarise(update: &Update) -> Option<String> {
@@ -426,19 +480,27 @@ enum Job {
 
 async fn run_job(
     job: Job,
-    config: Arc<Config>,
+    mut config: watch::Receiver<Arc<Config>>,
     clock: Arc<dyn Clock>,
     events: mpsc::UnboundedSender<SiteEvent>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let schedule = match job {
-        Job::Rebuild => &config.schedule.rebuild,
-        Job::Housekeeping => &config.schedule.housekeeping,
-    };
     loop {
-        let Some(next) = schedule.next_after(clock.now(), &config.site.time_zone) else { return };
+        // Read the schedule afresh: a reload may have changed it.
+        let current = Arc::clone(&config.borrow_and_update());
+        let schedule = match job {
+            Job::Rebuild => &current.schedule.rebuild,
+            Job::Housekeeping => &current.schedule.housekeeping,
+        };
+        let Some(next) = schedule.next_after(clock.now(), &current.site.time_zone) else { return };
         tokio::select! {
             _ = shutdown.wait_for(|stop| *stop) => return,
+            changed = config.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                continue;
+            }
             () = clock.sleep_until(next) => {}
         }
         if clock.now() < next {

@@ -10,7 +10,7 @@
 //! small site-wide files (news sitemap, index, pages sitemap, index page).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -58,7 +58,6 @@ pub struct LiveSite {
     /// Documents that are broken now, by store-relative path. A broken
     /// document that had a good version keeps it in the catalog.
     problems: BTreeMap<PathBuf, Diagnostic>,
-    documents: usize,
     stats: BuildStats,
 }
 
@@ -88,7 +87,6 @@ impl LiveSite {
             bodies: BodyCache::default(),
             snapshot: Snapshot::new(),
             problems: BTreeMap::new(),
-            documents: 0,
             stats: BuildStats::default(),
         };
         site.rebuild(now);
@@ -110,15 +108,20 @@ impl LiveSite {
         &self.catalog
     }
 
-    /// Problems with documents right now (broken files, duplicate ids).
-    pub fn problems(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.problems.values()
+    /// Problems with documents right now (broken files, duplicate ids),
+    /// sorted by path.
+    pub fn problems(&self) -> Vec<Diagnostic> {
+        let mut out: Vec<Diagnostic> = self.problems.values().cloned().collect();
+        out.extend(self.catalog.duplicate_problems());
+        out.sort();
+        out
     }
 
-    /// How many article documents the store holds (as of the last full
-    /// read, adjusted by later steps).
+    /// How many article documents the store holds: good ones, refused
+    /// duplicates, and broken ones.
     pub fn documents(&self) -> usize {
-        self.documents
+        let broken_only = self.problems.keys().filter(|p| self.catalog.by_source(p).is_none()).count();
+        self.catalog.document_count() + broken_only
     }
 
     /// Articles by state.
@@ -147,41 +150,28 @@ impl LiveSite {
             if self.store.is_document(path) {
                 documents.insert(path.clone());
             } else {
+                // A folder (created, renamed or deleted): every document
+                // in it now, or known in it before.
                 documents.extend(self.store.list(path));
                 documents.extend(self.catalog.sources_under(path));
+                documents.extend(
+                    self.problems.range(path.clone()..).map(|(p, _)| p).take_while(|p| p.starts_with(path)).cloned(),
+                );
             }
         }
         for path in &documents {
-            let existed = self.catalog.by_source(path).is_some() || self.problems.contains_key(path);
             match self.store.load(path, &self.config) {
                 Loaded::Article(article) => {
-                    if !existed {
-                        self.documents += 1;
-                    }
-                    match self.catalog.upsert(*article) {
-                        Ok(step) => {
-                            self.problems.remove(path);
-                            change.merge(step);
-                        }
-                        Err(problem) => {
-                            tracing::warn!("{problem}");
-                            self.problems.insert(path.clone(), problem);
-                        }
-                    }
+                    self.problems.remove(path);
+                    change.merge(self.catalog.upsert(*article));
                 }
                 Loaded::Gone => {
-                    if existed {
-                        self.documents = self.documents.saturating_sub(1);
-                    }
                     self.problems.remove(path);
                     change.merge(self.catalog.remove(path));
                 }
                 Loaded::Invalid(problem) => {
                     // The last good version, if any, stays published.
                     tracing::warn!("{problem}");
-                    if !existed {
-                        self.documents += 1;
-                    }
                     self.problems.insert(path.clone(), problem);
                 }
             }
@@ -238,14 +228,11 @@ impl LiveSite {
             }
             problems.insert(relative, problem);
         }
-        let (catalog, refused) = Catalog::from_articles(articles, now);
-        for problem in refused {
-            problems.insert(problem.path.clone(), problem);
-        }
+        // Duplicate ids are reported by the catalog itself.
+        let (catalog, _duplicates) = Catalog::from_articles(articles, now);
         let change = Catalog::diff(&self.catalog, &catalog);
         self.catalog = catalog;
         self.problems = problems;
-        self.documents = scan.documents;
         // Scheduled bodies are marked as used, so the full render keeps them.
         let scheduled = self.scheduled_sources();
         self.cache_scheduled_bodies(&scheduled);
@@ -293,6 +280,8 @@ impl LiveSite {
     }
 
     fn record(&mut self, started: Instant, full: bool) {
+        // Unreadable bodies were logged where they happened.
+        self.bodies.problems.clear();
         let seconds = started.elapsed().as_secs_f64();
         self.stats.builds += 1;
         self.stats.full_builds += u64::from(full);
@@ -391,45 +380,12 @@ impl LiveSite {
                 render::refresh_gzip_twins(&mut self.snapshot, &sitemap_paths);
             }
         }
-        let mut snapshot = std::mem::take(&mut self.snapshot);
-        self.add_index_page(&mut snapshot);
-        self.snapshot = snapshot;
+        let (path, page) = render::html::index_page(&self.catalog, &config);
+        self.snapshot.insert(path, page);
     }
 
     fn add_index_page(&self, snapshot: &mut Snapshot) {
         let (path, resource) = render::html::index_page(&self.catalog, &self.config);
         snapshot.insert(path, resource);
-    }
-}
-
-impl Catalog {
-    /// Sources of every known article under folder `prefix`.
-    pub fn sources_under(&self, prefix: &Path) -> Vec<PathBuf> {
-        let mut out: Vec<PathBuf> =
-            self.every_article().map(|a| a.source.path.clone()).filter(|p| p.starts_with(prefix)).collect();
-        out.sort();
-        out
-    }
-
-    /// What changed in the visible set from `old` to `new`, by source.
-    pub fn diff(old: &Catalog, new: &Catalog) -> Change {
-        let old_visible: BTreeMap<&Path, &Arc<Article>> = old.all().map(|a| (a.source.path.as_path(), a)).collect();
-        let new_visible: BTreeMap<&Path, &Arc<Article>> = new.all().map(|a| (a.source.path.as_path(), a)).collect();
-        let mut change = Change::default();
-        for (source, article) in &new_visible {
-            match old_visible.get(source) {
-                None => change.published.push(Arc::clone(article)),
-                Some(previous) if ***previous != ***article => {
-                    change.updated.push((Arc::clone(previous), Arc::clone(article)))
-                }
-                Some(_) => {}
-            }
-        }
-        for (source, article) in &old_visible {
-            if !new_visible.contains_key(source) {
-                change.unpublished.push(Arc::clone(article));
-            }
-        }
-        change
     }
 }

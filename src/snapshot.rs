@@ -156,7 +156,12 @@ impl Snapshot {
             Err(_) => {
                 let previous = parent.join(format!(".{name}.herald-old-{}", std::process::id()));
                 std::fs::rename(&out, &previous)?;
-                std::fs::rename(&staging, &out)?;
+                if let Err(e) = std::fs::rename(&staging, &out) {
+                    // Put the previous output back rather than leave none.
+                    std::fs::rename(&previous, &out)?;
+                    let _ = std::fs::remove_dir_all(&staging);
+                    return Err(e);
+                }
                 std::fs::remove_dir_all(&previous)
             }
         }
@@ -207,8 +212,10 @@ impl Snapshot {
 /// The file path (relative) for URL path `path`, refusing anything that
 /// could leave the output folder.
 fn relative_file(path: &str) -> io::Result<PathBuf> {
-    let relative = Path::new(path.trim_start_matches('/'));
-    let safe = relative.components().all(|c| matches!(c, Component::Normal(_)));
+    let trimmed = path.trim_start_matches('/');
+    let relative = Path::new(trimmed);
+    let safe =
+        relative.components().all(|c| matches!(c, Component::Normal(_))) && !trimmed.split('/').any(str::is_empty);
     if !safe || relative.as_os_str().is_empty() {
         return Err(io::Error::other(format!("refusing to write unsafe path `{path}`")));
     }
@@ -279,6 +286,8 @@ mod tests {
     fn refuses_paths_that_escape() {
         let dir = tempfile::tempdir().unwrap();
         let e = snapshot(&[("/../evil.xml", "x")]).write_dir_atomic(&dir.path().join("out")).unwrap_err();
+        assert!(e.to_string().contains("unsafe path"), "{e}");
+        let e = snapshot(&[("/vi//rss.xml", "x")]).write_dir_atomic(&dir.path().join("out")).unwrap_err();
         assert!(e.to_string().contains("unsafe path"), "{e}");
         assert!(!dir.path().join("out").exists());
         assert!(!dir.path().join("evil.xml").exists());

@@ -108,3 +108,28 @@ fn duplicate_ids_keep_the_first() {
     assert_eq!(errors.len(), 1);
     assert!(errors[0].contains("id `same` is already used by thoi-su/a.vi.md"), "{errors:?}");
 }
+
+/// Dates in far-off years are refused (typos; and arithmetic near year
+/// 9999 would overflow). (Review finding.)
+#[test]
+fn date_out_of_range() {
+    let e = error_for(
+        "thoi-su/hong.vi.md",
+        b"+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\nlastmod = 9999-12-30T22:00:00Z\n+++\n",
+    );
+    assert!(
+        e.starts_with(":4: error: `lastmod` is not a date: `9999-12-30T22:00:00Z` (the year 9999 is out of range"),
+        "{e}"
+    );
+}
+
+/// A section with nothing to make a slug from is refused, so no feed path
+/// gets an empty segment. (Review finding.)
+#[test]
+fn section_without_letters() {
+    let e = error_for(
+        "thoi-su/hong.vi.md",
+        b"+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\nsection = \"!!!\"\n+++\n",
+    );
+    assert!(e.starts_with(":4: error: section `!!!` has no letters or digits"), "{e}");
+}

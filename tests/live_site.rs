@@ -26,10 +26,32 @@ fn article(title: &str, date: &str, extra: &str) -> String {
 /// One edit to the store.
 #[derive(Debug, Clone)]
 enum Edit {
-    Write { path: String, title: String, day: u8, extra: &'static str },
-    Break { path: String },
-    Delete { path: String },
-    Tick { hours: i64 },
+    Write {
+        path: String,
+        title: String,
+        day: u8,
+        extra: &'static str,
+    },
+    Break {
+        path: String,
+    },
+    Delete {
+        path: String,
+    },
+    /// A rename, applied as one batch of the two paths (as the watcher
+    /// reports it), in either order.
+    Move {
+        from: String,
+        to: String,
+        reversed: bool,
+    },
+    /// Deleting a whole folder, reported as the folder's path.
+    DeleteFolder {
+        folder: String,
+    },
+    Tick {
+        hours: i64,
+    },
 }
 
 fn paths() -> impl Strategy<Value = String> {
@@ -41,6 +63,7 @@ fn paths() -> impl Strategy<Value = String> {
         Just("kinh-te/c.en.md"),
         Just("kinh-te/d.en.md"),
         Just("giao-duc/e.vi.md"),
+        Just("thoi-su/a/index.vi.md"),
     ]
     .prop_map(String::from)
 }
@@ -55,9 +78,12 @@ fn edits() -> impl Strategy<Value = Edit> {
             Just("lastmod = 2026-11-26T10:00:00+07:00\n"),
             Just("noindex = true\n"),
             Just("images = [\"/anh.jpg\"]\n"),
+            Just("id = \"same\"\n"),
         ]).prop_map(|(path, title, day, extra)| Edit::Write { path, title, day, extra }),
         1 => paths().prop_map(|path| Edit::Break { path }),
         1 => paths().prop_map(|path| Edit::Delete { path }),
+        1 => (paths(), paths(), any::<bool>()).prop_map(|(from, to, reversed)| Edit::Move { from, to, reversed }),
+        1 => prop_oneof![Just("thoi-su"), Just("kinh-te"), Just("giao-duc")].prop_map(|f| Edit::DeleteFolder { folder: f.to_string() }),
         1 => (1i64..40).prop_map(|hours| Edit::Tick { hours }),
     ]
 }
@@ -111,6 +137,36 @@ fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
                 documents.remove(path);
                 last_good.remove(path);
                 site.apply_paths(&[PathBuf::from(path)], now);
+            }
+            Edit::Move { from, to, reversed } => {
+                if from == to {
+                    continue;
+                }
+                if let Some(bytes) = documents.remove(from) {
+                    store.remove(Path::new(from));
+                    store.insert(to.as_str(), bytes.clone());
+                    documents.insert(to.clone(), bytes.clone());
+                    // "Last good" belongs to a path: moving broken bytes
+                    // over a path leaves that path's last good version.
+                    if last_good.remove(from).as_ref() == Some(&bytes) {
+                        last_good.insert(to.clone(), bytes);
+                    }
+                    let mut batch = vec![PathBuf::from(from), PathBuf::from(to)];
+                    if *reversed {
+                        batch.reverse();
+                    }
+                    site.apply_paths(&batch, now);
+                }
+            }
+            Edit::DeleteFolder { folder } => {
+                let gone: Vec<String> =
+                    documents.keys().filter(|p| p.starts_with(&format!("{folder}/"))).cloned().collect();
+                for path in gone {
+                    store.remove(Path::new(&path));
+                    documents.remove(&path);
+                    last_good.remove(&path);
+                }
+                site.apply_paths(&[PathBuf::from(folder)], now);
             }
             Edit::Tick { hours } => {
                 now += SignedDuration::from_hours(*hours);
@@ -202,4 +258,53 @@ fn no_op_steps_change_nothing() {
     let later: Timestamp = now() + SignedDuration::from_hours(1);
     let update = site.advance(later);
     assert!(update.changed_paths.is_empty(), "{update:?}");
+}
+
+/// Turning an article into a page bundle (same id) in one batch, new path
+/// first: the article stays published and no duplicate is reported.
+/// (Review finding: a refused duplicate was never retried.)
+#[test]
+fn rename_into_a_bundle_keeps_the_article() {
+    let config = config();
+    let store = Arc::new(MemoryStore::new());
+    store.insert("thoi-su/bai.vi.md", article("Bài", "2026-11-20T08:00:00+07:00", ""));
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
+    store.remove(Path::new("thoi-su/bai.vi.md"));
+    store.insert("thoi-su/bai/index.vi.md", article("Bài", "2026-11-20T08:00:00+07:00", ""));
+    site.apply_paths(&[PathBuf::from("thoi-su/bai/index.vi.md"), PathBuf::from("thoi-su/bai.vi.md")], now());
+    assert_eq!(site.counts().visible, 1);
+    assert!(site.problems().is_empty(), "{:?}", site.problems());
+    assert!(site.catalog().by_source(Path::new("thoi-su/bai/index.vi.md")).is_some());
+}
+
+/// When the holder of a duplicated id is deleted, the other document takes
+/// the id and is published.
+#[test]
+fn duplicate_is_admitted_when_the_holder_goes() {
+    let config = config();
+    let store = Arc::new(MemoryStore::new());
+    store.insert("thoi-su/a.vi.md", article("A", "2026-11-20T08:00:00+07:00", "id = \"same\"\n"));
+    store.insert("thoi-su/b.vi.md", article("B", "2026-11-21T08:00:00+07:00", "id = \"same\"\n"));
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
+    assert_eq!(site.problems().len(), 1);
+    assert!(site.problems()[0].to_string().contains("b.vi.md: error: id `same` is already used by thoi-su/a.vi.md"));
+    store.remove(Path::new("thoi-su/a.vi.md"));
+    let update = site.apply_paths(&[PathBuf::from("thoi-su/a.vi.md")], now());
+    assert_eq!(update.articles.published.len(), 1);
+    assert_eq!(update.articles.published[0].title, "B");
+    assert!(site.problems().is_empty());
+}
+
+/// Deleting a folder clears the problems of broken files that were in it.
+#[test]
+fn deleting_a_folder_clears_its_problems() {
+    let config = config();
+    let store = Arc::new(MemoryStore::new());
+    store.insert("giao-duc/hong.vi.md", "+++\ntitle = \"x\"\n+++\n");
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
+    assert_eq!(site.problems().len(), 1);
+    store.remove(Path::new("giao-duc/hong.vi.md"));
+    site.apply_paths(&[PathBuf::from("giao-duc")], now());
+    assert!(site.problems().is_empty(), "{:?}", site.problems());
+    assert_eq!(site.documents(), 0);
 }

@@ -152,6 +152,7 @@ async fn compression_negotiation() {
 
     let gz = get("gzip").await;
     assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
+    let gz_etag = gz.headers()[header::ETAG].clone();
     let compressed = gz.bytes().await.unwrap();
     assert!(compressed.len() < identity.len());
     let mut decoded = Vec::new();
@@ -160,6 +161,23 @@ async fn compression_negotiation() {
 
     let refused = get("br;q=0, gzip;q=0.5").await;
     assert_eq!(refused.headers()[header::CONTENT_ENCODING], "gzip");
+    // `*` covers only the codings the header does not name.
+    let star = get("br;q=0, *").await;
+    assert_eq!(star.headers()[header::CONTENT_ENCODING], "gzip");
+    // A validator matches only the representation it names.
+    let gzip_etag = gz_etag.clone();
+    let plain_with_gzip_tag = server.client.get(&url).header(header::IF_NONE_MATCH, &gzip_etag).send().await.unwrap();
+    assert_eq!(plain_with_gzip_tag.status(), 200);
+    let gzip_with_gzip_tag = server
+        .client
+        .get(&url)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .header(header::IF_NONE_MATCH, &gzip_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzip_with_gzip_tag.status(), 304);
+    assert_eq!(gzip_with_gzip_tag.headers()[header::ETAG], gzip_etag);
     let none = get("identity").await;
     assert!(none.headers().get(header::CONTENT_ENCODING).is_none());
     server.stop().await;

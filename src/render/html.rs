@@ -100,14 +100,17 @@ fn language_section(out: &mut String, language: &Language, catalog: &Catalog, co
             SiteScope::DefaultLanguage => labels.site,
             SiteScope::AllLanguages => labels.site_all_languages,
         };
-        let count = FeedScope::Site.articles(catalog, config).count();
+        let count = match config.feeds.site_scope {
+            SiteScope::DefaultLanguage => catalog.count_in_language(code),
+            SiteScope::AllLanguages => catalog.count_all(),
+        };
         feed_row(out, &FeedScope::Site, site_label, count, &labels, config);
     }
-    let count = catalog.in_language(code).count();
+    let count = catalog.count_in_language(code);
     feed_row(out, &FeedScope::Language(code.clone()), labels.all_articles, count, &labels, config);
     for placement in catalog.placements().filter(|p| p.lang == *code) {
         let scope = FeedScope::Section { lang: code.clone(), section: placement.section.clone() };
-        let count = catalog.in_section(code, &placement.section).count();
+        let count = catalog.count_in_section(code, &placement.section);
         feed_row(out, &scope, config.section_title(&placement.section, code), count, &labels, config);
     }
     out.push_str("</tbody>\n</table>\n</section>\n");

@@ -22,13 +22,13 @@ pub const MAX_ARTICLES: usize = 1_000;
 
 /// The articles in the news sitemap at the catalog's instant, newest first.
 pub fn news_articles(catalog: &Catalog) -> Vec<&Arc<Article>> {
-    let since = catalog.now() - WINDOW;
+    let since = catalog.now().checked_sub(WINDOW).unwrap_or(Timestamp::MIN);
     catalog.all().take_while(|a| a.date > since).filter(|a| a.in_sitemap).take(MAX_ARTICLES).collect()
 }
 
 /// When the oldest article in the news sitemap leaves it, if any.
 pub fn next_expiry(catalog: &Catalog) -> Option<Timestamp> {
-    news_articles(catalog).last().map(|a| a.date + WINDOW)
+    news_articles(catalog).last().and_then(|a| a.date.checked_add(WINDOW).ok())
 }
 
 /// The news sitemap, or `None` when no article is recent enough (an empty

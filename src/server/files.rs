@@ -72,12 +72,10 @@ pub struct ServedFile {
     pub gzip: Option<Bytes>,
     /// brotli body, when worth having.
     pub brotli: Option<Bytes>,
-    /// Strong ETags of the identity, gzip and brotli bodies.
-    pub etag: HeaderValue,
-    /// ETag of the gzip body.
-    pub etag_gzip: HeaderValue,
-    /// ETag of the brotli body.
-    pub etag_brotli: HeaderValue,
+    /// Strong ETags, one per representation: `[feed type, browser type]`
+    /// × `[identity, gzip, brotli]`. Each representation has its own, so a
+    /// cache never confuses one with another.
+    pub etags: [[HeaderValue; 3]; 2],
     /// When herald started serving these bytes (or, at start-up, the
     /// newest modification they show).
     pub last_modified: Option<Timestamp>,
@@ -143,13 +141,15 @@ impl ServedFiles {
                 continue;
             }
             let last_modified = match (previous, old) {
-                // At start-up: the content's own date.
-                (None, _) => resource.last_modified,
-                // A changed file: now, and always later than before, so
-                // If-Modified-Since never hides a change.
-                (Some(_), Some(old)) => {
-                    Some(old.last_modified.map_or(now, |t| now.max(t + jiff::SignedDuration::from_secs(1))))
-                }
+                // At start-up: no earlier than now, since the file may have
+                // changed while herald was stopped (If-Modified-Since must
+                // never hide a change); the content's own date if later.
+                (None, _) => Some(resource.last_modified.map_or(now, |t| t.max(now))),
+                // A changed file: now, and always later than before.
+                (Some(_), Some(old)) => Some(
+                    old.last_modified
+                        .map_or(now, |t| now.max(t.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(t))),
+                ),
                 (Some(_), None) => Some(now),
             };
             let served = prepare_file(
@@ -195,9 +195,10 @@ fn prepare_file(resource: &Arc<Resource>, last_modified: Option<Timestamp>, cach
         vary,
         gzip,
         brotli,
-        etag: header(&resource.etag),
-        etag_gzip: header(&format!("\"{tag}-gz\"")),
-        etag_brotli: header(&format!("\"{tag}-br\"")),
+        etags: [
+            [header(&resource.etag), header(&format!("\"{tag}-gz\"")), header(&format!("\"{tag}-br\""))],
+            [header(&format!("\"{tag}-x\"")), header(&format!("\"{tag}-x-gz\"")), header(&format!("\"{tag}-x-br\""))],
+        ],
         last_modified,
         last_modified_header: last_modified.map(|t| header(&http_date(t))),
         content_type: header(resource.content_type),

@@ -64,7 +64,12 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, limits: Limit
         .header_read_timeout(limits.request_timeout)
         .max_buf_size(limits.max_header_bytes.max(8192))
         .keep_alive(true);
-    builder.http2().timer(TokioTimer::new()).max_header_list_size(limits.max_header_bytes as u32);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(limits.max_header_bytes as u32)
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(10));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
@@ -178,20 +183,22 @@ fn method_not_allowed() -> Response<Full<Bytes>> {
 /// The encodings a file can be sent in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Encoding {
-    Identity,
-    Gzip,
-    Brotli,
+    Identity = 0,
+    Gzip = 1,
+    Brotli = 2,
 }
 
 /// Sends `file`, or 304 when the client's copy is current.
 fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>> {
     let encoding = negotiate(file, request.get(header::ACCEPT_ENCODING));
-    let (body, etag) = match encoding {
-        Encoding::Brotli => (file.brotli.clone().unwrap_or_default(), &file.etag_brotli),
-        Encoding::Gzip => (file.gzip.clone().unwrap_or_default(), &file.etag_gzip),
-        Encoding::Identity => (file.resource.body.clone(), &file.etag),
+    let browser = file.browser_content_type.is_some() && is_browser(request.get(header::ACCEPT));
+    let body = match encoding {
+        Encoding::Brotli => file.brotli.clone().unwrap_or_default(),
+        Encoding::Gzip => file.gzip.clone().unwrap_or_default(),
+        Encoding::Identity => file.resource.body.clone(),
     };
-    let not_modified = is_not_modified(file, request);
+    let etag = &file.etags[usize::from(browser)][encoding as usize];
+    let not_modified = is_not_modified(file, etag, request);
     let mut response = Response::new(Full::new(if not_modified { Bytes::new() } else { body }));
     if not_modified {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
@@ -207,7 +214,7 @@ fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>>
     }
     if !not_modified {
         let content_type = match &file.browser_content_type {
-            Some(for_browsers) if is_browser(request.get(header::ACCEPT)) => for_browsers,
+            Some(for_browsers) if browser => for_browsers,
             _ => &file.content_type,
         };
         headers.insert(header::CONTENT_TYPE, content_type.clone());
@@ -232,15 +239,15 @@ fn is_browser(accept: Option<&HeaderValue>) -> bool {
     accept.contains("text/html") && !accept.contains("rss+xml") && !accept.contains("atom+xml")
 }
 
-/// Whether the client's validators match: `If-None-Match` (any of the
-/// file's representations, weak comparison) wins over `If-Modified-Since`.
-fn is_not_modified(file: &ServedFile, request: &HeaderMap) -> bool {
+/// Whether the client's copy is the representation about to be sent:
+/// `If-None-Match` (weak comparison with `etag`) wins over
+/// `If-Modified-Since`.
+fn is_not_modified(file: &ServedFile, etag: &HeaderValue, request: &HeaderMap) -> bool {
     if let Some(tags) = request.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        let ours = [&file.etag, &file.etag_gzip, &file.etag_brotli];
         return tags
             .split(',')
             .map(str::trim)
-            .any(|tag| tag == "*" || ours.iter().any(|o| o.as_bytes() == tag.trim_start_matches("W/").as_bytes()));
+            .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == etag.as_bytes());
     }
     let since = request.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()).and_then(files::parse_http_date);
     match (since, file.last_modified) {
@@ -249,12 +256,13 @@ fn is_not_modified(file: &ServedFile, request: &HeaderMap) -> bool {
     }
 }
 
-/// Picks brotli, then gzip, then identity, as `Accept-Encoding` allows
-/// (q-values honoured; `q=0` refuses).
+/// Picks brotli, then gzip, then identity, as `Accept-Encoding` allows:
+/// q-values honoured, `q=0` refuses, `*` covers only codings not named.
 fn negotiate(file: &ServedFile, accept: Option<&HeaderValue>) -> Encoding {
     let Some(accept) = accept.and_then(|v| v.to_str().ok()) else { return Encoding::Identity };
-    let mut brotli = 0.0f32;
-    let mut gzip = 0.0f32;
+    let mut brotli: Option<f32> = None;
+    let mut gzip: Option<f32> = None;
+    let mut any: Option<f32> = None;
     for part in accept.split(',') {
         let mut pieces = part.split(';');
         let coding = pieces.next().unwrap_or("").trim();
@@ -264,14 +272,15 @@ fn negotiate(file: &ServedFile, accept: Option<&HeaderValue>) -> Encoding {
             .and_then(|q| q.trim().parse::<f32>().ok())
             .unwrap_or(1.0);
         if coding.eq_ignore_ascii_case("br") {
-            brotli = quality;
+            brotli = Some(quality);
         } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-            gzip = quality;
+            gzip = Some(quality);
         } else if coding == "*" {
-            brotli = brotli.max(quality);
-            gzip = gzip.max(quality);
+            any = Some(quality);
         }
     }
+    let brotli = brotli.or(any).unwrap_or(0.0);
+    let gzip = gzip.or(any).unwrap_or(0.0);
     if file.brotli.is_some() && brotli > 0.0 && brotli >= gzip {
         Encoding::Brotli
     } else if file.gzip.is_some() && gzip > 0.0 {
