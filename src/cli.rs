@@ -94,6 +94,11 @@ pub struct ServeArgs {
     /// Publish under this base URL instead of the configured one.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+
+    /// Let WebSub callbacks resolve to loopback or private addresses
+    /// (tests, intranets); refused by default.
+    #[arg(long)]
+    pub allow_private_callbacks: bool,
 }
 
 /// Options shared by commands that read the store.
@@ -257,6 +262,7 @@ fn serve(cli: &Cli, args: &ServeArgs) -> u8 {
             state_dir: args.state.clone(),
             listen: args.listen.clone(),
             out_dir: args.out.clone(),
+            allow_private_callbacks: args.allow_private_callbacks,
         },
     };
     let config = match source.load() {

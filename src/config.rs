@@ -40,6 +40,58 @@ pub struct Config {
     pub server: ServerSettings,
     /// Periodic jobs of `herald serve`.
     pub schedule: ScheduleSettings,
+    /// The WebSub hub and the delivery engine.
+    pub websub: WebSubSettings,
+}
+
+/// HMAC algorithms for `X-Hub-Signature` (WebSub §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureAlgorithm {
+    /// HMAC-SHA1 (allowed by the spec, weak; for old subscribers only).
+    Sha1,
+    /// HMAC-SHA256 (the default).
+    Sha256,
+    /// HMAC-SHA384.
+    Sha384,
+    /// HMAC-SHA512.
+    Sha512,
+}
+
+/// `[websub]`: herald's own hub, pings to external hubs, and how
+/// deliveries are made.
+#[derive(Debug, Clone)]
+pub struct WebSubSettings {
+    /// Whether the hub runs and feeds advertise it.
+    pub enabled: bool,
+    /// Path of the hub endpoint (default `/websub`).
+    pub path: String,
+    /// External hubs to ping (`hub.mode=publish`) when a feed changes; they
+    /// are advertised in feeds after herald's own hub.
+    pub external_hubs: Vec<String>,
+    /// Lease granted when the subscriber asks for none.
+    pub lease_default: u64,
+    /// Shortest lease granted (seconds).
+    pub lease_min: u64,
+    /// Longest lease granted (seconds).
+    pub lease_max: u64,
+    /// Algorithm of `X-Hub-Signature` for subscriptions with a secret.
+    pub signature_algorithm: SignatureAlgorithm,
+    /// Whether callbacks may resolve to loopback, private, link-local or
+    /// multicast addresses (tests, intranets). Off by default (SSRF).
+    pub allow_private_callbacks: bool,
+    /// Subscription requests accepted per client address per minute.
+    pub subscribe_rate_per_minute: u32,
+    /// First retry delay; each further retry doubles it (with jitter).
+    pub retry_base: std::time::Duration,
+    /// How long a delivery is retried before it is given up.
+    pub retry_horizon: std::time::Duration,
+    /// Time limit of one outgoing request.
+    pub request_timeout: std::time::Duration,
+    /// Most outgoing requests at once.
+    pub max_concurrent: usize,
+    /// Most outgoing requests at once to one host.
+    pub max_per_host: usize,
 }
 
 /// `[server]`: how `herald serve` listens and answers.
@@ -249,6 +301,17 @@ impl Config {
         self.sections.get(slug).and_then(|s| localized(&s.title, lang, &self.site.default_language)).unwrap_or(slug)
     }
 
+    /// The hubs feeds advertise (herald's own first, then external ones);
+    /// empty when WebSub is off.
+    pub fn hubs(&self) -> Vec<String> {
+        if !self.websub.enabled {
+            return Vec::new();
+        }
+        let mut hubs = vec![self.url_for(&self.websub.path)];
+        hubs.extend(self.websub.external_hubs.iter().cloned());
+        hubs
+    }
+
     /// Resolves a site path (`/vi/rss.xml`) to an absolute URL.
     pub fn url_for(&self, path: &str) -> String {
         let mut url = self.site.base_url.as_str().to_string();
@@ -274,6 +337,8 @@ pub struct Overrides {
     pub listen: Option<String>,
     /// `--out DIR` of `herald serve`.
     pub out_dir: Option<PathBuf>,
+    /// `--allow-private-callbacks` of `herald serve`.
+    pub allow_private_callbacks: bool,
 }
 
 /// Everything wrong with a configuration, each with its position.
@@ -330,6 +395,28 @@ struct RawConfig {
     server: RawServer,
     #[serde(default)]
     schedule: RawSchedule,
+    #[serde(default)]
+    websub: RawWebSub,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWebSub {
+    enabled: Option<bool>,
+    path: Option<Spanned<String>>,
+    #[serde(default)]
+    external_hubs: Vec<Spanned<String>>,
+    lease_default_seconds: Option<Spanned<i64>>,
+    lease_min_seconds: Option<Spanned<i64>>,
+    lease_max_seconds: Option<Spanned<i64>>,
+    signature_algorithm: Option<SignatureAlgorithm>,
+    allow_private_callbacks: Option<bool>,
+    subscribe_rate_per_minute: Option<Spanned<i64>>,
+    retry_base_seconds: Option<Spanned<i64>>,
+    retry_horizon_hours: Option<Spanned<i64>>,
+    request_timeout_seconds: Option<Spanned<i64>>,
+    max_concurrent_deliveries: Option<Spanned<i64>>,
+    max_concurrent_per_host: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -474,6 +561,7 @@ impl Validator<'_> {
         let sitemaps = self.sitemaps(raw.sitemaps, &codes, &site);
         let server = self.server(raw.server, overrides, &resolve);
         let schedule = self.schedule(raw.schedule);
+        let websub = self.websub(raw.websub, overrides);
         Some(Config {
             source: self.path.to_path_buf(),
             store_dir,
@@ -485,6 +573,7 @@ impl Validator<'_> {
             sitemaps,
             server: server?,
             schedule: schedule?,
+            websub,
         })
     }
 
@@ -774,6 +863,86 @@ impl Validator<'_> {
             max_connections: max_connections as usize,
             watch_debounce: std::time::Duration::from_millis(debounce as u64),
         })
+    }
+
+    fn websub(&mut self, raw: RawWebSub, overrides: &Overrides) -> WebSubSettings {
+        let mut number =
+            |value: &Option<Spanned<i64>>, default: i64, range: std::ops::RangeInclusive<i64>, what: &str| -> i64 {
+                match value {
+                    None => default,
+                    Some(n) if range.contains(n.get_ref()) => *n.get_ref(),
+                    Some(n) => {
+                        let hint =
+                            format!("use a number from {} to {} (default {default})", range.start(), range.end());
+                        self.problem(n, format!("{what} {} is out of range", n.get_ref()), hint);
+                        default
+                    }
+                }
+            };
+        let day = 86_400;
+        let lease_min = number(&raw.lease_min_seconds, 60, 1..=365 * day, "lease_min_seconds");
+        let lease_max = number(&raw.lease_max_seconds, 30 * day, 1..=365 * day, "lease_max_seconds");
+        let lease_default = number(&raw.lease_default_seconds, 10 * day, 1..=365 * day, "lease_default_seconds");
+        let rate = number(&raw.subscribe_rate_per_minute, 120, 1..=1_000_000, "subscribe_rate_per_minute");
+        let retry_base = number(&raw.retry_base_seconds, 10, 1..=3600, "retry_base_seconds");
+        let horizon = number(&raw.retry_horizon_hours, 24, 1..=24 * 30, "retry_horizon_hours");
+        let timeout = number(&raw.request_timeout_seconds, 10, 1..=300, "request_timeout_seconds");
+        let max_concurrent = number(&raw.max_concurrent_deliveries, 512, 1..=100_000, "max_concurrent_deliveries");
+        let max_per_host = number(&raw.max_concurrent_per_host, 64, 1..=100_000, "max_concurrent_per_host");
+        if let Some(min) = &raw.lease_min_seconds
+            && lease_min > lease_max
+        {
+            self.problem(
+                min,
+                format!("lease_min_seconds {lease_min} is above lease_max_seconds {lease_max}"),
+                "the shortest lease must not exceed the longest",
+            );
+        }
+        let path = match &raw.path {
+            None => "/websub".to_string(),
+            Some(p) => {
+                let value = p.get_ref();
+                if !value.starts_with('/') || value.contains(char::is_whitespace) || value == "/" {
+                    self.problem(
+                        p,
+                        format!("hub path `{value}` must start with `/` and name an endpoint"),
+                        "e.g. `/websub`",
+                    );
+                }
+                value.clone()
+            }
+        };
+        let external_hubs = raw
+            .external_hubs
+            .iter()
+            .filter_map(|hub| match Url::parse(hub.get_ref()) {
+                Ok(url) if url.scheme() == "http" || url.scheme() == "https" => Some(url.to_string()),
+                _ => {
+                    self.problem(
+                        hub,
+                        format!("`{}` is not an http(s) hub URL", hub.get_ref()),
+                        "e.g. \"https://pubsubhubbub.appspot.com/\"",
+                    );
+                    None
+                }
+            })
+            .collect();
+        WebSubSettings {
+            enabled: raw.enabled.unwrap_or(true),
+            path,
+            external_hubs,
+            lease_default: lease_default.clamp(lease_min, lease_max.max(lease_min)) as u64,
+            lease_min: lease_min as u64,
+            lease_max: lease_max.max(lease_min) as u64,
+            signature_algorithm: raw.signature_algorithm.unwrap_or(SignatureAlgorithm::Sha256),
+            allow_private_callbacks: overrides.allow_private_callbacks || raw.allow_private_callbacks.unwrap_or(false),
+            subscribe_rate_per_minute: rate as u32,
+            retry_base: std::time::Duration::from_secs(retry_base as u64),
+            retry_horizon: std::time::Duration::from_secs(horizon as u64 * 3600),
+            request_timeout: std::time::Duration::from_secs(timeout as u64),
+            max_concurrent: max_concurrent as usize,
+            max_per_host: max_per_host as usize,
+        }
     }
 
     fn schedule(&mut self, raw: RawSchedule) -> Option<ScheduleSettings> {

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use crate::clock::Clock;
 use crate::config::{Config, Overrides};
 use crate::diagnostic::Diagnostic;
+use crate::push::Push;
 use crate::server::{Limits, ServedFiles, ServerState};
 use crate::site::{LiveSite, Update};
 use crate::store::{ArticleStore, FolderStore};
@@ -59,6 +60,11 @@ pub enum StartError {
         /// What went wrong.
         source: std::io::Error,
     },
+    /// The push state cannot be opened.
+    #[error(
+        "error: cannot start WebSub and push deliveries: {0}\n  hint: check that the state folder is writable and not used by another herald"
+    )]
+    Push(crate::push::PushError),
     /// The output folder cannot be written.
     #[error("{}: error: cannot write the output folder: {source}", path.display())]
     Output {
@@ -89,6 +95,8 @@ pub struct Daemon {
     tasks: Vec<JoinHandle<()>>,
     /// Steps completed, for tests that wait for the site to settle.
     steps: watch::Receiver<u64>,
+    /// The push side, for tests and the CLI.
+    pub push: Option<Arc<Push>>,
 }
 
 impl Daemon {
@@ -140,6 +148,19 @@ impl Daemon {
         let state = Arc::new(ServerState::default());
         state.files.store(Arc::new(files));
         publish_health(&state, &site, now);
+        let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
+        let push = if config.websub.enabled {
+            let push =
+                Push::open(config_rx.clone(), Arc::clone(&state), Arc::clone(&clock)).map_err(StartError::Push)?;
+            let _ = state.hub.set(Arc::clone(&push.hub));
+            let _ = state.deliveries.set(Arc::clone(&push.engine.counters));
+            // Feeds that changed while herald was stopped are announced now;
+            // unchanged ones are not (a restart notifies nobody).
+            push.announce(site.snapshot(), None, &config, now);
+            Some(Arc::new(push))
+        } else {
+            None
+        };
 
         let addr =
             listener.local_addr().map_err(|source| StartError::Output { path: PathBuf::from("listener"), source })?;
@@ -158,7 +179,9 @@ impl Daemon {
             limits,
             wait_for(shutdown_rx.clone()),
         )));
-        let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
+        if let Some(push) = &push {
+            tasks.push(tokio::spawn(Arc::clone(&push.engine).run(shutdown_rx.clone())));
+        }
         for job in [Job::Rebuild, Job::Housekeeping] {
             tasks.push(tokio::spawn(run_job(
                 job,
@@ -168,6 +191,7 @@ impl Daemon {
                 shutdown_rx.clone(),
             )));
         }
+        let push_handle = push.clone();
         let looper = SiteLoop {
             site: Arc::new(Mutex::new(site)),
             state: Arc::clone(&state),
@@ -179,9 +203,10 @@ impl Daemon {
             config: config_tx,
             mirror: Arc::new(Mutex::new(Mirror { dir: config.server.out_dir.clone(), dirty: false })),
             rebuild_next: false,
+            push,
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
-        Ok(Daemon { addr, state, events, shutdown, tasks, steps })
+        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle })
     }
 
     /// Reads the configuration file again and switches to it if it is
@@ -235,6 +260,8 @@ struct SiteLoop {
     mirror: Arc<Mutex<Mirror>>,
     /// Set when a step failed: the next step rebuilds everything.
     rebuild_next: bool,
+    /// WebSub and the outbox, when enabled.
+    push: Option<Arc<Push>>,
 }
 
 /// The state of the output folder that mirrors the served files.
@@ -295,21 +322,22 @@ impl SiteLoop {
         let site = Arc::clone(&self.site);
         let state = Arc::clone(&self.state);
         let mirror = Arc::clone(&self.mirror);
+        let push = self.push.clone();
         let result = tokio::task::spawn_blocking(move || {
             let mut site = lock(&site);
-            let mut reloaded = false;
+            let mut reloaded = None;
             if let Some(config) = new_config {
                 match FolderStore::open(&config.store_dir) {
                     Ok(store) => {
                         tracing::info!("configuration reloaded from {}", config.source.display());
-                        site.reload(Arc::new(config), Arc::new(store), now);
-                        reloaded = true;
+                        reloaded = Some(site.reload(Arc::new(config), Arc::new(store), now));
                     }
                     Err(problem) => tracing::error!("the configuration was not reloaded: {problem}"),
                 }
             }
-            let update = if reloaded {
-                Update::default()
+            let everything = reloaded.is_some();
+            let update = if let Some(update) = reloaded {
+                update
             } else if rebuild {
                 site.rebuild(now)
             } else if !paths.is_empty() {
@@ -319,8 +347,14 @@ impl SiteLoop {
             };
             if housekeeping {
                 site.housekeeping();
+                if let Some(push) = &push {
+                    push.prune(now);
+                }
             }
-            publish(&state, &site, &update, &mut lock(&mirror), now, reloaded);
+            publish(&state, &site, &update, &mut lock(&mirror), now, everything);
+            if let Some(push) = &push {
+                push.announce(site.snapshot(), Some(&update.changed_paths), site.config(), now);
+            }
             (update, Arc::clone(site.config()))
         })
         .await;

@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod diagnostic;
 pub mod markdown;
 pub mod pipeline;
+pub mod push;
 pub mod render;
 pub mod schedule;
 pub mod server;

@@ -25,10 +25,13 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
             uri: Some(config.site.base_url.to_string()),
             ..Person::default()
         }],
-        links: vec![
+        links: [
             link(doc.url(FeedFormat::Atom), "self", Some(FeedFormat::Atom.media_type()), None),
             link(&doc.home_url, "alternate", Some("text/html"), None),
-        ],
+        ]
+        .into_iter()
+        .chain(config.hubs().iter().map(|hub| link(hub, "hub", None, None)))
+        .collect(),
         generator: Some(Generator { value: super::GENERATOR.to_string(), uri: None, version: None }),
         logo: config.site.logo.as_ref().map(|l| l.to_string()),
         rights: config.site.copyright.clone().map(Text::plain),

@@ -26,7 +26,17 @@ pub struct JsonFeed<'a> {
     favicon: Option<String>,
     authors: Vec<Author<'a>>,
     language: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub>,
     items: Vec<JsonItem<'a>>,
+}
+
+/// A JSON Feed hub: where to subscribe for real-time notification.
+#[derive(Debug, Serialize)]
+pub struct Hub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
 }
 
 /// One JSON Feed author.
@@ -73,6 +83,7 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
         favicon: config.site.logo.as_ref().map(|l| l.to_string()),
         authors: vec![Author { name: config.site_title(&doc.lang), url: Some(config.site.base_url.as_str()) }],
         language: &doc.lang,
+        hubs: config.hubs().into_iter().map(|url| Hub { kind: "WebSub", url }).collect(),
         items: doc.items.iter().map(|item| item_of(item, config)).collect(),
     };
     let mut out = serde_json::to_vec_pretty(&feed).unwrap_or_default();

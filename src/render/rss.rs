@@ -37,7 +37,7 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
             link: doc.home_url.clone(),
             ..Image::default()
         }),
-        atom_ext: Some(AtomExtension { links: feed_links(doc) }),
+        atom_ext: Some(AtomExtension { links: feed_links(doc, config) }),
         items: doc.items.iter().map(|item| rss_item(item, config)).collect(),
         ..Channel::default()
     };
@@ -51,13 +51,16 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
     out
 }
 
-fn feed_links(doc: &FeedDoc) -> Vec<Link> {
-    vec![Link {
+/// `atom:link rel="self"`, and `rel="hub"` for each WebSub hub.
+fn feed_links(doc: &FeedDoc, config: &Config) -> Vec<Link> {
+    let mut links = vec![Link {
         href: doc.url(FeedFormat::Rss).to_string(),
         rel: "self".to_string(),
         mime_type: Some(FeedFormat::Rss.media_type().to_string()),
         ..Link::default()
-    }]
+    }];
+    links.extend(config.hubs().into_iter().map(|hub| Link { href: hub, rel: "hub".to_string(), ..Link::default() }));
+    links
 }
 
 fn rss_item(item: &FeedItem, config: &Config) -> Item {

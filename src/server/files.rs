@@ -40,14 +40,24 @@ pub enum Route {
     Health,
     /// `/metrics`.
     Metrics,
+    /// The WebSub hub endpoint.
+    Hub,
     /// Anything not found.
     NotFound,
 }
 
 impl Route {
     /// Every route, in metrics order.
-    pub const ALL: [Route; 7] =
-        [Route::Feed, Route::Sitemap, Route::Page, Route::Asset, Route::Health, Route::Metrics, Route::NotFound];
+    pub const ALL: [Route; 8] = [
+        Route::Feed,
+        Route::Sitemap,
+        Route::Page,
+        Route::Asset,
+        Route::Health,
+        Route::Metrics,
+        Route::Hub,
+        Route::NotFound,
+    ];
 
     /// The label value in metrics.
     pub fn label(self) -> &'static str {
@@ -58,6 +68,7 @@ impl Route {
             Route::Asset => "asset",
             Route::Health => "healthz",
             Route::Metrics => "metrics",
+            Route::Hub => "websub",
             Route::NotFound => "not_found",
         }
     }
@@ -94,6 +105,9 @@ pub struct ServedFile {
     pub cache_control: HeaderValue,
     /// Route kind for metrics.
     pub route: Route,
+    /// `Link: <hub>; rel="hub", <self>; rel="self"` for feeds, once a hub
+    /// is configured.
+    pub link: Option<HeaderValue>,
 }
 
 /// Every served file, by URL path.
@@ -132,10 +146,13 @@ impl ServedFiles {
         let mut files = HashMap::with_capacity(snapshot.len());
         for (path, resource) in snapshot.iter() {
             let old = previous.and_then(|p| p.files.get(path));
+            let link = (resource.kind == ResourceKind::Feed && !config.hubs().is_empty())
+                .then(|| header(&crate::push::delivery::link_header(config, &config.url_for(path))));
             if let Some(old) = old
                 && old.resource.etag == resource.etag
                 && old.resource.content_type == resource.content_type
                 && old.cache_control == cache_control_for(resource, &cache_control, &asset_cache_control)
+                && old.link == link
             {
                 files.insert(path.clone(), Arc::clone(old));
                 continue;
@@ -204,6 +221,7 @@ fn prepare_file(resource: &Arc<Resource>, last_modified: Option<Timestamp>, cach
         content_type: header(resource.content_type),
         cache_control,
         route,
+        link: None,
     }
 }
 

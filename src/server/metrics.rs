@@ -12,7 +12,7 @@ use crate::catalog::StateCounts;
 use crate::site::BuildStats;
 
 /// Status codes counted one by one; others count as `other`.
-const STATUSES: [u16; 8] = [200, 202, 304, 400, 404, 405, 413, 429];
+const STATUSES: [u16; 9] = [200, 202, 304, 400, 404, 405, 413, 429, 503];
 
 /// Every counter and gauge the daemon exports.
 #[derive(Debug)]
@@ -70,8 +70,9 @@ impl Metrics {
         self.files.store(files as u64, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition of every metric.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition of every metric, with push delivery
+    /// outcomes when push runs.
+    pub fn render(&self, deliveries: Option<&crate::push::delivery::DeliveryCounters>) -> String {
         let mut out = String::with_capacity(4096);
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         out.push_str("# HELP herald_http_requests_total HTTP requests answered, by route and status.\n");
@@ -116,6 +117,13 @@ impl Metrics {
         out.push_str("# HELP herald_articles Articles by state.\n# TYPE herald_articles gauge\n");
         for (state, value) in ["visible", "draft", "scheduled", "expired"].iter().zip(&self.articles) {
             let _ = writeln!(out, "herald_articles{{state=\"{state}\"}} {}", get(value));
+        }
+        if let Some(d) = deliveries {
+            out.push_str("# HELP herald_push_requests_total Outgoing push requests (WebSub deliveries, verifications, pings) by outcome.\n");
+            out.push_str("# TYPE herald_push_requests_total counter\n");
+            for (outcome, value) in [("ok", &d.ok), ("retried", &d.retried), ("failed", &d.failed), ("gone", &d.gone)] {
+                let _ = writeln!(out, "herald_push_requests_total{{outcome=\"{outcome}\"}} {}", get(value));
+            }
         }
         out
     }

@@ -32,7 +32,7 @@ pub use metrics::Metrics;
 
 /// What the request handlers read. The daemon replaces `files` and
 /// `health` after every site update.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ServerState {
     /// The files being served.
     pub files: ArcSwap<ServedFiles>,
@@ -40,6 +40,10 @@ pub struct ServerState {
     pub health: ArcSwap<Bytes>,
     /// Request and build counters.
     pub metrics: Metrics,
+    /// The WebSub hub, when enabled.
+    pub hub: std::sync::OnceLock<Arc<crate::push::hub::Hub>>,
+    /// Outcomes of push deliveries, for `/metrics`.
+    pub deliveries: std::sync::OnceLock<Arc<crate::push::delivery::DeliveryCounters>>,
 }
 
 /// Limits that protect the server from slow or oversized requests.
@@ -83,7 +87,7 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, limits: Limit
             },
             () = &mut shutdown => break,
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => {
                     backoff = Duration::from_millis(10);
@@ -102,10 +106,11 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, limits: Limit
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
         let timeout = limits.request_timeout;
+        let client = peer.ip();
         let service = service_fn(move |request: Request<Incoming>| {
             let state = Arc::clone(&state);
             async move {
-                let response = match tokio::time::timeout(timeout, handle(&request, &state)).await {
+                let response = match tokio::time::timeout(timeout, handle(request, client, &state)).await {
                     Ok(response) => response,
                     Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "timed out\n"),
                 };
@@ -125,25 +130,32 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, limits: Limit
     }
 }
 
-/// Answers one request.
-pub async fn handle<B>(request: &Request<B>, state: &ServerState) -> Response<Full<Bytes>> {
-    let path = request.uri().path();
-    let method = request.method();
-    let (route, response) = match path {
-        "/healthz" => (Route::Health, dynamic(method, state.health.load().as_ref().clone(), "application/json")),
-        "/metrics" => (
-            Route::Metrics,
-            dynamic(method, Bytes::from(state.metrics.render()), "text/plain; version=0.0.4; charset=utf-8"),
-        ),
-        _ => {
+/// Answers one request from `client`.
+pub async fn handle<B>(request: Request<B>, client: std::net::IpAddr, state: &ServerState) -> Response<Full<Bytes>>
+where
+    B: http_body::Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let method = request.method().clone();
+    let (route, response) = match request.uri().path() {
+        "/healthz" => (Route::Health, dynamic(&method, state.health.load().as_ref().clone(), "application/json")),
+        "/metrics" => {
+            let text = state.metrics.render(state.deliveries.get().map(Arc::as_ref));
+            (Route::Metrics, dynamic(&method, Bytes::from(text), "text/plain; version=0.0.4; charset=utf-8"))
+        }
+        path => {
             let files = state.files.load();
             let lookup = if path == "/" { "/index.html" } else { path };
             match files.get(lookup) {
                 Some(file) if method == Method::GET || method == Method::HEAD => {
                     (file.route, respond_file(file, request.headers()))
                 }
-                Some(file) => (file.route, method_not_allowed()),
-                None => (Route::NotFound, plain(StatusCode::NOT_FOUND, "not found\n")),
+                Some(file) => (file.route, method_not_allowed("GET, HEAD")),
+                None => match state.hub.get().filter(|hub| hub.path() == path) {
+                    Some(hub) if method == Method::POST => (Route::Hub, hub.handle(request, client, &files).await),
+                    Some(_) => (Route::Hub, method_not_allowed("POST")),
+                    None => (Route::NotFound, plain(StatusCode::NOT_FOUND, "not found\n")),
+                },
             }
         }
     };
@@ -158,7 +170,7 @@ pub async fn handle<B>(request: &Request<B>, state: &ServerState) -> Response<Fu
 
 fn dynamic(method: &Method, body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
     if method != Method::GET && method != Method::HEAD {
-        return method_not_allowed();
+        return method_not_allowed("GET, HEAD");
     }
     let mut response = Response::new(Full::new(body));
     let headers = response.headers_mut();
@@ -174,9 +186,9 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     response
 }
 
-fn method_not_allowed() -> Response<Full<Bytes>> {
+fn method_not_allowed(allow: &'static str) -> Response<Full<Bytes>> {
     let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     response
 }
 
@@ -209,6 +221,9 @@ fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>>
         headers.insert(header::LAST_MODIFIED, last_modified.clone());
     }
     headers.insert(header::CACHE_CONTROL, file.cache_control.clone());
+    if let Some(link) = &file.link {
+        headers.insert(header::LINK, link.clone());
+    }
     if let Some(vary) = &file.vary {
         headers.insert(header::VARY, vary.clone());
     }

@@ -1,0 +1,442 @@
+//! The delivery engine: every outgoing push request goes through here.
+//!
+//! It claims due jobs from the durable outbox into per-host queues, runs
+//! them with bounded concurrency overall and per callback host (one slow or
+//! dead subscriber only ever occupies its own host's slots), and writes the
+//! outcomes back in batches: a delivery leaves the outbox only once its
+//! receiver answered 2xx. Failures are retried with exponential backoff and
+//! jitter until the horizon; `410 Gone` ends a subscription.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use jiff::{SignedDuration, Timestamp};
+use rand::RngExt;
+use tokio::sync::{Notify, mpsc, watch};
+use url::Url;
+
+use super::hub::{Verification, topic_path};
+use super::store::{Job, JobKind, PushStore};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::server::ServerState;
+
+/// Jobs held in memory at once (claimed, queued or running).
+const MAX_IN_MEMORY: usize = 20_000;
+/// How long a claim lasts. Claims are released at start-up, so this only
+/// matters for a worker that died elsewhere (several replicas, later).
+const CLAIM_SECONDS: i64 = 3600;
+/// Longest wait between two retries.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Verifications and denials are tried this many times at most.
+const MAX_VERIFY_ATTEMPTS: u32 = 3;
+
+/// What happened to one job.
+#[derive(Debug)]
+enum Outcome {
+    /// Acknowledged: remove (unless its topic changed meanwhile).
+    Done { id: i64, generation: i64 },
+    /// Failed for now: try again at `next`.
+    Retry { id: i64, next: Timestamp, error: String },
+    /// Failed for good: keep it, marked failed.
+    Failed { id: i64, error: String },
+    /// The subscriber answered 410 Gone: end the subscription.
+    Gone { subscription: i64 },
+}
+
+/// Counters of delivery outcomes, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct DeliveryCounters {
+    /// Acknowledged requests.
+    pub ok: std::sync::atomic::AtomicU64,
+    /// Failed attempts that will be retried.
+    pub retried: std::sync::atomic::AtomicU64,
+    /// Requests given up.
+    pub failed: std::sync::atomic::AtomicU64,
+    /// Subscriptions ended by 410 Gone.
+    pub gone: std::sync::atomic::AtomicU64,
+}
+
+/// The engine and what it needs.
+pub struct Engine {
+    store: Arc<dyn PushStore>,
+    state: Arc<ServerState>,
+    config: watch::Receiver<Arc<Config>>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    client: reqwest::Client,
+    /// Outcome counters.
+    pub counters: Arc<DeliveryCounters>,
+}
+
+impl Engine {
+    /// An engine over `store`, reading topic content from `state`.
+    pub fn new(
+        store: Arc<dyn PushStore>,
+        state: Arc<ServerState>,
+        config: watch::Receiver<Arc<Config>>,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+    ) -> Result<Engine, reqwest::Error> {
+        let client = http_client(&config.borrow())?;
+        Ok(Engine { store, state, config, clock, wake, client, counters: Arc::default() })
+    }
+
+    /// Runs until `shutdown` says stop. Jobs running then are abandoned;
+    /// they stay in the outbox and run again after a restart.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        if let Err(e) = self.store.release_claims() {
+            tracing::error!("push store: {e}");
+        }
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Outcome)>();
+        let mut queues: HashMap<String, VecDeque<Job>> = HashMap::new();
+        let mut running: HashMap<String, usize> = HashMap::new();
+        let mut running_total = 0usize;
+        let mut held = 0usize;
+        loop {
+            let config = Arc::clone(&self.config.borrow());
+            // Take in what is due.
+            if held < MAX_IN_MEMORY {
+                let now = self.clock.now();
+                let store = Arc::clone(&self.store);
+                let limit = MAX_IN_MEMORY - held;
+                match tokio::task::spawn_blocking(move || store.claim_due(now, CLAIM_SECONDS, limit)).await {
+                    Ok(Ok(jobs)) => {
+                        held += jobs.len();
+                        for job in jobs {
+                            queues.entry(host_of(&job.target)).or_default().push_back(job);
+                        }
+                    }
+                    Ok(Err(e)) => tracing::error!("push store: {e}"),
+                    Err(e) => tracing::error!("push store: {e}"),
+                }
+            }
+            // Start what the limits allow.
+            for (host, queue) in queues.iter_mut() {
+                let busy = running.entry(host.clone()).or_default();
+                while *busy < config.websub.max_per_host && running_total < config.websub.max_concurrent {
+                    let Some(job) = queue.pop_front() else { break };
+                    *busy += 1;
+                    running_total += 1;
+                    let engine = Arc::clone(&self);
+                    let done = done_tx.clone();
+                    let host = host.clone();
+                    let config = Arc::clone(&config);
+                    tokio::spawn(async move {
+                        let outcome = engine.attempt(&job, &config).await;
+                        let _ = done.send((host, outcome));
+                    });
+                }
+            }
+            queues.retain(|_, q| !q.is_empty());
+            // Wait for a finished job, new work, the next due time, or stop.
+            let idle = held == 0;
+            let next_due = if idle {
+                let store = Arc::clone(&self.store);
+                tokio::task::spawn_blocking(move || store.next_due()).await.ok().and_then(Result::ok).flatten()
+            } else {
+                None
+            };
+            let clock = Arc::clone(&self.clock);
+            let mut outcomes = Vec::new();
+            tokio::select! {
+                _ = shutdown.wait_for(|stop| *stop) => return,
+                finished = done_rx.recv() => {
+                    if let Some(first) = finished {
+                        outcomes.push(first);
+                        while let Ok(more) = done_rx.try_recv() {
+                            outcomes.push(more);
+                        }
+                    }
+                }
+                () = self.wake.notified() => {}
+                () = async {
+                    match next_due {
+                        Some(at) if idle => clock.sleep_until(at).await,
+                        _ => std::future::pending().await,
+                    }
+                } => {}
+            }
+            for (host, _) in &outcomes {
+                if let Some(busy) = running.get_mut(host) {
+                    *busy = busy.saturating_sub(1);
+                }
+            }
+            running_total = running_total.saturating_sub(outcomes.len());
+            held = held.saturating_sub(outcomes.len());
+            running.retain(|_, busy| *busy > 0);
+            if !outcomes.is_empty() {
+                self.record(outcomes.into_iter().map(|(_, o)| o).collect()).await;
+            }
+        }
+    }
+
+    /// Writes a batch of outcomes in one go.
+    async fn record(&self, outcomes: Vec<Outcome>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let store = Arc::clone(&self.store);
+        let counters = Arc::clone(&self.counters);
+        let result = tokio::task::spawn_blocking(move || -> super::store::Result<()> {
+            let mut done = Vec::new();
+            for outcome in outcomes {
+                match outcome {
+                    Outcome::Done { id, generation } => {
+                        counters.ok.fetch_add(1, Relaxed);
+                        done.push((id, generation));
+                    }
+                    Outcome::Retry { id, next, error } => {
+                        counters.retried.fetch_add(1, Relaxed);
+                        store.retry(id, next, &error)?;
+                    }
+                    Outcome::Failed { id, error } => {
+                        counters.failed.fetch_add(1, Relaxed);
+                        tracing::warn!("giving up push job {id}: {error}");
+                        store.fail(id, &error)?;
+                    }
+                    Outcome::Gone { subscription } => {
+                        counters.gone.fetch_add(1, Relaxed);
+                        store.remove_subscription(subscription)?;
+                    }
+                }
+            }
+            store.complete(&done)
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("push store: {e}"),
+            Err(e) => tracing::error!("push store: {e}"),
+        }
+    }
+
+    /// Makes one attempt at `job`.
+    async fn attempt(&self, job: &Job, config: &Config) -> Outcome {
+        match job.kind {
+            JobKind::Deliver => self.deliver(job, config).await,
+            JobKind::Verify => self.verify(job, config).await,
+            JobKind::Deny => self.deny(job, config).await,
+            JobKind::Ping => self.ping(job, config).await,
+        }
+    }
+
+    async fn deliver(&self, job: &Job, config: &Config) -> Outcome {
+        let drop_job = Outcome::Done { id: job.id, generation: job.generation };
+        let Some(subscription_id) = job.subscription_id else { return drop_job };
+        let store = Arc::clone(&self.store);
+        let subscription = match tokio::task::spawn_blocking(move || store.subscription(subscription_id)).await {
+            Ok(Ok(Some(s))) => s,
+            Ok(Ok(None)) => return drop_job, // unsubscribed meanwhile
+            _ => return self.retry(job, config, "the push store is unavailable".into()),
+        };
+        if subscription.expires_at <= self.clock.now() {
+            return drop_job;
+        }
+        let Some(path) = topic_path(&job.topic, config) else { return drop_job };
+        let Some(file) = self.state.files.load().get(&path).cloned() else { return drop_job };
+        let body: Bytes = file.resource.body.clone();
+        let mut request = self
+            .client
+            .post(&subscription.callback)
+            .header(http::header::CONTENT_TYPE, file.content_type.clone())
+            .header(http::header::LINK, link_header(config, &job.topic))
+            .body(body.clone());
+        if let Some(secret) = &subscription.secret {
+            request = request
+                .header("X-Hub-Signature", super::signature::sign(config.websub.signature_algorithm, secret, &body));
+        }
+        match self.send(&subscription.callback, request, config).await {
+            Ok(status) if status.is_success() => Outcome::Done { id: job.id, generation: job.generation },
+            Ok(status) if status == http::StatusCode::GONE => Outcome::Gone { subscription: subscription.id },
+            Ok(status) => self.retry(job, config, format!("the callback answered {status}")),
+            Err(error) => self.retry(job, config, error),
+        }
+    }
+
+    async fn verify(&self, job: &Job, config: &Config) -> Outcome {
+        let Ok(verification) = serde_json::from_str::<Verification>(&job.payload) else {
+            return Outcome::Failed { id: job.id, error: "unreadable verification".into() };
+        };
+        let mut url = match Url::parse(&job.target) {
+            Ok(url) => url,
+            Err(e) => return Outcome::Failed { id: job.id, error: e.to_string() },
+        };
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("hub.mode", &verification.mode);
+            query.append_pair("hub.topic", &job.topic);
+            query.append_pair("hub.challenge", &verification.challenge);
+            if verification.mode == "subscribe" {
+                query.append_pair("hub.lease_seconds", &verification.lease_seconds.to_string());
+            }
+        }
+        let response = match self.get(url.as_str(), config).await {
+            Ok(response) => response,
+            Err(error) if job.attempts + 1 < MAX_VERIFY_ATTEMPTS => return self.retry(job, config, error),
+            Err(error) => return Outcome::Failed { id: job.id, error },
+        };
+        let (status, echoed) = response;
+        let confirmed = status.is_success() && echoed.trim() == verification.challenge;
+        if !confirmed {
+            // The subscriber did not confirm: nothing changes.
+            tracing::info!("{} did not confirm {} to {} ({status})", job.target, verification.mode, job.topic);
+            return Outcome::Done { id: job.id, generation: job.generation };
+        }
+        let store = Arc::clone(&self.store);
+        let now = self.clock.now();
+        let (topic, callback) = (job.topic.clone(), job.target.clone());
+        let applied = tokio::task::spawn_blocking(move || {
+            if verification.mode == "subscribe" {
+                let secret = verification.secret_hex.as_deref().and_then(|h| hex::decode(h).ok());
+                store.subscribe(&topic, &callback, secret.as_deref(), verification.lease_seconds, now)
+            } else {
+                store.unsubscribe(&topic, &callback).map(|_| ())
+            }
+        })
+        .await;
+        match applied {
+            Ok(Ok(())) => Outcome::Done { id: job.id, generation: job.generation },
+            _ => self.retry(job, config, "the push store is unavailable".into()),
+        }
+    }
+
+    async fn deny(&self, job: &Job, config: &Config) -> Outcome {
+        let mut url = match Url::parse(&job.target) {
+            Ok(url) => url,
+            Err(e) => return Outcome::Failed { id: job.id, error: e.to_string() },
+        };
+        url.query_pairs_mut()
+            .append_pair("hub.mode", "denied")
+            .append_pair("hub.topic", &job.topic)
+            .append_pair("hub.reason", &job.payload);
+        match self.get(url.as_str(), config).await {
+            Ok(_) => Outcome::Done { id: job.id, generation: job.generation },
+            Err(error) if job.attempts + 1 < MAX_VERIFY_ATTEMPTS => self.retry(job, config, error),
+            Err(error) => Outcome::Failed { id: job.id, error },
+        }
+    }
+
+    async fn ping(&self, job: &Job, config: &Config) -> Outcome {
+        let form: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("hub.mode", "publish")
+            .append_pair("hub.url", &job.topic)
+            .append_pair("hub.topic", &job.topic)
+            .finish();
+        let request = self
+            .client
+            .post(&job.target)
+            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form);
+        match self.send(&job.target, request, config).await {
+            Ok(status) if status.is_success() => Outcome::Done { id: job.id, generation: job.generation },
+            Ok(status) => self.retry(job, config, format!("the hub answered {status}")),
+            Err(error) => self.retry(job, config, error),
+        }
+    }
+
+    /// Sends `request` to `url`, refusing private addresses unless allowed.
+    async fn send(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+        config: &Config,
+    ) -> Result<http::StatusCode, String> {
+        let parsed = Url::parse(url).map_err(|e| e.to_string())?;
+        if !super::ssrf::literal_host_allowed(&parsed, config.websub.allow_private_callbacks) {
+            return Err(format!("{url} is a private address"));
+        }
+        let response = request.timeout(config.websub.request_timeout).send().await.map_err(|e| error_text(&e))?;
+        Ok(response.status())
+    }
+
+    /// GETs `url`, returning the status and (at most 64 KB of) the body.
+    async fn get(&self, url: &str, config: &Config) -> Result<(http::StatusCode, String), String> {
+        let parsed = Url::parse(url).map_err(|e| e.to_string())?;
+        if !super::ssrf::literal_host_allowed(&parsed, config.websub.allow_private_callbacks) {
+            return Err(format!("{url} is a private address"));
+        }
+        let response =
+            self.client.get(url).timeout(config.websub.request_timeout).send().await.map_err(|e| error_text(&e))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| error_text(&e))?;
+        let body = &body[..body.len().min(64 * 1024)];
+        Ok((status, String::from_utf8_lossy(body).into_owned()))
+    }
+
+    /// The next attempt after a failure, or giving up past the horizon.
+    fn retry(&self, job: &Job, config: &Config, error: String) -> Outcome {
+        let now = self.clock.now();
+        let delay = backoff(config.websub.retry_base, job.attempts);
+        let next = now.checked_add(SignedDuration::try_from(delay).unwrap_or(SignedDuration::MAX)).unwrap_or(now);
+        let horizon = SignedDuration::try_from(config.websub.retry_horizon).unwrap_or(SignedDuration::MAX);
+        let deadline = job.created_at.checked_add(horizon).unwrap_or(Timestamp::MAX);
+        if next > deadline {
+            Outcome::Failed { id: job.id, error: format!("{error}; gave up after {} attempts", job.attempts + 1) }
+        } else {
+            Outcome::Retry { id: job.id, next, error }
+        }
+    }
+}
+
+/// The delay before retry number `attempts + 1`: `base` doubled per
+/// attempt, at most an hour, ±20% jitter so retries do not arrive in
+/// waves.
+pub fn backoff(base: Duration, attempts: u32) -> Duration {
+    let exponential = base.saturating_mul(1u32.checked_shl(attempts.min(20)).unwrap_or(u32::MAX)).min(MAX_BACKOFF);
+    exponential.mul_f64(rand::rng().random_range(0.8..1.2))
+}
+
+/// `Link: <hub>; rel="hub", <topic>; rel="self"`.
+pub fn link_header(config: &Config, topic: &str) -> String {
+    let mut links: Vec<String> = config.hubs().iter().map(|hub| format!("<{hub}>; rel=\"hub\"")).collect();
+    links.push(format!("<{topic}>; rel=\"self\""));
+    links.join(", ")
+}
+
+fn host_of(url: &str) -> String {
+    Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn error_text(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// The HTTP client for outgoing pushes: no redirects, timeouts, TLS with
+/// the ring provider, and (unless private callbacks are allowed) a resolver
+/// that refuses private addresses.
+fn http_client(config: &Config) -> Result<reqwest::Client, reqwest::Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION"), " (WebSub hub)"))
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(config.websub.request_timeout)
+        .pool_max_idle_per_host(config.websub.max_per_host);
+    if !config.websub.allow_private_callbacks {
+        builder = builder.dns_resolver(Arc::new(super::ssrf::GuardedResolver));
+    }
+    builder.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_secs(10);
+        for (attempts, expected) in [(0u32, 10.0), (1, 20.0), (2, 40.0), (5, 320.0)] {
+            let d = backoff(base, attempts).as_secs_f64();
+            assert!(d >= expected * 0.8 && d <= expected * 1.2, "attempt {attempts}: {d}");
+        }
+        assert!(backoff(base, 30) <= MAX_BACKOFF.mul_f64(1.2));
+    }
+}

@@ -1,0 +1,238 @@
+//! The WebSub hub endpoint (W3C WebSub §5): subscription and
+//! unsubscription requests.
+//!
+//! A well-formed request is answered `202 Accepted` at once; the intent is
+//! then verified asynchronously by the delivery engine (a GET to the
+//! callback that must echo a challenge), and only a verified subscription
+//! becomes active. Topics herald does not serve are denied the same way
+//! (a GET with `hub.mode=denied`). Malformed requests get a 4xx with a
+//! plain-text reason.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use tokio::sync::{Notify, watch};
+use url::Url;
+
+use super::store::{JobKind, NewJob, PushStore};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::server::ServedFiles;
+use crate::snapshot::ResourceKind;
+
+/// Largest request body accepted (a subscription request is a few hundred
+/// bytes).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The spec: the secret MUST be less than 200 bytes.
+pub const MAX_SECRET_BYTES: usize = 199;
+
+/// The verification a queued `websub.verify` job performs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Verification {
+    /// `subscribe` or `unsubscribe`.
+    pub mode: String,
+    /// The lease granted (subscribe only).
+    pub lease_seconds: u64,
+    /// The secret, hex-encoded, if one was given.
+    pub secret_hex: Option<String>,
+    /// The challenge the callback must echo.
+    pub challenge: String,
+}
+
+/// The hub.
+pub struct Hub {
+    store: Arc<dyn PushStore>,
+    config: watch::Receiver<Arc<Config>>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    rate: RateLimiter,
+}
+
+impl Hub {
+    /// A hub queuing its work in `store` and waking the engine with `wake`.
+    pub fn new(
+        store: Arc<dyn PushStore>,
+        config: watch::Receiver<Arc<Config>>,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+    ) -> Hub {
+        Hub { store, config, clock, wake, rate: RateLimiter::default() }
+    }
+
+    /// The hub endpoint's path (from the configuration in force).
+    pub fn path(&self) -> String {
+        self.config.borrow().websub.path.clone()
+    }
+
+    /// Answers one request to the hub endpoint.
+    pub async fn handle<B>(
+        &self,
+        request: http::Request<B>,
+        client: IpAddr,
+        files: &ServedFiles,
+    ) -> Response<Full<Bytes>>
+    where
+        B: http_body::Body<Data = Bytes> + Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let config = Arc::clone(&self.config.borrow());
+        if !self.rate.allow(client, config.websub.subscribe_rate_per_minute) {
+            let mut response = text(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many subscription requests from this address; try again in a minute\n",
+            );
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            return response;
+        }
+        let body = match Limited::new(request.into_body(), MAX_BODY_BYTES).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large\n"),
+        };
+        let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+        match self.accept(&form, &config, files).await {
+            Ok(()) => {
+                self.wake.notify_one();
+                text(StatusCode::ACCEPTED, "accepted; the callback will be asked to verify\n")
+            }
+            Err((status, reason)) => text(status, &format!("{reason}\n")),
+        }
+    }
+
+    /// Validates a request and queues its verification (or denial).
+    async fn accept(
+        &self,
+        form: &HashMap<String, String>,
+        config: &Config,
+        files: &ServedFiles,
+    ) -> Result<(), (StatusCode, String)> {
+        let bad = |reason: &str| (StatusCode::BAD_REQUEST, reason.to_string());
+        let mode = form.get("hub.mode").map(String::as_str).ok_or_else(|| bad("hub.mode is missing"))?;
+        if mode == "publish" {
+            // herald publishes its own topics as they change.
+            let topic =
+                form.get("hub.url").or_else(|| form.get("hub.topic")).ok_or_else(|| bad("hub.url is missing"))?;
+            return if served_topic(topic, config, files) {
+                Ok(())
+            } else {
+                Err(bad("this hub does not serve that topic"))
+            };
+        }
+        if mode != "subscribe" && mode != "unsubscribe" {
+            return Err(bad("hub.mode must be subscribe or unsubscribe"));
+        }
+        let callback =
+            form.get("hub.callback").filter(|c| !c.is_empty()).ok_or_else(|| bad("hub.callback is missing"))?;
+        let callback_url = Url::parse(callback).map_err(|_| bad("hub.callback is not an absolute URL"))?;
+        let topic = form.get("hub.topic").filter(|t| !t.is_empty()).ok_or_else(|| bad("hub.topic is missing"))?;
+        let secret = form.get("hub.secret").filter(|s| !s.is_empty());
+        if secret.is_some_and(|s| s.len() > MAX_SECRET_BYTES) {
+            return Err(bad("hub.secret must be less than 200 bytes"));
+        }
+        super::ssrf::check_callback(&callback_url, config.websub.allow_private_callbacks)
+            .await
+            .map_err(|why| bad(&why))?;
+        let now = self.clock.now();
+        let websub = &config.websub;
+        let job = if mode == "subscribe" && !served_topic(topic, config, files) {
+            NewJob {
+                kind: JobKind::Deny,
+                target: callback.clone(),
+                topic: topic.clone(),
+                payload: "this hub only serves the feeds of its own site".to_string(),
+            }
+        } else {
+            let lease = form
+                .get("hub.lease_seconds")
+                .and_then(|l| l.parse::<u64>().ok())
+                .unwrap_or(websub.lease_default)
+                .clamp(websub.lease_min, websub.lease_max);
+            let verification = Verification {
+                mode: mode.to_string(),
+                lease_seconds: lease,
+                secret_hex: secret.map(hex::encode),
+                challenge: hex::encode(rand::random::<[u8; 16]>()),
+            };
+            NewJob {
+                kind: JobKind::Verify,
+                target: callback.clone(),
+                topic: topic.clone(),
+                payload: serde_json::to_string(&verification).unwrap_or_default(),
+            }
+        };
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || store.enqueue(job, now))
+            .await
+            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(|e| {
+                tracing::error!("cannot queue a WebSub verification: {e}");
+                (StatusCode::SERVICE_UNAVAILABLE, "the hub cannot take requests right now".to_string())
+            })
+    }
+}
+
+/// Whether `topic` is the URL of a feed herald serves now.
+pub fn served_topic(topic: &str, config: &Config, files: &ServedFiles) -> bool {
+    topic_path(topic, config)
+        .is_some_and(|path| files.get(&path).is_some_and(|f| f.resource.kind == ResourceKind::Feed))
+}
+
+/// The site path of a topic URL (`https://site/vi/rss.xml` → `/vi/rss.xml`).
+pub fn topic_path(topic: &str, config: &Config) -> Option<String> {
+    let base = config.site.base_url.as_str();
+    topic.strip_prefix(base).map(|rest| format!("/{rest}"))
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+/// A token bucket per client address: `per_minute` requests, refilled
+/// evenly.
+#[derive(Debug, Default)]
+struct RateLimiter {
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    fn allow(&self, client: IpAddr, per_minute: u32) -> bool {
+        let capacity = f64::from(per_minute);
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() > 100_000 {
+            // Forget clients whose buckets are full again.
+            buckets
+                .retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * capacity / 60.0 < capacity);
+        }
+        let (tokens, at) = buckets.entry(client).or_insert((capacity, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * capacity / 60.0).min(capacity);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limiter_refuses_a_burst_beyond_the_limit() {
+        let limiter = RateLimiter::default();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let allowed = (0..10).filter(|_| limiter.allow(ip, 5)).count();
+        assert_eq!(allowed, 5);
+        assert!(limiter.allow("192.0.2.2".parse().unwrap(), 5), "other clients are not affected");
+    }
+}

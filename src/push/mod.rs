@@ -1,0 +1,100 @@
+//! Push: telling the outside world about changes, durably.
+//!
+//! The outbox ([`store`]) is the one mechanism for every outgoing push:
+//! a change is committed there before anyone is called, and the delivery
+//! engine ([`delivery`]) works it off with retries. The WebSub hub
+//! ([`hub`]) adds subscribers and queues their verification.
+
+pub mod delivery;
+pub mod hub;
+pub mod signature;
+pub mod ssrf;
+pub mod store;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio::sync::{Notify, watch};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::server::ServerState;
+use crate::snapshot::{ResourceKind, Snapshot};
+use store::{PushStore, SqliteStore};
+
+/// The push side of a running daemon.
+pub struct Push {
+    /// Durable subscriptions and outbox.
+    pub store: Arc<dyn PushStore>,
+    /// The hub endpoint.
+    pub hub: Arc<hub::Hub>,
+    /// The delivery engine (run it with [`delivery::Engine::run`]).
+    pub engine: Arc<delivery::Engine>,
+    wake: Arc<Notify>,
+}
+
+/// Why push could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// The state database.
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+    /// The HTTP client.
+    #[error("cannot create the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+impl Push {
+    /// Opens the state database in the configured state folder and sets up
+    /// the hub and the engine.
+    pub fn open(
+        config: watch::Receiver<Arc<Config>>,
+        state: Arc<ServerState>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Push, PushError> {
+        let path = SqliteStore::file_in(&config.borrow().state_dir);
+        let store: Arc<dyn PushStore> = Arc::new(SqliteStore::open(&path)?);
+        let wake = Arc::new(Notify::new());
+        let hub = Arc::new(hub::Hub::new(Arc::clone(&store), config.clone(), Arc::clone(&clock), Arc::clone(&wake)));
+        let engine = Arc::new(delivery::Engine::new(Arc::clone(&store), state, config, clock, Arc::clone(&wake))?);
+        Ok(Push { store, hub, engine, wake })
+    }
+
+    /// Announces the feeds among `paths` whose bytes differ from the last
+    /// version announced (all of `snapshot`'s feeds when `paths` is
+    /// `None`): one delivery per subscriber, one ping per external hub,
+    /// committed before the engine is woken. Unchanged feeds announce
+    /// nothing, so a restart or a no-op rebuild notifies nobody.
+    pub fn announce(&self, snapshot: &Snapshot, paths: Option<&[String]>, config: &Config, now: Timestamp) {
+        if !config.websub.enabled {
+            return;
+        }
+        let feed = |path: &String| {
+            snapshot.get(path).filter(|r| r.kind == ResourceKind::Feed).map(|r| (config.url_for(path), r.etag.clone()))
+        };
+        let changes: Vec<(String, String)> = match paths {
+            Some(paths) => paths.iter().filter_map(feed).collect(),
+            None => snapshot.iter().filter_map(|(path, _)| feed(path)).collect(),
+        };
+        if changes.is_empty() {
+            return;
+        }
+        match self.store.announce(&changes, &config.websub.external_hubs, now) {
+            Ok(0) => {}
+            Ok(queued) => {
+                tracing::info!("{queued} push requests queued for {} changed feeds", changes.len());
+                self.wake.notify_one();
+            }
+            Err(e) => tracing::error!("cannot queue push requests: {e}"),
+        }
+    }
+
+    /// Deletes subscriptions whose lease ended.
+    pub fn prune(&self, now: Timestamp) {
+        match self.store.prune_expired(now) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("{n} expired WebSub subscriptions removed"),
+            Err(e) => tracing::error!("cannot prune subscriptions: {e}"),
+        }
+    }
+}

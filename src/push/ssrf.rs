@@ -1,0 +1,144 @@
+//! Keeping callbacks off the newsroom's own network (SSRF).
+//!
+//! A subscriber chooses the URL herald calls. Unless the operator allows it,
+//! herald refuses callbacks that resolve to loopback, private, link-local,
+//! multicast or otherwise special addresses, both when the subscription is
+//! requested and at every call: the HTTP client resolves names through
+//! [`GuardedResolver`], so a name that later resolves somewhere private
+//! (DNS rebinding) is still refused.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use url::{Host, Url};
+
+/// Whether `ip` is an ordinary public address.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, _, _] = ip.octets();
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || ip.is_broadcast()
+        || ip.is_unspecified()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+        || (a == 198 && (18..20).contains(&b)) // benchmarking
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00 // unique local
+        || (first & 0xffc0) == 0xfe80 // link-local
+        || (first == 0x2001 && ip.segments()[1] == 0x0db8)) // documentation
+}
+
+/// Checks a callback URL: http(s), and (unless `allow_private`) every
+/// address it resolves to is public. The error says why, for the 4xx body.
+pub async fn check_callback(url: &Url, allow_private: bool) -> Result<(), String> {
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!("hub.callback must be an http or https URL, not {}", url.scheme()));
+    }
+    if allow_private {
+        return Ok(());
+    }
+    let port = url.port_or_known_default().unwrap_or(80);
+    let addresses: Vec<IpAddr> = match url.host() {
+        Some(Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
+        Some(Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
+        Some(Host::Domain(name)) => match tokio::net::lookup_host((name, port)).await {
+            Ok(found) => found.map(|a| a.ip()).collect(),
+            Err(e) => return Err(format!("hub.callback host {name} does not resolve: {e}")),
+        },
+        None => return Err("hub.callback has no host".into()),
+    };
+    match addresses.iter().find(|ip| !is_public(**ip)) {
+        Some(ip) => Err(format!(
+            "hub.callback resolves to {ip}, a loopback, private or special address, which this hub does not call"
+        )),
+        None if addresses.is_empty() => Err("hub.callback resolves to no address".into()),
+        None => Ok(()),
+    }
+}
+
+/// Whether a URL with an IP literal host may be called.
+pub fn literal_host_allowed(url: &Url, allow_private: bool) -> bool {
+    allow_private
+        || match url.host() {
+            Some(Host::Ipv4(ip)) => is_public(IpAddr::V4(ip)),
+            Some(Host::Ipv6(ip)) => is_public(IpAddr::V6(ip)),
+            _ => true,
+        }
+}
+
+/// A DNS resolver for the HTTP client that drops non-public addresses and
+/// fails when none is left.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = found.into_iter().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_addresses() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn refuses_private_callbacks_unless_allowed() {
+        let url = Url::parse("http://127.0.0.1:9/cb").unwrap();
+        assert!(check_callback(&url, false).await.unwrap_err().contains("127.0.0.1"));
+        assert!(check_callback(&url, true).await.is_ok());
+        let localhost = Url::parse("http://localhost:9/cb").unwrap();
+        assert!(check_callback(&localhost, false).await.is_err());
+        let ftp = Url::parse("ftp://example.com/cb").unwrap();
+        assert!(check_callback(&ftp, true).await.unwrap_err().contains("http or https"));
+    }
+}

@@ -1,0 +1,619 @@
+//! Durable push state: WebSub subscriptions, the last announced version of
+//! each topic, and the outbox of pending outgoing requests.
+//!
+//! Everything that must survive a crash lives here, and every change is one
+//! transaction: a topic's new version and the deliveries it causes are
+//! committed together, before anyone is called; a delivery row is deleted
+//! only after its receiver acknowledged it. So `kill -9` at any moment
+//! leaves each delivery either done or still queued (at-least-once).
+//!
+//! [`PushStore`] is the seam for a shared database (PostgreSQL, for several
+//! replicas); [`SqliteStore`] is the embedded default, one file in the
+//! state folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Why the push store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or used.
+    #[error("{path}: {source}")]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+}
+
+/// Shorthand for results of the push store.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An active (verified) WebSub subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// Row id, for `herald subscriptions remove`.
+    pub id: i64,
+    /// The topic URL.
+    pub topic: String,
+    /// The subscriber's callback URL.
+    pub callback: String,
+    /// The HMAC secret, if the subscriber gave one.
+    pub secret: Option<Vec<u8>>,
+    /// Granted lease, in seconds.
+    pub lease_seconds: u64,
+    /// When the lease ends.
+    pub expires_at: Timestamp,
+    /// When the subscription was first verified.
+    pub created_at: Timestamp,
+}
+
+/// The kinds of outgoing request the outbox holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// POST a topic's current content to a subscriber.
+    Deliver,
+    /// GET the callback to verify a subscribe or unsubscribe request.
+    Verify,
+    /// GET the callback to tell it a subscription was denied.
+    Deny,
+    /// POST `hub.mode=publish` to an external hub.
+    Ping,
+}
+
+impl JobKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Deliver => "websub.deliver",
+            JobKind::Verify => "websub.verify",
+            JobKind::Deny => "websub.deny",
+            JobKind::Ping => "websub.ping",
+        }
+    }
+
+    fn parse(text: &str) -> Option<JobKind> {
+        Some(match text {
+            "websub.deliver" => JobKind::Deliver,
+            "websub.verify" => JobKind::Verify,
+            "websub.deny" => JobKind::Deny,
+            "websub.ping" => JobKind::Ping,
+            _ => return None,
+        })
+    }
+}
+
+/// One queued outgoing request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Row id.
+    pub id: i64,
+    /// What to do.
+    pub kind: JobKind,
+    /// The URL to call (callback or hub).
+    pub target: String,
+    /// The topic concerned.
+    pub topic: String,
+    /// For deliveries: the subscription.
+    pub subscription_id: Option<i64>,
+    /// Kind-specific data (JSON): verification parameters, denial reason.
+    pub payload: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Bumped each time the topic changes again while the job waits, so a
+    /// delivery that was in flight does not complete the newer change.
+    pub generation: i64,
+    /// When the job was queued.
+    pub created_at: Timestamp,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// Whether the job was given up.
+    pub failed: bool,
+}
+
+/// A job to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// What to do.
+    pub kind: JobKind,
+    /// The URL to call.
+    pub target: String,
+    /// The topic concerned.
+    pub topic: String,
+    /// Kind-specific data (JSON).
+    pub payload: String,
+}
+
+/// Durable push state.
+pub trait PushStore: Send + Sync {
+    /// Records `changes` (topic URL, version) as announced, and in the same
+    /// transaction queues a delivery to each active subscriber of each topic
+    /// whose version differs from the last one announced, plus a ping to
+    /// each of `external_hubs`. A topic seen for the first time only gets
+    /// its version recorded. Returns how many jobs were queued.
+    fn announce(&self, changes: &[(String, String)], external_hubs: &[String], now: Timestamp) -> Result<usize>;
+
+    /// Adds or renews the subscription of `callback` to `topic`.
+    fn subscribe(
+        &self,
+        topic: &str,
+        callback: &str,
+        secret: Option<&[u8]>,
+        lease_seconds: u64,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Ends the subscription of `callback` to `topic`; whether there was one.
+    fn unsubscribe(&self, topic: &str, callback: &str) -> Result<bool>;
+
+    /// Ends subscription `id` (and its pending deliveries); whether it
+    /// existed.
+    fn remove_subscription(&self, id: i64) -> Result<bool>;
+
+    /// The subscription with row `id`.
+    fn subscription(&self, id: i64) -> Result<Option<Subscription>>;
+
+    /// Every subscription, sorted by topic and callback.
+    fn subscriptions(&self) -> Result<Vec<Subscription>>;
+
+    /// Deletes subscriptions whose lease ended; returns how many.
+    fn prune_expired(&self, now: Timestamp) -> Result<usize>;
+
+    /// Queues one job (a verification, a denial).
+    fn enqueue(&self, job: NewJob, now: Timestamp) -> Result<()>;
+
+    /// Claims up to `limit` jobs due at `now` for `lease` seconds: they are
+    /// not handed out again until the claim lapses (a crashed worker's jobs
+    /// come back).
+    fn claim_due(&self, now: Timestamp, lease_seconds: i64, limit: usize) -> Result<Vec<Job>>;
+
+    /// Deletes acknowledged jobs, unless their topic changed again since
+    /// they were claimed (their generation moved on).
+    fn complete(&self, done: &[(i64, i64)]) -> Result<()>;
+
+    /// Schedules another attempt of job `id` at `next`, recording `error`.
+    fn retry(&self, id: i64, next: Timestamp, error: &str) -> Result<()>;
+
+    /// Gives up job `id`, keeping it (and `error`) for inspection.
+    fn fail(&self, id: i64, error: &str) -> Result<()>;
+
+    /// Releases every claim: at start-up, nothing is in flight.
+    fn release_claims(&self) -> Result<()>;
+
+    /// When the next pending job is due, if any.
+    fn next_due(&self) -> Result<Option<Timestamp>>;
+
+    /// Pending and failed jobs, oldest first.
+    fn jobs(&self, failed_only: bool, limit: usize) -> Result<Vec<Job>>;
+
+    /// Makes a failed or waiting job due now; whether it existed.
+    fn retry_now(&self, id: i64, now: Timestamp) -> Result<bool>;
+}
+
+/// The embedded push store: one SQLite file, WAL mode.
+pub struct SqliteStore {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS subscriptions (
+    id INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    callback TEXT NOT NULL,
+    secret BLOB,
+    lease_seconds INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    renewed_at INTEGER NOT NULL,
+    UNIQUE (topic, callback)
+);
+CREATE INDEX IF NOT EXISTS subscriptions_by_topic ON subscriptions (topic, expires_at);
+CREATE TABLE IF NOT EXISTS topics (
+    topic TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    changed_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    subscription_id INTEGER,
+    payload TEXT NOT NULL DEFAULT '',
+    coalesce_key TEXT UNIQUE,
+    generation INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    claimed_until INTEGER,
+    created_at INTEGER NOT NULL,
+    last_error TEXT,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (failed, next_attempt_at);
+";
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let fail = |source| StoreError::Database { path: path.to_path_buf(), source };
+        let connection = Connection::open(path).map_err(fail)?;
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+            .map_err(fail)?;
+        connection.execute_batch(SCHEMA).map_err(fail)?;
+        Ok(SqliteStore { path: path.to_path_buf(), connection: Mutex::new(connection) })
+    }
+
+    /// The file of the store in `state_dir`.
+    pub fn file_in(state_dir: &Path) -> PathBuf {
+        state_dir.join("herald.sqlite3")
+    }
+
+    fn with<T>(&self, work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let mut connection = self.connection.lock().unwrap_or_else(|p| p.into_inner());
+        work(&mut connection).map_err(|source| StoreError::Database { path: self.path.clone(), source })
+    }
+}
+
+fn seconds(at: Timestamp) -> i64 {
+    at.as_second()
+}
+
+fn instant(seconds: i64) -> Timestamp {
+    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn row_to_subscription(row: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription> {
+    Ok(Subscription {
+        id: row.get(0)?,
+        topic: row.get(1)?,
+        callback: row.get(2)?,
+        secret: row.get(3)?,
+        lease_seconds: row.get::<_, i64>(4)?.max(0) as u64,
+        expires_at: instant(row.get(5)?),
+        created_at: instant(row.get(6)?),
+    })
+}
+
+const SUBSCRIPTION_COLUMNS: &str = "id, topic, callback, secret, lease_seconds, expires_at, created_at";
+const JOB_COLUMNS: &str =
+    "id, kind, target, topic, subscription_id, payload, attempts, generation, created_at, last_error, failed";
+
+fn row_to_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+    let kind: String = row.get(1)?;
+    Ok(Job {
+        id: row.get(0)?,
+        kind: JobKind::parse(&kind).unwrap_or(JobKind::Ping),
+        target: row.get(2)?,
+        topic: row.get(3)?,
+        subscription_id: row.get(4)?,
+        payload: row.get(5)?,
+        attempts: row.get::<_, i64>(6)?.max(0) as u32,
+        generation: row.get(7)?,
+        created_at: instant(row.get(8)?),
+        last_error: row.get(9)?,
+        failed: row.get::<_, i64>(10)? != 0,
+    })
+}
+
+impl PushStore for SqliteStore {
+    fn announce(&self, changes: &[(String, String)], external_hubs: &[String], now: Timestamp) -> Result<usize> {
+        self.with(|connection| {
+            let tx = connection.transaction()?;
+            let mut queued = 0;
+            {
+                let mut previous = tx.prepare_cached("SELECT version FROM topics WHERE topic = ?1")?;
+                let mut record = tx.prepare_cached(
+                    "INSERT INTO topics (topic, version, changed_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (topic) DO UPDATE SET version = excluded.version, changed_at = excluded.changed_at",
+                )?;
+                // One delivery per subscriber; if one is already waiting,
+                // it will send the newest content: bump its generation. One
+                // that was given up starts over with this change.
+                let mut deliver = tx.prepare_cached(
+                    "INSERT INTO outbox (kind, target, topic, subscription_id, coalesce_key, next_attempt_at, created_at)
+                     SELECT 'websub.deliver', callback, topic, id, 'deliver:' || id, ?2, ?2
+                     FROM subscriptions WHERE topic = ?1 AND expires_at > ?2
+                     ON CONFLICT (coalesce_key) DO UPDATE SET generation = generation + 1,
+                         attempts = CASE WHEN failed = 1 THEN 0 ELSE attempts END,
+                         next_attempt_at = CASE WHEN failed = 1 THEN excluded.next_attempt_at ELSE next_attempt_at END,
+                         created_at = CASE WHEN failed = 1 THEN excluded.created_at ELSE created_at END,
+                         failed = 0",
+                )?;
+                let mut ping = tx.prepare_cached(
+                    "INSERT INTO outbox (kind, target, topic, coalesce_key, next_attempt_at, created_at)
+                     VALUES ('websub.ping', ?1, ?2, 'ping:' || ?1 || ' ' || ?2, ?3, ?3)
+                     ON CONFLICT (coalesce_key) DO UPDATE SET generation = generation + 1",
+                )?;
+                for (topic, version) in changes {
+                    let before: Option<String> = previous.query_row(params![topic], |row| row.get(0)).optional()?;
+                    if before.as_deref() == Some(version.as_str()) {
+                        continue;
+                    }
+                    record.execute(params![topic, version, seconds(now)])?;
+                    if before.is_none() {
+                        // First sight of this topic: a baseline, no news.
+                        continue;
+                    }
+                    queued += deliver.execute(params![topic, seconds(now)])?;
+                    for hub in external_hubs {
+                        queued += ping.execute(params![hub, topic, seconds(now)])?;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(queued)
+        })
+    }
+
+    fn subscribe(
+        &self,
+        topic: &str,
+        callback: &str,
+        secret: Option<&[u8]>,
+        lease_seconds: u64,
+        now: Timestamp,
+    ) -> Result<()> {
+        let expires = seconds(now).saturating_add(lease_seconds as i64);
+        self.with(|connection| {
+            connection.execute(
+                "INSERT INTO subscriptions (topic, callback, secret, lease_seconds, expires_at, created_at, renewed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret,
+                     lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at",
+                params![topic, callback, secret, lease_seconds as i64, expires, seconds(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn unsubscribe(&self, topic: &str, callback: &str) -> Result<bool> {
+        self.with(|connection| {
+            let tx = connection.transaction()?;
+            let id: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM subscriptions WHERE topic = ?1 AND callback = ?2",
+                    params![topic, callback],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = id {
+                tx.execute("DELETE FROM outbox WHERE subscription_id = ?1", params![id])?;
+                tx.execute("DELETE FROM subscriptions WHERE id = ?1", params![id])?;
+            }
+            tx.commit()?;
+            Ok(id.is_some())
+        })
+    }
+
+    fn remove_subscription(&self, id: i64) -> Result<bool> {
+        self.with(|connection| {
+            let tx = connection.transaction()?;
+            tx.execute("DELETE FROM outbox WHERE subscription_id = ?1", params![id])?;
+            let removed = tx.execute("DELETE FROM subscriptions WHERE id = ?1", params![id])?;
+            tx.commit()?;
+            Ok(removed > 0)
+        })
+    }
+
+    fn subscription(&self, id: i64) -> Result<Option<Subscription>> {
+        self.with(|connection| {
+            connection
+                .query_row(
+                    &format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id = ?1"),
+                    params![id],
+                    row_to_subscription,
+                )
+                .optional()
+        })
+    }
+
+    fn subscriptions(&self) -> Result<Vec<Subscription>> {
+        self.with(|connection| {
+            let mut statement = connection
+                .prepare(&format!("SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY topic, callback"))?;
+            statement.query_map([], row_to_subscription)?.collect()
+        })
+    }
+
+    fn prune_expired(&self, now: Timestamp) -> Result<usize> {
+        self.with(|connection| {
+            let tx = connection.transaction()?;
+            tx.execute(
+                "DELETE FROM outbox WHERE subscription_id IN (SELECT id FROM subscriptions WHERE expires_at <= ?1)",
+                params![seconds(now)],
+            )?;
+            let pruned = tx.execute("DELETE FROM subscriptions WHERE expires_at <= ?1", params![seconds(now)])?;
+            tx.commit()?;
+            Ok(pruned)
+        })
+    }
+
+    fn enqueue(&self, job: NewJob, now: Timestamp) -> Result<()> {
+        self.with(|connection| {
+            connection.execute(
+                "INSERT INTO outbox (kind, target, topic, payload, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                params![job.kind.as_str(), job.target, job.topic, job.payload, seconds(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn claim_due(&self, now: Timestamp, lease_seconds: i64, limit: usize) -> Result<Vec<Job>> {
+        self.with(|connection| {
+            let tx = connection.transaction()?;
+            let jobs = {
+                let mut statement = tx.prepare_cached(&format!(
+                    "UPDATE outbox SET claimed_until = ?2
+                     WHERE id IN (SELECT id FROM outbox
+                                  WHERE failed = 0 AND next_attempt_at <= ?1 AND (claimed_until IS NULL OR claimed_until <= ?1)
+                                  ORDER BY next_attempt_at, id LIMIT ?3)
+                     RETURNING {JOB_COLUMNS}"
+                ))?;
+                statement
+                    .query_map(params![seconds(now), seconds(now) + lease_seconds, limit as i64], row_to_job)?
+                    .collect::<rusqlite::Result<Vec<Job>>>()?
+            };
+            tx.commit()?;
+            Ok(jobs)
+        })
+    }
+
+    fn complete(&self, done: &[(i64, i64)]) -> Result<()> {
+        self.with(|connection| {
+            let tx = connection.transaction()?;
+            {
+                let mut delete = tx.prepare_cached("DELETE FROM outbox WHERE id = ?1 AND generation = ?2")?;
+                // A job whose topic changed meanwhile goes again, at once.
+                let mut again = tx.prepare_cached(
+                    "UPDATE outbox SET claimed_until = NULL, attempts = 0, last_error = NULL WHERE id = ?1",
+                )?;
+                for (id, generation) in done {
+                    if delete.execute(params![id, generation])? == 0 {
+                        again.execute(params![id])?;
+                    }
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn retry(&self, id: i64, next: Timestamp, error: &str) -> Result<()> {
+        self.with(|connection| {
+            connection.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, claimed_until = NULL, last_error = ?3 WHERE id = ?1",
+                params![id, seconds(next), error],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn fail(&self, id: i64, error: &str) -> Result<()> {
+        self.with(|connection| {
+            connection.execute(
+                "UPDATE outbox SET attempts = attempts + 1, failed = 1, claimed_until = NULL, last_error = ?2 WHERE id = ?1",
+                params![id, error],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn release_claims(&self) -> Result<()> {
+        self.with(|connection| {
+            connection.execute("UPDATE outbox SET claimed_until = NULL WHERE claimed_until IS NOT NULL", [])?;
+            Ok(())
+        })
+    }
+
+    fn next_due(&self) -> Result<Option<Timestamp>> {
+        self.with(|connection| {
+            let next: Option<i64> = connection.query_row(
+                "SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0))) FROM outbox WHERE failed = 0",
+                [],
+                |row| row.get(0),
+            )?;
+            Ok(next.map(instant))
+        })
+    }
+
+    fn jobs(&self, failed_only: bool, limit: usize) -> Result<Vec<Job>> {
+        self.with(|connection| {
+            let mut statement = connection.prepare(&format!(
+                "SELECT {JOB_COLUMNS} FROM outbox WHERE failed = 1 OR ?1 = 0 ORDER BY created_at, id LIMIT ?2"
+            ))?;
+            statement.query_map(params![i64::from(failed_only), limit as i64], row_to_job)?.collect()
+        })
+    }
+
+    fn retry_now(&self, id: i64, now: Timestamp) -> Result<bool> {
+        self.with(|connection| {
+            let changed = connection.execute(
+                "UPDATE outbox SET failed = 0, next_attempt_at = ?2, claimed_until = NULL WHERE id = ?1",
+                params![id, seconds(now)],
+            )?;
+            Ok(changed > 0)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("push.sqlite3")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn first_sight_is_a_baseline_and_unchanged_versions_announce_nothing() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        store.subscribe("https://x/rss.xml", "https://sub/cb", None, 3600, now).unwrap();
+        let topic = |v: &str| vec![("https://x/rss.xml".to_string(), v.to_string())];
+        assert_eq!(store.announce(&topic("a"), &[], now).unwrap(), 0, "baseline");
+        assert_eq!(store.announce(&topic("a"), &[], now).unwrap(), 0, "unchanged");
+        assert_eq!(store.announce(&topic("b"), &["https://hub/".into()], now).unwrap(), 2, "delivery and ping");
+        let jobs = store.claim_due(now, 60, 10).unwrap();
+        assert_eq!(jobs.len(), 2);
+        // Claimed jobs are not handed out twice.
+        assert!(store.claim_due(now, 60, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_change_during_delivery_is_delivered_again() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        store.subscribe("t", "https://sub/cb", None, 3600, now).unwrap();
+        store.announce(&[("t".into(), "1".into())], &[], now).unwrap();
+        store.announce(&[("t".into(), "2".into())], &[], now).unwrap();
+        let job = store.claim_due(now, 60, 10).unwrap().remove(0);
+        // The topic changes while the delivery is in flight.
+        store.announce(&[("t".into(), "3".into())], &[], now).unwrap();
+        store.complete(&[(job.id, job.generation)]).unwrap();
+        let again = store.claim_due(now, 60, 10).unwrap();
+        assert_eq!(again.len(), 1, "the newest content must go out too");
+        store.complete(&[(again[0].id, again[0].generation)]).unwrap();
+        assert!(store.jobs(false, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn leases_expire_and_are_pruned() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        store.subscribe("t", "https://sub/cb", Some(b"s"), 60, now).unwrap();
+        store.subscribe("t", "https://sub/cb", Some(b"s2"), 120, now).unwrap();
+        assert_eq!(store.subscriptions().unwrap().len(), 1, "renewal does not duplicate");
+        store.announce(&[("t".into(), "1".into())], &[], now).unwrap();
+        let later = at("2026-11-26T00:03:00Z");
+        assert_eq!(store.announce(&[("t".into(), "2".into())], &[], later).unwrap(), 0, "expired lease gets nothing");
+        assert_eq!(store.prune_expired(later).unwrap(), 1);
+        assert!(store.subscriptions().unwrap().is_empty());
+    }
+
+    #[test]
+    fn claims_lapse_and_can_be_released() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        store
+            .enqueue(
+                NewJob { kind: JobKind::Verify, target: "https://cb".into(), topic: "t".into(), payload: "{}".into() },
+                now,
+            )
+            .unwrap();
+        assert_eq!(store.claim_due(now, 60, 10).unwrap().len(), 1);
+        assert!(store.claim_due(now, 60, 10).unwrap().is_empty());
+        assert_eq!(store.claim_due(at("2026-11-26T00:01:01Z"), 60, 10).unwrap().len(), 1, "a lapsed claim comes back");
+        store.release_claims().unwrap();
+        assert_eq!(store.claim_due(now, 60, 10).unwrap().len(), 1, "released at start-up");
+    }
+}
