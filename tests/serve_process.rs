@@ -2,97 +2,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::process::{PATIENCE, Process};
 use common::*;
-
-const PATIENCE: Duration = Duration::from_secs(20);
-
-/// A `herald serve` child process and its log lines.
-struct Process {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    log: Vec<String>,
-    addr: String,
-}
-
-impl Process {
-    fn start(config: &std::path::Path) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(config)
-            .env_remove("HERALD_LOG")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut process = Process { child, lines, log: Vec::new(), addr: String::new() };
-        let line = process.wait_for_line("listening on http://");
-        process.addr = line.split("http://").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
-        process
-    }
-
-    /// Waits for a log line containing `needle`.
-    fn wait_for_line(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.log.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no log line with {needle:?}; log so far:\n{}", self.log.join("\n")),
-            }
-        }
-    }
-
-    fn get(&self, path: &str) -> String {
-        let mut stream = std::net::TcpStream::connect(&self.addr).unwrap();
-        stream.set_read_timeout(Some(PATIENCE)).unwrap();
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-        let mut out = String::new();
-        stream.read_to_string(&mut out).unwrap();
-        out
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-    }
-
-    fn wait(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "herald did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// SIGHUP with a broken feeds.toml logs why and keeps serving with the old
 /// configuration; SIGHUP with a valid one switches; SIGTERM stops cleanly.
@@ -102,7 +16,7 @@ fn sighup_reloads_only_a_valid_config() {
     store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
     let config = store.config_path();
     let good = std::fs::read_to_string(&config).unwrap();
-    let mut herald = Process::start(&config);
+    let mut herald = Process::start(&config, &[]);
     assert!(herald.get("/vi/rss.xml").contains("<title>Báo Mẫu</title>"));
 
     std::fs::write(&config, good.replace("default_language = \"vi\"", "default_language = \"fr\"")).unwrap();

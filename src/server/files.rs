@@ -173,6 +173,7 @@ impl ServedFiles {
                 resource,
                 last_modified,
                 cache_control_for(resource, &cache_control, &asset_cache_control),
+                link,
             );
             files.insert(path.clone(), Arc::new(served));
         }
@@ -188,7 +189,12 @@ fn cache_control_for(resource: &Resource, configured: &HeaderValue, asset: &Head
     }
 }
 
-fn prepare_file(resource: &Arc<Resource>, last_modified: Option<Timestamp>, cache_control: HeaderValue) -> ServedFile {
+fn prepare_file(
+    resource: &Arc<Resource>,
+    last_modified: Option<Timestamp>,
+    cache_control: HeaderValue,
+    link: Option<HeaderValue>,
+) -> ServedFile {
     let compressible = resource.body.len() >= MIN_COMPRESS_BYTES && resource.content_type != "application/gzip";
     let gzip = compressible.then(|| gzip(&resource.body));
     let brotli = compressible.then(|| brotli(&resource.body));
@@ -221,7 +227,7 @@ fn prepare_file(resource: &Arc<Resource>, last_modified: Option<Timestamp>, cach
         content_type: header(resource.content_type),
         cache_control,
         route,
-        link: None,
+        link,
     }
 }
 

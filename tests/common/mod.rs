@@ -2,6 +2,9 @@
 //! and builds that return what the pipeline produced.
 #![allow(dead_code)]
 
+pub mod process;
+pub mod subscriber;
+
 use std::path::{Path, PathBuf};
 
 use herald::config::{Config, Overrides};
@@ -136,4 +139,10 @@ pub fn parse_feed(built: &Built, path: &str) -> feed_rs::model::Feed {
 /// Entry titles of feed `path`, in order.
 pub fn titles(built: &Built, path: &str) -> Vec<String> {
     parse_feed(built, path).entries.into_iter().map(|e| e.title.map(|t| t.content).unwrap_or_default()).collect()
+}
+
+/// An HTTP client for tests (installs the TLS provider reqwest needs).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_gzip().no_brotli().timeout(std::time::Duration::from_secs(10)).build().unwrap()
 }

@@ -1,0 +1,498 @@
+//! The WebSub hub (W3C WebSub): subscription requests, verification of
+//! intent, denial, content distribution with signatures, leases, retries,
+//! 410, re-subscription, SSRF refusal, and what a restart announces.
+//! Everything runs in-process on loopback, with a test clock.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::subscriber::{Subscriber, Verify};
+use common::*;
+use herald::clock::{Clock, ManualClock};
+use herald::daemon::{ConfigSource, Daemon};
+use herald::push::store::PushStore;
+use hmac::{KeyInit, Mac};
+
+const PATIENCE: Duration = Duration::from_secs(10);
+const TOPIC: &str = "https://example.vn/vi/rss.xml";
+
+const PUSH_CONFIG: &str = "[websub]\nallow_private_callbacks = true\nlease_min_seconds = 10\nretry_base_seconds = 10\n";
+
+struct Hub {
+    daemon: Daemon,
+    clock: Arc<ManualClock>,
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Hub {
+    async fn start(store: &TempStore) -> Hub {
+        Hub::start_at(store, Arc::new(ManualClock::new(now()))).await
+    }
+
+    async fn start_at(store: &TempStore, clock: Arc<ManualClock>) -> Hub {
+        let source = ConfigSource { path: store.config_path(), overrides: Default::default() };
+        let config = source.load().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let daemon = Daemon::start(config, source, listener, clock.clone()).await.unwrap();
+        let base = format!("http://{}", daemon.addr);
+        Hub { daemon, clock, client: reqwest::Client::new(), base }
+    }
+
+    async fn post(&self, form: &[(&str, &str)]) -> (u16, String) {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let response = self
+            .client
+            .post(format!("{}/websub", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    async fn subscribe(&self, callback: &str, extra: &[(&str, &str)]) -> (u16, String) {
+        let mut form = vec![("hub.mode", "subscribe"), ("hub.topic", TOPIC), ("hub.callback", callback)];
+        form.extend_from_slice(extra);
+        self.post(&form).await
+    }
+
+    fn store(&self) -> &Arc<dyn PushStore> {
+        &self.daemon.push.as_ref().unwrap().store
+    }
+
+    async fn subscriptions(&self) -> Vec<herald::push::store::Subscription> {
+        let store = Arc::clone(self.store());
+        tokio::task::spawn_blocking(move || store.subscriptions().unwrap()).await.unwrap()
+    }
+
+    async fn wait_subscribed(&self, callback: &str) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !self.subscriptions().await.iter().any(|s| s.callback == callback) {
+            assert!(tokio::time::Instant::now() < deadline, "{callback} was never subscribed");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The current bytes of the topic.
+    async fn topic_body(&self) -> bytes::Bytes {
+        self.client.get(format!("{}/vi/rss.xml", self.base)).send().await.unwrap().bytes().await.unwrap()
+    }
+
+    async fn stop(self) {
+        self.daemon.shutdown().await;
+    }
+}
+
+/// Polls `condition` until it holds, for at most PATIENCE.
+async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within {PATIENCE:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn store_with_push() -> TempStore {
+    let mut store = TempStore::new();
+    store.extra_config = PUSH_CONFIG.into();
+    store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
+    store
+}
+
+/// Publishes a change to the Vietnamese feed: a new article.
+fn publish(store: &TempStore, n: u32) {
+    store.article(
+        &format!("thoi-su/moi-{n}.vi.md"),
+        &format!("Tin mới {n}"),
+        &format!("2026-11-2{}T08:00:00+07:00", n % 6),
+    );
+}
+
+/// Subscribe, verify, deliver: the verification GET carries mode, topic, a
+/// challenge and the lease; the delivery carries the topic's bytes, its
+/// Content-Type and Link headers, and no signature without a secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribe_verify_deliver() {
+    let store = store_with_push();
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    let callback = subscriber.callback("a");
+    assert_eq!(hub.subscribe(&callback, &[("hub.lease_seconds", "3600")]).await.0, 202);
+    hub.wait_subscribed(&callback).await;
+    let get = &subscriber.gets("a")[0];
+    assert_eq!(get.query["hub.mode"], "subscribe");
+    assert_eq!(get.query["hub.topic"], TOPIC);
+    assert_eq!(get.query["hub.lease_seconds"], "3600");
+    assert!(get.query["hub.challenge"].len() >= 16);
+
+    publish(&store, 1);
+    eventually("the delivery", || !subscriber.deliveries("a").is_empty()).await;
+    let delivery = &subscriber.deliveries("a")[0];
+    let body = String::from_utf8(delivery.body.to_vec()).unwrap();
+    assert!(body.contains("Tin mới 1"), "{body}");
+    assert_eq!(delivery.body, hub.topic_body().await);
+    assert_eq!(delivery.headers["content-type"], "application/rss+xml; charset=utf-8");
+    let link = &delivery.headers["link"];
+    assert!(link.contains(&format!("<{}/websub>; rel=\"hub\"", "https://example.vn")), "{link}");
+    assert!(link.contains(&format!("<{TOPIC}>; rel=\"self\"")), "{link}");
+    assert!(!delivery.headers.contains_key("x-hub-signature"));
+    // The feed advertises the hub, in the document and in Link.
+    let response = hub.client.get(format!("{}/vi/atom.xml", hub.base)).send().await.unwrap();
+    assert!(response.headers()["link"].to_str().unwrap().contains("rel=\"hub\""));
+    assert!(response.text().await.unwrap().contains("<link href=\"https://example.vn/websub\" rel=\"hub\"/>"));
+    subscriber.stop().await;
+    hub.stop().await;
+}
+
+/// With a secret, X-Hub-Signature is the HMAC-SHA256 of the body, checked
+/// here with an independent HMAC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_deliveries() {
+    let store = store_with_push();
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    let callback = subscriber.callback("s");
+    let secret = "a secret of thirty-two bytes....";
+    assert_eq!(hub.subscribe(&callback, &[("hub.secret", secret)]).await.0, 202);
+    hub.wait_subscribed(&callback).await;
+    publish(&store, 1);
+    eventually("the delivery", || !subscriber.deliveries("s").is_empty()).await;
+    let delivery = &subscriber.deliveries("s")[0];
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(&delivery.body);
+    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(delivery.headers["x-hub-signature"], expected);
+    subscriber.stop().await;
+    hub.stop().await;
+}
+
+/// A topic herald does not serve is accepted, then denied with a GET
+/// hub.mode=denied and a reason; no subscription is made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_topic_is_denied() {
+    let store = store_with_push();
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    let callback = subscriber.callback("d");
+    let (status, _) = hub
+        .post(&[
+            ("hub.mode", "subscribe"),
+            ("hub.topic", "https://elsewhere.example/feed"),
+            ("hub.callback", &callback),
+        ])
+        .await;
+    assert_eq!(status, 202);
+    eventually("the denial", || !subscriber.gets("d").is_empty()).await;
+    let denial = &subscriber.gets("d")[0];
+    assert_eq!(denial.query["hub.mode"], "denied");
+    assert_eq!(denial.query["hub.topic"], "https://elsewhere.example/feed");
+    assert!(!denial.query["hub.reason"].is_empty());
+    assert!(hub.subscriptions().await.is_empty());
+    subscriber.stop().await;
+    hub.stop().await;
+}
+
+/// Malformed requests get 4xx with a plain reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_are_refused() {
+    let store = store_with_push();
+    let hub = Hub::start(&store).await;
+    let long_secret = "x".repeat(250);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("hub.mode", "subscribe"), ("hub.topic", TOPIC)], "hub.callback is missing"),
+        (vec![("hub.mode", "subscribe"), ("hub.callback", "http://127.0.0.1:9/cb")], "hub.topic is missing"),
+        (vec![("hub.topic", TOPIC), ("hub.callback", "http://127.0.0.1:9/cb")], "hub.mode is missing"),
+        (
+            vec![("hub.mode", "foo"), ("hub.topic", TOPIC), ("hub.callback", "http://127.0.0.1:9/cb")],
+            "hub.mode must be",
+        ),
+        (
+            vec![("hub.mode", "subscribe"), ("hub.topic", TOPIC), ("hub.callback", "ftp://127.0.0.1/cb")],
+            "http or https",
+        ),
+        (vec![("hub.mode", "subscribe"), ("hub.topic", TOPIC), ("hub.callback", "not a url")], "not an absolute URL"),
+        (
+            vec![
+                ("hub.mode", "subscribe"),
+                ("hub.topic", TOPIC),
+                ("hub.callback", "http://127.0.0.1:9/cb"),
+                ("hub.secret", &long_secret),
+            ],
+            "less than 200 bytes",
+        ),
+    ];
+    for (form, reason) in cases {
+        let (status, text) = hub.post(&form).await;
+        assert_eq!(status, 400, "{form:?}: {text}");
+        assert!(text.contains(reason), "{form:?}: {text}");
+    }
+    let get = hub.client.get(format!("{}/websub", hub.base)).send().await.unwrap();
+    assert_eq!(get.status(), 405);
+    assert_eq!(get.headers()["allow"], "POST");
+    hub.stop().await;
+}
+
+/// Callbacks that answer 404 or a wrong challenge are not subscribed; a
+/// verified one is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unconfirmed_intent_is_not_subscribed() {
+    let store = store_with_push();
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    subscriber.set_verify("no", Verify::NotFound);
+    subscriber.set_verify("wrong", Verify::WrongChallenge);
+    for name in ["no", "wrong", "yes"] {
+        assert_eq!(hub.subscribe(&subscriber.callback(name), &[]).await.0, 202);
+    }
+    hub.wait_subscribed(&subscriber.callback("yes")).await;
+    eventually("every verification", || subscriber.gets("no").len() == 1 && subscriber.gets("wrong").len() == 1).await;
+    publish(&store, 1);
+    eventually("the control delivery", || !subscriber.deliveries("yes").is_empty()).await;
+    let callbacks: Vec<String> = hub.subscriptions().await.into_iter().map(|s| s.callback).collect();
+    assert_eq!(callbacks, [subscriber.callback("yes")]);
+    assert!(subscriber.deliveries("no").is_empty() && subscriber.deliveries("wrong").is_empty());
+    subscriber.stop().await;
+    hub.stop().await;
+}
+
+/// Re-subscribing renews instead of duplicating; unsubscribing (verified)
+/// stops deliveries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resubscribe_and_unsubscribe() {
+    let store = store_with_push();
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    let callback = subscriber.callback("r");
+    hub.subscribe(&callback, &[("hub.lease_seconds", "100")]).await;
+    hub.wait_subscribed(&callback).await;
+    hub.subscribe(&callback, &[("hub.lease_seconds", "200")]).await;
+    eventually("the second verification", || subscriber.gets("r").len() == 2).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let subscriptions = hub.subscriptions().await;
+        assert_eq!(subscriptions.len(), 1, "renewal must not duplicate");
+        if subscriptions[0].lease_seconds == 200 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    publish(&store, 1);
+    eventually("one delivery", || subscriber.deliveries("r").len() == 1).await;
+
+    let (status, _) = hub.post(&[("hub.mode", "unsubscribe"), ("hub.topic", TOPIC), ("hub.callback", &callback)]).await;
+    assert_eq!(status, 202);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !hub.subscriptions().await.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "unsubscribe never took effect");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(subscriber.gets("r").last().unwrap().query["hub.mode"], "unsubscribe");
+    // A control subscriber shows the next change is delivered, not to r.
+    let control = subscriber.callback("control");
+    hub.subscribe(&control, &[]).await;
+    hub.wait_subscribed(&control).await;
+    publish(&store, 2);
+    eventually("the control delivery", || !subscriber.deliveries("control").is_empty()).await;
+    assert_eq!(subscriber.deliveries("r").len(), 1);
+    subscriber.stop().await;
+    hub.stop().await;
+}
+
+/// Leases follow the clock: an expired subscription gets nothing and is
+/// pruned; the lease granted is clamped to the configured range.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_expire() {
+    let store = store_with_push();
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    hub.subscribe(&subscriber.callback("short"), &[("hub.lease_seconds", "1")]).await;
+    hub.subscribe(&subscriber.callback("long"), &[("hub.lease_seconds", "100000")]).await;
+    hub.wait_subscribed(&subscriber.callback("short")).await;
+    hub.wait_subscribed(&subscriber.callback("long")).await;
+    assert_eq!(subscriber.gets("short")[0].query["hub.lease_seconds"], "10", "clamped to lease_min_seconds");
+    hub.clock.set(now() + jiff::SignedDuration::from_secs(11));
+    publish(&store, 1);
+    eventually("the long-lease delivery", || !subscriber.deliveries("long").is_empty()).await;
+    assert!(subscriber.deliveries("short").is_empty());
+    let store_handle = Arc::clone(hub.store());
+    let at = hub.clock.now();
+    let pruned = tokio::task::spawn_blocking(move || store_handle.prune_expired(at).unwrap()).await.unwrap();
+    assert_eq!(pruned, 1);
+    assert_eq!(hub.subscriptions().await.len(), 1);
+    subscriber.stop().await;
+    hub.stop().await;
+}
+
+/// A callback answering 500 is retried with backoff (driven by the test
+/// clock) until it answers 200; 410 Gone ends the subscription.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_and_gone() {
+    let store = store_with_push();
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    subscriber.set_statuses("flaky", &[500, 500]);
+    subscriber.set_statuses("gone", &[410]);
+    for name in ["flaky", "gone"] {
+        hub.subscribe(&subscriber.callback(name), &[]).await;
+        hub.wait_subscribed(&subscriber.callback(name)).await;
+    }
+    publish(&store, 1);
+    // The first failure is recorded as a pending retry.
+    let store_handle = Arc::clone(hub.store());
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let jobs = {
+            let s = Arc::clone(&store_handle);
+            tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap()
+        };
+        if jobs.iter().any(|j| j.attempts == 1 && j.last_error.as_deref().is_some_and(|e| e.contains("500"))) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no retry scheduled: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(subscriber.deliveries("flaky").is_empty());
+    // 10 s ± 20%, then 20 s ± 20%: move the clock past both.
+    hub.clock.set(now() + jiff::SignedDuration::from_secs(13));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let jobs = {
+            let s = Arc::clone(&store_handle);
+            tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap()
+        };
+        if jobs.iter().any(|j| j.attempts == 2) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no second attempt: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    hub.clock.set(now() + jiff::SignedDuration::from_secs(13 + 25));
+    eventually("the delivery after two 500s", || subscriber.deliveries("flaky").len() == 1).await;
+    let callbacks: Vec<String> = hub.subscriptions().await.into_iter().map(|s| s.callback).collect();
+    assert_eq!(callbacks, [subscriber.callback("flaky")], "410 ends the subscription");
+    subscriber.stop().await;
+    hub.stop().await;
+}
+
+/// A topic that changes again before its delivery goes out sends only the
+/// newest content, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_newest_content_is_sent() {
+    let store = store_with_push();
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    subscriber.set_statuses("slow", &[503]);
+    hub.subscribe(&subscriber.callback("slow"), &[]).await;
+    hub.wait_subscribed(&subscriber.callback("slow")).await;
+    publish(&store, 1);
+    let store_handle = Arc::clone(hub.store());
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let jobs = {
+            let s = Arc::clone(&store_handle);
+            tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap()
+        };
+        if jobs.iter().any(|j| j.attempts == 1) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    publish(&store, 2);
+    let mut steps = hub.daemon.steps();
+    let seen = *steps.borrow();
+    tokio::time::timeout(PATIENCE, steps.wait_for(|n| *n > seen)).await.unwrap().unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !String::from_utf8_lossy(&hub.topic_body().await).contains("Tin mới 2") {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    hub.clock.set(now() + jiff::SignedDuration::from_secs(60));
+    eventually("the delivery", || !subscriber.deliveries("slow").is_empty()).await;
+    let delivered = String::from_utf8(subscriber.deliveries("slow")[0].body.to_vec()).unwrap();
+    assert!(delivered.contains("Tin mới 2") && delivered.contains("Tin mới 1"), "the newest content: {delivered}");
+    // Nothing more is pending.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let jobs = {
+            let s = Arc::clone(&store_handle);
+            tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap()
+        };
+        if jobs.is_empty() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{jobs:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(subscriber.deliveries("slow").len(), 1);
+    subscriber.stop().await;
+    hub.stop().await;
+}
+
+/// Without allow_private_callbacks, a callback on loopback is refused
+/// (SSRF), with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_callbacks_are_refused() {
+    let store = TempStore::new();
+    store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
+    let hub = Hub::start(&store).await;
+    for callback in [
+        "http://127.0.0.1:9/cb",
+        "http://localhost:9/cb",
+        "http://[::1]:9/cb",
+        "http://10.0.0.1/cb",
+        "http://169.254.169.254/latest",
+    ] {
+        let (status, text) = hub.subscribe(callback, &[]).await;
+        assert_eq!(status, 400, "{callback}: {text}");
+        assert!(text.contains("private") || text.contains("special"), "{callback}: {text}");
+    }
+    hub.stop().await;
+}
+
+/// A restart on an unchanged store notifies nobody; a change made while
+/// herald was stopped is delivered after the restart. Subscriptions
+/// survive the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_announce_only_real_changes() {
+    let store = store_with_push();
+    let subscriber = Subscriber::start().await;
+    let callback = subscriber.callback("p");
+    let hub = Hub::start(&store).await;
+    hub.subscribe(&callback, &[]).await;
+    hub.wait_subscribed(&callback).await;
+    hub.stop().await;
+
+    // Unchanged store: nothing is delivered. A control subscriber on a
+    // changed topic proves deliveries would have arrived.
+    let hub = Hub::start(&store).await;
+    assert_eq!(hub.subscriptions().await.len(), 1, "the subscription survived");
+    hub.post(&[
+        ("hub.mode", "subscribe"),
+        ("hub.topic", "https://example.vn/en/rss.xml"),
+        ("hub.callback", &subscriber.callback("control")),
+    ])
+    .await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while hub.subscriptions().await.len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    store.article("thoi-su/en.en.md", "English", "2026-11-21T08:00:00+07:00");
+    eventually("the control delivery", || !subscriber.deliveries("control").is_empty()).await;
+    assert!(subscriber.deliveries("p").is_empty(), "a restart must not re-announce");
+    hub.stop().await;
+
+    // Changed while stopped: delivered after the restart.
+    publish(&store, 3);
+    let hub = Hub::start(&store).await;
+    eventually("the delivery of the change made while stopped", || !subscriber.deliveries("p").is_empty()).await;
+    assert!(String::from_utf8_lossy(&subscriber.deliveries("p")[0].body).contains("Tin mới 3"));
+    subscriber.stop().await;
+    hub.stop().await;
+}
