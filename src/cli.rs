@@ -70,6 +70,31 @@ pub enum Command {
     #[command(after_help = "Example:\n  herald serve --config feeds.toml --listen 127.0.0.1:8080\n\n\
         Signals: SIGHUP reloads feeds.toml (kept only if valid); SIGTERM or SIGINT stop gracefully.")]
     Serve(ServeArgs),
+    /// Show or remove WebSub subscriptions (the daemon may be running).
+    #[command(subcommand, after_help = "Examples:\n  herald subscriptions list\n  herald subscriptions remove 12")]
+    Subscriptions(SubscriptionsCommand),
+}
+
+/// `herald subscriptions …`.
+#[derive(Debug, Subcommand)]
+pub enum SubscriptionsCommand {
+    /// List every subscription: id, lease end, whether signed, topic, callback.
+    List {
+        /// Only subscriptions to this topic URL.
+        #[arg(long, value_name = "URL")]
+        topic: Option<String>,
+        /// Use this state folder instead of the configured one.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+    },
+    /// Remove one subscription (and its pending deliveries) by id.
+    Remove {
+        /// The id shown by `herald subscriptions list`.
+        id: i64,
+        /// Use this state folder instead of the configured one.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+    },
 }
 
 /// `herald serve`.
@@ -150,6 +175,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(args) => build(&cli, args),
         Command::Check(args) => check(&cli, args),
         Command::Serve(args) => serve(&cli, args),
+        Command::Subscriptions(command) => subscriptions(&cli, command),
     };
     ExitCode::from(status)
 }
@@ -332,4 +358,65 @@ async fn run_daemon(config: Config, source: crate::daemon::ConfigSource) -> u8 {
     daemon.shutdown().await;
     tracing::info!("stopped");
     EXIT_OK
+}
+
+fn subscriptions(cli: &Cli, command: &SubscriptionsCommand) -> u8 {
+    use crate::push::store::{PushStore, SqliteStore};
+    let state = match command {
+        SubscriptionsCommand::List { state, .. } | SubscriptionsCommand::Remove { state, .. } => state.clone(),
+    };
+    let overrides = Overrides { state_dir: state, ..Overrides::default() };
+    let config = match Config::load(&cli.config, &overrides) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let path = SqliteStore::file_in(&config.state_dir);
+    if !path.exists() {
+        eprintln!("{}: no subscriptions yet (herald serve creates this database)", path.display());
+        return if matches!(command, SubscriptionsCommand::List { .. }) { EXIT_OK } else { EXIT_PROBLEMS };
+    }
+    let store = match SqliteStore::open(&path) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("error: {e}\n  hint: check the state folder (--state DIR) and its permissions");
+            return EXIT_USAGE;
+        }
+    };
+    match command {
+        SubscriptionsCommand::List { topic, .. } => match store.subscriptions() {
+            Ok(all) => {
+                let tz = &config.site.time_zone;
+                println!("{:>6}  {:<25}  {:<6}  {}  ->  {}", "ID", "EXPIRES", "SIGNED", "TOPIC", "CALLBACK");
+                let shown: Vec<_> = all.iter().filter(|s| topic.as_ref().is_none_or(|t| *t == s.topic)).collect();
+                for s in &shown {
+                    let signed = if s.secret.is_some() { "yes" } else { "no" };
+                    let expires = crate::render::time::rfc3339(s.expires_at, tz);
+                    println!("{:>6}  {expires:<25}  {signed:<6}  {}  ->  {}", s.id, s.topic, s.callback);
+                }
+                eprintln!("{} subscription(s)", shown.len());
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_USAGE
+            }
+        },
+        SubscriptionsCommand::Remove { id, .. } => match store.remove_subscription(*id) {
+            Ok(true) => {
+                println!("removed subscription {id}");
+                EXIT_OK
+            }
+            Ok(false) => {
+                eprintln!("error: there is no subscription {id}\n  hint: `herald subscriptions list` shows the ids");
+                EXIT_PROBLEMS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_USAGE
+            }
+        },
+    }
 }

@@ -178,3 +178,48 @@ fn refuses_to_replace_a_foreign_folder() {
         .stderr(predicate::str::contains("was not written by herald"));
     assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
 }
+
+/// `herald subscriptions list` and `remove` work on the state database.
+#[test]
+fn subscriptions_list_and_remove() {
+    use herald::push::store::{PushStore, SqliteStore};
+    let store = TempStore::new();
+    let config = store.config_path();
+    let state = store.dir.path().join("state");
+    herald().arg("subscriptions").arg("list").arg("--config").arg(&config).assert().success();
+    std::fs::create_dir_all(&state).unwrap();
+    {
+        let db = SqliteStore::open(&SqliteStore::file_in(&state)).unwrap();
+        let at = now();
+        db.subscribe("https://example.vn/vi/rss.xml", "https://reader.example/cb/1", Some(b"s"), 3600, at).unwrap();
+        db.subscribe("https://example.vn/en/rss.xml", "https://reader.example/cb/2", None, 3600, at).unwrap();
+    }
+    herald()
+        .args(["subscriptions", "list", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("https://example.vn/vi/rss.xml  ->  https://reader.example/cb/1"))
+        .stdout(predicate::str::contains("2026-11-26T13:00:00+07:00  yes"))
+        .stderr(predicate::str::contains("2 subscription(s)"));
+    herald()
+        .args(["subscriptions", "list", "--topic", "https://example.vn/en/rss.xml", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 subscription(s)"));
+    herald()
+        .args(["subscriptions", "remove", "1", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout("removed subscription 1\n");
+    herald()
+        .args(["subscriptions", "remove", "1", "--config"])
+        .arg(&config)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("there is no subscription 1"));
+    let db = SqliteStore::open(&SqliteStore::file_in(&state)).unwrap();
+    assert_eq!(db.subscriptions().unwrap().len(), 1);
+}
