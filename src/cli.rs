@@ -389,7 +389,7 @@ fn subscriptions(cli: &Cli, command: &SubscriptionsCommand) -> u8 {
         SubscriptionsCommand::List { topic, .. } => match store.subscriptions() {
             Ok(all) => {
                 let tz = &config.site.time_zone;
-                println!("{:>6}  {:<25}  {:<6}  {}  ->  {}", "ID", "EXPIRES", "SIGNED", "TOPIC", "CALLBACK");
+                println!("{:>6}  {:<25}  {:<6}  TOPIC  ->  CALLBACK", "ID", "EXPIRES", "SIGNED");
                 let shown: Vec<_> = all.iter().filter(|s| topic.as_ref().is_none_or(|t| *t == s.topic)).collect();
                 for s in &shown {
                     let signed = if s.secret.is_some() { "yes" } else { "no" };
