@@ -462,6 +462,12 @@ impl Catalog {
         self.by_source.values()
     }
 
+    /// The visible article with id `id`, if any.
+    pub fn visible_by_id(&self, id: &str) -> Option<&Arc<Article>> {
+        let article = self.by_source.get(self.id_owner.get(id)?)?;
+        self.is_indexed(article).then_some(article)
+    }
+
     /// The admitted article read from `source`, if any.
     pub fn by_source(&self, source: &Path) -> Option<&Arc<Article>> {
         self.by_source.get(source)

@@ -73,6 +73,32 @@ pub enum Command {
     /// Show or remove WebSub subscriptions (the daemon may be running).
     #[command(subcommand, after_help = "Examples:\n  herald subscriptions list\n  herald subscriptions remove 12")]
     Subscriptions(SubscriptionsCommand),
+    /// Show the queue of outgoing pushes, or push one along.
+    #[command(subcommand, after_help = "Examples:\n  herald deliveries list --failed\n  herald deliveries retry 42")]
+    Deliveries(DeliveriesCommand),
+}
+
+/// `herald deliveries …`.
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesCommand {
+    /// List waiting and failed pushes (WebSub, webhooks, IndexNow).
+    List {
+        /// Only those given up.
+        #[arg(long)]
+        failed: bool,
+        /// Use this state folder instead of the configured one.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+    },
+    /// Make a waiting or failed push due now (a running daemon picks it up
+    /// at its next pass).
+    Retry {
+        /// The id shown by `herald deliveries list`.
+        id: i64,
+        /// Use this state folder instead of the configured one.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+    },
 }
 
 /// `herald subscriptions …`.
@@ -176,6 +202,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check(&cli, args),
         Command::Serve(args) => serve(&cli, args),
         Command::Subscriptions(command) => subscriptions(&cli, command),
+        Command::Deliveries(command) => deliveries(&cli, command),
     };
     ExitCode::from(status)
 }
@@ -360,30 +387,98 @@ async fn run_daemon(config: Config, source: crate::daemon::ConfigSource) -> u8 {
     EXIT_OK
 }
 
+/// The configuration and the push store of the state folder, for the
+/// commands that inspect it; `Err(status)` when they cannot be had. `Ok(None)`
+/// when the database does not exist yet.
+fn open_push_store(cli: &Cli, state: Option<PathBuf>) -> Result<(Config, Option<crate::push::store::SqliteStore>), u8> {
+    use crate::push::store::SqliteStore;
+    let overrides = Overrides { state_dir: state, ..Overrides::default() };
+    let config = Config::load(&cli.config, &overrides).map_err(|e| {
+        eprintln!("{e}");
+        EXIT_USAGE
+    })?;
+    let path = SqliteStore::file_in(&config.state_dir);
+    if !path.exists() {
+        eprintln!("{}: nothing here yet (herald serve creates this database)", path.display());
+        return Ok((config, None));
+    }
+    match SqliteStore::open(&path) {
+        Ok(store) => Ok((config, Some(store))),
+        Err(e) => {
+            eprintln!("error: {e}\n  hint: check the state folder (--state DIR) and its permissions");
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+fn deliveries(cli: &Cli, command: &DeliveriesCommand) -> u8 {
+    use crate::push::store::PushStore;
+    let state = match command {
+        DeliveriesCommand::List { state, .. } | DeliveriesCommand::Retry { state, .. } => state.clone(),
+    };
+    let (config, store) = match open_push_store(cli, state) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let Some(store) = store else {
+        return if matches!(command, DeliveriesCommand::List { .. }) { EXIT_OK } else { EXIT_PROBLEMS };
+    };
+    match command {
+        DeliveriesCommand::List { failed, .. } => match store.jobs(*failed, 10_000) {
+            Ok(jobs) => {
+                let tz = &config.site.time_zone;
+                println!(
+                    "{:>6}  {:<15}  {:<8}  {:>8}  {:<25}  TARGET  (LAST ERROR)",
+                    "ID", "KIND", "STATE", "ATTEMPTS", "QUEUED"
+                );
+                for job in &jobs {
+                    let state = if job.failed { "failed" } else { "waiting" };
+                    let queued = crate::render::time::rfc3339(job.created_at, tz);
+                    let target = if job.target.is_empty() { job.topic.as_str() } else { job.target.as_str() };
+                    let error = job.last_error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default();
+                    println!(
+                        "{:>6}  {:<15}  {state:<8}  {:>8}  {queued:<25}  {target}{error}",
+                        job.id,
+                        job.kind.name(),
+                        job.attempts
+                    );
+                }
+                eprintln!("{} deliveries", jobs.len());
+                EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_USAGE
+            }
+        },
+        DeliveriesCommand::Retry { id, .. } => match store.retry_now(*id, jiff::Timestamp::now()) {
+            Ok(true) => {
+                println!("delivery {id} is due now");
+                EXIT_OK
+            }
+            Ok(false) => {
+                eprintln!("error: there is no delivery {id}\n  hint: `herald deliveries list` shows the ids");
+                EXIT_PROBLEMS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_USAGE
+            }
+        },
+    }
+}
+
 fn subscriptions(cli: &Cli, command: &SubscriptionsCommand) -> u8 {
-    use crate::push::store::{PushStore, SqliteStore};
+    use crate::push::store::PushStore;
     let state = match command {
         SubscriptionsCommand::List { state, .. } | SubscriptionsCommand::Remove { state, .. } => state.clone(),
     };
-    let overrides = Overrides { state_dir: state, ..Overrides::default() };
-    let config = match Config::load(&cli.config, &overrides) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_USAGE;
-        }
+    let (config, store) = match open_push_store(cli, state) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
-    let path = SqliteStore::file_in(&config.state_dir);
-    if !path.exists() {
-        eprintln!("{}: no subscriptions yet (herald serve creates this database)", path.display());
+    let Some(store) = store else {
         return if matches!(command, SubscriptionsCommand::List { .. }) { EXIT_OK } else { EXIT_PROBLEMS };
-    }
-    let store = match SqliteStore::open(&path) {
-        Ok(store) => store,
-        Err(e) => {
-            eprintln!("error: {e}\n  hint: check the state folder (--state DIR) and its permissions");
-            return EXIT_USAGE;
-        }
     };
     match command {
         SubscriptionsCommand::List { topic, .. } => match store.subscriptions() {

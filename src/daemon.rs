@@ -118,7 +118,7 @@ impl Daemon {
         let (events, events_rx) = mpsc::unbounded_channel();
         let watcher = start_watcher(&config, &events);
         let now = clock.now();
-        let (site, files) = {
+        let (mut site, files) = {
             let config = Arc::clone(&config);
             let store = Arc::clone(&store);
             tokio::task::spawn_blocking(move || {
@@ -154,9 +154,10 @@ impl Daemon {
                 Push::open(config_rx.clone(), Arc::clone(&state), Arc::clone(&clock)).map_err(StartError::Push)?;
             let _ = state.hub.set(Arc::clone(&push.hub));
             let _ = state.deliveries.set(Arc::clone(&push.engine.counters));
-            // Feeds that changed while herald was stopped are announced now;
-            // unchanged ones are not (a restart notifies nobody).
+            // Feeds and articles that changed while herald was stopped are
+            // announced now; unchanged ones are not (a restart notifies nobody).
             push.announce(site.snapshot(), None, &config, now);
+            push.announce_articles(&mut site, None, now);
             Some(Arc::new(push))
         } else {
             None
@@ -354,6 +355,9 @@ impl SiteLoop {
             publish(&state, &site, &update, &mut lock(&mirror), now, everything);
             if let Some(push) = &push {
                 push.announce(site.snapshot(), Some(&update.changed_paths), site.config(), now);
+                // A full rebuild is the safety net: compare every article.
+                let change = (!rebuild && !everything).then_some(&update.articles);
+                push.announce_articles(&mut site, change, now);
             }
             (update, Arc::clone(site.config()))
         })

@@ -254,6 +254,11 @@ impl LiveSite {
         self.rebuild(now)
     }
 
+    /// `article` as a feed item, its body rendered (for webhook payloads).
+    pub fn feed_item(&mut self, article: &Arc<Article>) -> render::feed::FeedItem {
+        render::feed::feed_item(article, &self.catalog, &self.config, self.store.as_ref(), &mut self.bodies)
+    }
+
     /// Periodic tidying: forgets rendered bodies of articles that are in no
     /// feed and not scheduled (incremental updates only ever add to the
     /// cache).

@@ -223,3 +223,51 @@ fn subscriptions_list_and_remove() {
     let db = SqliteStore::open(&SqliteStore::file_in(&state)).unwrap();
     assert_eq!(db.subscriptions().unwrap().len(), 1);
 }
+
+/// `herald deliveries list [--failed]` and `retry` work on the outbox.
+#[test]
+fn deliveries_list_and_retry() {
+    use herald::push::store::{Coalesce, EventJob, PushStore, SqliteStore};
+    let store = TempStore::new();
+    let config = store.config_path();
+    let state = store.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let db = SqliteStore::open(&SqliteStore::file_in(&state)).unwrap();
+    let event = |id: &str| EventJob {
+        target: "https://bot.example/hook".into(),
+        webhook: "bot".into(),
+        message_id: id.into(),
+        payload: "{}".into(),
+        due: now(),
+        coalesce: Coalesce::Ignore(format!("msg:{id}")),
+    };
+    db.record_announcements(&[], &[], &[event("msg_a"), event("msg_b")], &[], now()).unwrap();
+    db.fail(1, "webhook bot answered 500").unwrap();
+    herald()
+        .args(["deliveries", "list", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("webhook          failed"))
+        .stdout(predicate::str::contains("https://bot.example/hook  (webhook bot answered 500)"))
+        .stderr(predicate::str::contains("2 deliveries"));
+    herald()
+        .args(["deliveries", "list", "--failed", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 deliveries"));
+    herald()
+        .args(["deliveries", "retry", "1", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout("delivery 1 is due now\n");
+    herald()
+        .args(["deliveries", "list", "--failed", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("0 deliveries"));
+    herald().args(["deliveries", "retry", "99", "--config"]).arg(&config).assert().code(1);
+}

@@ -97,3 +97,53 @@ async fn kill_during_fan_out_then_restart_delivers_everything() {
     drop(restarted);
     subscriber.stop().await;
 }
+
+/// Webhooks: `kill -9` while events are being delivered, then a restart:
+/// every event arrives, and an event that arrives twice carries the same
+/// webhook-id both times (receivers deduplicate on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_during_webhook_delivery_then_restart() {
+    const ARTICLES: usize = 40;
+    let subscriber = Subscriber::start().await;
+    subscriber.set_delay(Duration::from_millis(40));
+    let mut store = TempStore::new();
+    store.extra_config = format!(
+        "[websub]\nmax_concurrent_per_host = 2\n\n[[webhooks]]\nname = \"bot\"\nurl = \"{}\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n",
+        subscriber.callback("bot")
+    );
+    store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
+    let config = store.config_path();
+    let state = store.dir.path().join("state");
+
+    let herald = Process::start(&config, &[]);
+    for n in 0..ARTICLES {
+        store.article(&format!("thoi-su/moi-{n:02}.vi.md"), &format!("Mới {n}"), "2026-11-22T08:00:00+07:00");
+    }
+    poll("the deliveries to start", || subscriber.deliveries("bot").len() >= 5).await;
+    herald.signal("KILL");
+    let mut herald = herald;
+    herald.wait();
+    let before = subscriber.deliveries("bot").len();
+
+    let restarted = Process::start(&config, &[]);
+    let articles = |s: &Subscriber| -> BTreeMap<String, Vec<String>> {
+        let mut by_article: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for delivery in s.deliveries("bot") {
+            let event: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap();
+            by_article
+                .entry(event["data"]["id"].as_str().unwrap().to_string())
+                .or_default()
+                .push(delivery.headers["webhook-id"].clone());
+        }
+        by_article
+    };
+    poll("every article's event", || articles(&subscriber).len() == ARTICLES).await;
+    poll("the outbox to empty", || pending_jobs(&state) == 0).await;
+    for (article, ids) in articles(&subscriber) {
+        assert!(ids.iter().all(|id| *id == ids[0]), "{article} arrived under different ids: {ids:?}");
+        assert!(ids.len() <= 2, "{article} arrived {} times", ids.len());
+    }
+    eprintln!("{before} events delivered before the kill");
+    drop(restarted);
+    subscriber.stop().await;
+}

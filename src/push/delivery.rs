@@ -66,7 +66,11 @@ pub struct Engine {
     config: watch::Receiver<Arc<Config>>,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
+    /// For subscriber callbacks: refuses private addresses unless allowed.
     client: reqwest::Client,
+    /// For targets the operator configured (webhooks, IndexNow, external
+    /// hubs): they may be on the newsroom's own network.
+    trusted: reqwest::Client,
     /// Outcome counters.
     pub counters: Arc<DeliveryCounters>,
 }
@@ -80,8 +84,9 @@ impl Engine {
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
     ) -> Result<Engine, reqwest::Error> {
-        let client = http_client(&config.borrow())?;
-        Ok(Engine { store, state, config, clock, wake, client, counters: Arc::default() })
+        let client = http_client(&config.borrow(), true)?;
+        let trusted = http_client(&config.borrow(), false)?;
+        Ok(Engine { store, state, config, clock, wake, client, trusted, counters: Arc::default() })
     }
 
     /// Runs until `shutdown` says stop. Jobs running then are abandoned;
@@ -218,7 +223,70 @@ impl Engine {
             JobKind::Verify => self.verify(job, config).await,
             JobKind::Deny => self.deny(job, config).await,
             JobKind::Ping => self.ping(job, config).await,
+            JobKind::Webhook => self.webhook(job, config).await,
+            JobKind::IndexNow => self.indexnow(job, config).await,
         }
+    }
+
+    async fn webhook(&self, job: &Job, config: &Config) -> Outcome {
+        // The webhook may have been removed from feeds.toml meanwhile.
+        let Some(hook) = config.webhooks.iter().find(|w| w.name == job.topic) else {
+            return Outcome::Done { id: job.id, generation: job.generation };
+        };
+        let id = job.message_id.clone().unwrap_or_default();
+        let timestamp = self.clock.now().as_second();
+        let signature = super::webhooks::sign(&hook.key, &id, timestamp, job.payload.as_bytes());
+        let request = self
+            .trusted
+            .post(&hook.url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(job.payload.clone());
+        match self.send_trusted(request, config).await {
+            Ok(status) if status.is_success() => Outcome::Done { id: job.id, generation: job.generation },
+            Ok(status) if status == http::StatusCode::GONE => {
+                Outcome::Failed { id: job.id, error: format!("webhook {} answered 410 Gone", hook.name) }
+            }
+            Ok(status) => self.retry(job, config, format!("webhook {} answered {status}", hook.name)),
+            Err(error) => self.retry(job, config, error),
+        }
+    }
+
+    async fn indexnow(&self, job: &Job, config: &Config) -> Outcome {
+        let Some(indexnow) = &config.indexnow else { return Outcome::Done { id: job.id, generation: job.generation } };
+        let urls: Vec<String> = serde_json::from_str(&job.payload).unwrap_or_default();
+        let body = serde_json::json!({
+            "host": job.topic,
+            "key": indexnow.key,
+            "keyLocation": config.url_for(&format!("/{}.txt", indexnow.key)),
+            "urlList": urls,
+        });
+        let request = self
+            .trusted
+            .post(&indexnow.endpoint)
+            .header(http::header::CONTENT_TYPE, "application/json; charset=utf-8")
+            .body(body.to_string());
+        match self.send_trusted(request, config).await {
+            Ok(status) if status.is_success() => Outcome::Done { id: job.id, generation: job.generation },
+            // The request itself is wrong (key, host, URLs): retrying won't help.
+            Ok(status) if matches!(status.as_u16(), 400 | 403 | 422) => {
+                Outcome::Failed { id: job.id, error: format!("IndexNow answered {status}") }
+            }
+            Ok(status) => self.retry(job, config, format!("IndexNow answered {status}")),
+            Err(error) => self.retry(job, config, error),
+        }
+    }
+
+    /// Sends to a target the operator configured.
+    async fn send_trusted(
+        &self,
+        request: reqwest::RequestBuilder,
+        config: &Config,
+    ) -> Result<http::StatusCode, String> {
+        let response = request.timeout(config.websub.request_timeout).send().await.map_err(|e| error_text(&e))?;
+        Ok(response.status())
     }
 
     async fn deliver(&self, job: &Job, config: &Config) -> Outcome {
@@ -324,11 +392,11 @@ impl Engine {
             .append_pair("hub.topic", &job.topic)
             .finish();
         let request = self
-            .client
+            .trusted
             .post(&job.target)
             .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(form);
-        match self.send(&job.target, request, config).await {
+        match self.send_trusted(request, config).await {
             Ok(status) if status.is_success() => Outcome::Done { id: job.id, generation: job.generation },
             Ok(status) => self.retry(job, config, format!("the hub answered {status}")),
             Err(error) => self.retry(job, config, error),
@@ -409,10 +477,11 @@ fn error_text(error: &reqwest::Error) -> String {
     text
 }
 
-/// The HTTP client for outgoing pushes: no redirects, timeouts, TLS with
-/// the ring provider, and (unless private callbacks are allowed) a resolver
-/// that refuses private addresses.
-fn http_client(config: &Config) -> Result<reqwest::Client, reqwest::Error> {
+/// An HTTP client for outgoing pushes: no redirects, timeouts, TLS with
+/// the ring provider, and, when `guarded` (subscriber callbacks) and
+/// private callbacks are not allowed, a resolver that refuses private
+/// addresses.
+fn http_client(config: &Config, guarded: bool) -> Result<reqwest::Client, reqwest::Error> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION"), " (WebSub hub)"))
@@ -420,7 +489,7 @@ fn http_client(config: &Config) -> Result<reqwest::Client, reqwest::Error> {
         .connect_timeout(Duration::from_secs(5))
         .timeout(config.websub.request_timeout)
         .pool_max_idle_per_host(config.websub.max_per_host);
-    if !config.websub.allow_private_callbacks {
+    if guarded && !config.websub.allow_private_callbacks {
         builder = builder.dns_resolver(Arc::new(super::ssrf::GuardedResolver));
     }
     builder.build()

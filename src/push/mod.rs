@@ -6,10 +6,12 @@
 //! ([`hub`]) adds subscribers and queues their verification.
 
 pub mod delivery;
+pub mod events;
 pub mod hub;
 pub mod signature;
 pub mod ssrf;
 pub mod store;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -31,6 +33,9 @@ pub struct Push {
     /// The delivery engine (run it with [`delivery::Engine::run`]).
     pub engine: Arc<delivery::Engine>,
     wake: Arc<Notify>,
+    /// Set when recording article events failed: the next announcement
+    /// compares every article.
+    resync: std::sync::atomic::AtomicBool,
 }
 
 /// Why push could not start.
@@ -57,7 +62,7 @@ impl Push {
         let wake = Arc::new(Notify::new());
         let hub = Arc::new(hub::Hub::new(Arc::clone(&store), config.clone(), Arc::clone(&clock), Arc::clone(&wake)));
         let engine = Arc::new(delivery::Engine::new(Arc::clone(&store), state, config, clock, Arc::clone(&wake))?);
-        Ok(Push { store, hub, engine, wake })
+        Ok(Push { store, hub, engine, wake, resync: std::sync::atomic::AtomicBool::new(false) })
     }
 
     /// Announces the feeds among `paths` whose bytes differ from the last
@@ -86,6 +91,30 @@ impl Push {
                 self.wake.notify_one();
             }
             Err(e) => tracing::error!("cannot queue push requests: {e}"),
+        }
+    }
+
+    /// Queues webhook events and IndexNow URLs for the articles `change`
+    /// touched, or, with `None` (start-up, scheduled rebuilds, after a
+    /// failure), for every article.
+    pub fn announce_articles(
+        &self,
+        site: &mut crate::site::LiveSite,
+        change: Option<&crate::catalog::Change>,
+        now: Timestamp,
+    ) {
+        use std::sync::atomic::Ordering;
+        let change = if self.resync.swap(false, Ordering::Relaxed) { None } else { change };
+        match events::announce(self.store.as_ref(), site, change, now) {
+            Ok(0) => {}
+            Ok(queued) => {
+                tracing::info!("{queued} article events queued");
+                self.wake.notify_one();
+            }
+            Err(e) => {
+                tracing::error!("cannot queue article events: {e}; every article is compared again at the next update");
+                self.resync.store(true, Ordering::Relaxed);
+            }
         }
     }
 

@@ -63,6 +63,10 @@ pub enum JobKind {
     Deny,
     /// POST `hub.mode=publish` to an external hub.
     Ping,
+    /// POST an article event to a bot's webhook.
+    Webhook,
+    /// POST changed URLs to an IndexNow endpoint.
+    IndexNow,
 }
 
 impl JobKind {
@@ -72,7 +76,14 @@ impl JobKind {
             JobKind::Verify => "websub.verify",
             JobKind::Deny => "websub.deny",
             JobKind::Ping => "websub.ping",
+            JobKind::Webhook => "webhook",
+            JobKind::IndexNow => "indexnow",
         }
+    }
+
+    /// The kind as stored and shown (`websub.deliver`, `webhook` …).
+    pub fn name(self) -> &'static str {
+        self.as_str()
     }
 
     fn parse(text: &str) -> Option<JobKind> {
@@ -81,6 +92,8 @@ impl JobKind {
             "websub.verify" => JobKind::Verify,
             "websub.deny" => JobKind::Deny,
             "websub.ping" => JobKind::Ping,
+            "webhook" => JobKind::Webhook,
+            "indexnow" => JobKind::IndexNow,
             _ => return None,
         })
     }
@@ -93,10 +106,13 @@ pub struct Job {
     pub id: i64,
     /// What to do.
     pub kind: JobKind,
-    /// The URL to call (callback or hub).
+    /// The URL to call (callback, hub, webhook, endpoint).
     pub target: String,
-    /// The topic concerned.
+    /// What the job is about: the topic URL (WebSub), the webhook's name,
+    /// the host (IndexNow).
     pub topic: String,
+    /// The stable message id (webhooks: the same on every retry).
+    pub message_id: Option<String>,
     /// For deliveries: the subscription.
     pub subscription_id: Option<i64>,
     /// Kind-specific data (JSON): verification parameters, denial reason.
@@ -127,8 +143,72 @@ pub struct NewJob {
     pub payload: String,
 }
 
+/// What was last announced about one article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announced {
+    /// The article's stable id.
+    pub id: String,
+    /// Digest of what the events report (title, summary, body, images, URL).
+    pub version: String,
+    /// Whether it was visible.
+    pub visible: bool,
+    /// Its URL then (for the unpublished event and IndexNow).
+    pub url: String,
+    /// Its language then.
+    pub lang: String,
+    /// Its section then.
+    pub section: String,
+}
+
+/// How a queued event treats one already waiting under the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Coalesce {
+    /// Keep the waiting one (the same message queued twice).
+    Ignore(String),
+    /// Replace its content, keeping its due time (a burst of updates).
+    Replace(String),
+}
+
+/// An event for a webhook, to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventJob {
+    /// The webhook's URL.
+    pub target: String,
+    /// The webhook's name.
+    pub webhook: String,
+    /// The message id (stable per article version, event and webhook).
+    pub message_id: String,
+    /// The JSON body.
+    pub payload: String,
+    /// When to send it.
+    pub due: Timestamp,
+    /// How it merges with a waiting event.
+    pub coalesce: Coalesce,
+}
+
 /// Durable push state.
 pub trait PushStore: Send + Sync {
+    /// What was last announced about articles `ids` (every article when
+    /// `None`), by id.
+    fn announced(&self, ids: Option<&[String]>) -> Result<std::collections::HashMap<String, Announced>>;
+
+    /// Whether article announcements have a baseline yet (false before the
+    /// very first start completed).
+    fn has_baseline(&self) -> Result<bool>;
+
+    /// In one transaction: records `states`, deletes waiting events under
+    /// `cancel` keys, queues `events`, adds `urls` (host → URLs, due at
+    /// `indexnow_due`) to IndexNow batches of at most 10,000, and marks the
+    /// baseline as taken. Returns how many jobs were queued.
+    fn record_announcements(
+        &self,
+        states: &[Announced],
+        cancel: &[String],
+        events: &[EventJob],
+        urls: &[(String, Vec<String>)],
+        indexnow_due: Timestamp,
+    ) -> Result<usize>;
+
     /// Records `changes` (topic URL, version) as announced, and in the same
     /// transaction queues a delivery to each active subscriber of each topic
     /// whose version differs from the last one announced, plus a ping to
@@ -231,10 +311,26 @@ CREATE TABLE IF NOT EXISTS outbox (
     claimed_until INTEGER,
     created_at INTEGER NOT NULL,
     last_error TEXT,
-    failed INTEGER NOT NULL DEFAULT 0
+    failed INTEGER NOT NULL DEFAULT 0,
+    message_id TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (failed, next_attempt_at);
+CREATE TABLE IF NOT EXISTS announced (
+    id TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    visible INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    section TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 ";
+
+/// Most URLs in one IndexNow request (the protocol's limit).
+pub const INDEXNOW_BATCH: usize = 10_000;
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`.
@@ -280,8 +376,7 @@ fn row_to_subscription(row: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription
 }
 
 const SUBSCRIPTION_COLUMNS: &str = "id, topic, callback, secret, lease_seconds, expires_at, created_at";
-const JOB_COLUMNS: &str =
-    "id, kind, target, topic, subscription_id, payload, attempts, generation, created_at, last_error, failed";
+const JOB_COLUMNS: &str = "id, kind, target, topic, subscription_id, payload, attempts, generation, created_at, last_error, failed, message_id";
 
 fn row_to_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let kind: String = row.get(1)?;
@@ -297,10 +392,107 @@ fn row_to_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         created_at: instant(row.get(8)?),
         last_error: row.get(9)?,
         failed: row.get::<_, i64>(10)? != 0,
+        message_id: row.get(11)?,
     })
 }
 
 impl PushStore for SqliteStore {
+    fn announced(&self, ids: Option<&[String]>) -> Result<std::collections::HashMap<String, Announced>> {
+        self.with(|connection| {
+            let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Announced> {
+                Ok(Announced {
+                    id: r.get(0)?,
+                    version: r.get(1)?,
+                    visible: r.get::<_, i64>(2)? != 0,
+                    url: r.get(3)?,
+                    lang: r.get(4)?,
+                    section: r.get(5)?,
+                })
+            };
+            let mut out = std::collections::HashMap::new();
+            match ids {
+                None => {
+                    let mut statement =
+                        connection.prepare("SELECT id, version, visible, url, lang, section FROM announced")?;
+                    for state in statement.query_map([], row)? {
+                        let state = state?;
+                        out.insert(state.id.clone(), state);
+                    }
+                }
+                Some(ids) => {
+                    let mut statement = connection.prepare_cached(
+                        "SELECT id, version, visible, url, lang, section FROM announced WHERE id = ?1",
+                    )?;
+                    for id in ids {
+                        if let Some(state) = statement.query_row(params![id], row).optional()? {
+                            out.insert(state.id.clone(), state);
+                        }
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn has_baseline(&self) -> Result<bool> {
+        self.with(|connection| {
+            Ok(connection.query_row("SELECT COUNT(*) FROM meta WHERE key = 'baseline'", [], |r| r.get::<_, i64>(0))?
+                > 0)
+        })
+    }
+
+    fn record_announcements(
+        &self,
+        states: &[Announced],
+        cancel: &[String],
+        events: &[EventJob],
+        urls: &[(String, Vec<String>)],
+        indexnow_due: Timestamp,
+    ) -> Result<usize> {
+        self.with(|connection| {
+            let tx = connection.transaction()?;
+            let mut queued = 0;
+            {
+                let mut state = tx.prepare_cached(
+                    "INSERT INTO announced (id, version, visible, url, lang, section) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (id) DO UPDATE SET version = excluded.version, visible = excluded.visible,
+                         url = excluded.url, lang = excluded.lang, section = excluded.section",
+                )?;
+                for s in states {
+                    state.execute(params![s.id, s.version, i64::from(s.visible), s.url, s.lang, s.section])?;
+                }
+                let mut cancel_waiting =
+                    tx.prepare_cached("DELETE FROM outbox WHERE coalesce_key = ?1 AND claimed_until IS NULL")?;
+                for key in cancel {
+                    cancel_waiting.execute(params![key])?;
+                }
+                let mut ignore = tx.prepare_cached(
+                    "INSERT INTO outbox (kind, target, topic, message_id, payload, coalesce_key, next_attempt_at, created_at)
+                     VALUES ('webhook', ?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (coalesce_key) DO NOTHING",
+                )?;
+                let mut replace = tx.prepare_cached(
+                    "INSERT INTO outbox (kind, target, topic, message_id, payload, coalesce_key, next_attempt_at, created_at)
+                     VALUES ('webhook', ?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                     ON CONFLICT (coalesce_key) DO UPDATE SET message_id = excluded.message_id, payload = excluded.payload,
+                         generation = generation + 1",
+                )?;
+                for e in events {
+                    let (statement, key) = match &e.coalesce {
+                        Coalesce::Ignore(key) => (&mut ignore, key),
+                        Coalesce::Replace(key) => (&mut replace, key),
+                    };
+                    queued += statement.execute(params![e.target, e.webhook, e.message_id, e.payload, key, seconds(e.due)])?;
+                }
+            }
+            for (host, new_urls) in urls {
+                queued += add_indexnow_urls(&tx, host, new_urls, indexnow_due)?;
+            }
+            tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('baseline', 'taken')", [])?;
+            tx.commit()?;
+            Ok(queued)
+        })
+    }
+
     fn announce(&self, changes: &[(String, String)], external_hubs: &[String], now: Timestamp) -> Result<usize> {
         self.with(|connection| {
             let tx = connection.transaction()?;
@@ -540,9 +732,102 @@ impl PushStore for SqliteStore {
     }
 }
 
+/// Adds `urls` to the waiting IndexNow batches of `host` (filling the
+/// newest first, at most [`INDEXNOW_BATCH`] each), opening new batches due
+/// at `due` as needed. Returns how many batches were opened.
+fn add_indexnow_urls(
+    tx: &rusqlite::Transaction<'_>,
+    host: &str,
+    urls: &[String],
+    due: Timestamp,
+) -> rusqlite::Result<usize> {
+    let waiting: Vec<(i64, Vec<String>)> = {
+        let mut statement = tx.prepare_cached(
+            "SELECT id, payload FROM outbox WHERE kind = 'indexnow' AND topic = ?1 AND failed = 0 AND claimed_until IS NULL
+             ORDER BY id",
+        )?;
+        statement
+            .query_map(params![host], |r| {
+                Ok((r.get(0)?, serde_json::from_str(&r.get::<_, String>(1)?).unwrap_or_default()))
+            })?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut known: std::collections::HashSet<&str> =
+        waiting.iter().flat_map(|(_, b)| b.iter().map(String::as_str)).collect();
+    let mut fresh: Vec<String> = Vec::new();
+    for url in urls {
+        if known.insert(url.as_str()) {
+            fresh.push(url.clone());
+        }
+    }
+    // Top up the newest waiting batch, then open new ones.
+    if let Some((id, batch)) = waiting.last() {
+        let room = INDEXNOW_BATCH.saturating_sub(batch.len()).min(fresh.len());
+        if room > 0 {
+            let mut batch = batch.clone();
+            batch.extend(fresh.drain(..room));
+            tx.execute(
+                "UPDATE outbox SET payload = ?2 WHERE id = ?1",
+                params![id, serde_json::to_string(&batch).unwrap_or_default()],
+            )?;
+        }
+    }
+    let mut opened = 0;
+    for chunk in fresh.chunks(INDEXNOW_BATCH) {
+        tx.execute(
+            "INSERT INTO outbox (kind, target, topic, payload, next_attempt_at, created_at) VALUES ('indexnow', '', ?1, ?2, ?3, ?3)",
+            params![host, serde_json::to_string(chunk).unwrap_or_default(), seconds(due)],
+        )?;
+        opened += 1;
+    }
+    Ok(opened)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indexnow_urls_fill_batches_of_ten_thousand() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        let urls = |n: usize, from: usize| (from..from + n).map(|i| format!("https://x/{i}")).collect::<Vec<_>>();
+        store.record_announcements(&[], &[], &[], &[("x".into(), urls(6_000, 0))], now).unwrap();
+        store.record_announcements(&[], &[], &[], &[("x".into(), urls(6_000, 6_000))], now).unwrap();
+        store.record_announcements(&[], &[], &[], &[("x".into(), urls(100, 0))], now).unwrap();
+        let jobs = store.jobs(false, 10).unwrap();
+        let sizes: Vec<usize> =
+            jobs.iter().map(|j| serde_json::from_str::<Vec<String>>(&j.payload).unwrap().len()).collect();
+        assert_eq!(sizes, [10_000, 2_000], "12,000 distinct URLs, duplicates merged");
+    }
+
+    #[test]
+    fn webhook_events_coalesce_by_key() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        let event = |id: &str, coalesce: Coalesce| EventJob {
+            target: "https://bot/h".into(),
+            webhook: "bot".into(),
+            message_id: id.into(),
+            payload: format!("{{\"v\":\"{id}\"}}"),
+            due: now,
+            coalesce,
+        };
+        store.record_announcements(&[], &[], &[event("m1", Coalesce::Ignore("msg:m1".into()))], &[], now).unwrap();
+        store.record_announcements(&[], &[], &[event("m1", Coalesce::Ignore("msg:m1".into()))], &[], now).unwrap();
+        store
+            .record_announcements(&[], &[], &[event("u1", Coalesce::Replace("bot:a:updated".into()))], &[], now)
+            .unwrap();
+        store
+            .record_announcements(&[], &[], &[event("u2", Coalesce::Replace("bot:a:updated".into()))], &[], now)
+            .unwrap();
+        let jobs = store.jobs(false, 10).unwrap();
+        let ids: Vec<&str> = jobs.iter().filter_map(|j| j.message_id.as_deref()).collect();
+        assert_eq!(ids, ["m1", "u2"], "one message per id; a burst of updates is one, the newest");
+        store.record_announcements(&[], &["bot:a:updated".into()], &[], &[], now).unwrap();
+        assert_eq!(store.jobs(false, 10).unwrap().len(), 1, "cancelled");
+        assert!(store.has_baseline().unwrap());
+    }
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -184,6 +184,31 @@ pub struct FeedItem {
     pub translations: Vec<(String, String)>,
 }
 
+/// One article as a feed item (also the article data of webhook events).
+pub fn feed_item(
+    article: &Arc<Article>,
+    catalog: &Catalog,
+    config: &Config,
+    store: &dyn ArticleStore,
+    bodies: &mut BodyCache,
+) -> FeedItem {
+    FeedItem {
+        iri: article.iri(config),
+        section_title: config.section_title(&article.section, &article.lang).to_string(),
+        content_html: match config.feeds.content {
+            ContentMode::Full => bodies.html(article, store, config),
+            ContentMode::Summary => None,
+        },
+        translations: catalog
+            .translations(article)
+            .into_iter()
+            .filter(|t| t.lang != article.lang)
+            .map(|t| (t.lang.clone(), t.url.clone()))
+            .collect(),
+        article: Arc::clone(article),
+    }
+}
+
 /// Gathers the feed for `scope` from the catalog, reading bodies through
 /// `bodies` when full content is configured.
 pub fn feed_doc(
@@ -198,24 +223,7 @@ pub fn feed_doc(
     // An empty feed is dated at the epoch: its bytes must depend on its own
     // items only, or an edit elsewhere would change it unnoticed.
     let updated = articles.iter().map(|a| a.updated()).max().unwrap_or(Timestamp::UNIX_EPOCH);
-    let items = articles
-        .into_iter()
-        .map(|article| FeedItem {
-            iri: article.iri(config),
-            section_title: config.section_title(&article.section, &article.lang).to_string(),
-            content_html: match config.feeds.content {
-                ContentMode::Full => bodies.html(article, store, config),
-                ContentMode::Summary => None,
-            },
-            translations: catalog
-                .translations(article)
-                .into_iter()
-                .filter(|t| t.lang != article.lang)
-                .map(|t| (t.lang.clone(), t.url.clone()))
-                .collect(),
-            article: Arc::clone(article),
-        })
-        .collect();
+    let items = articles.into_iter().map(|article| feed_item(article, catalog, config, store, bodies)).collect();
     FeedDoc {
         lang: lang.clone(),
         title: scope.title(config),

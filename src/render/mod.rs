@@ -75,6 +75,14 @@ pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore,
             snapshot.insert(path, resource);
         }
     }
+    if let Some(indexnow) = &config.indexnow {
+        // IndexNow checks that the site owns the key: /{key}.txt holds it.
+        let body = indexnow.key.clone().into_bytes();
+        snapshot.insert(
+            format!("/{}.txt", indexnow.key),
+            Resource::new(ResourceKind::Other, body, "text/plain; charset=utf-8", None),
+        );
+    }
     snapshot
 }
 
