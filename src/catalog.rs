@@ -473,6 +473,17 @@ impl Catalog {
         self.by_source.get(source)
     }
 
+    /// The refused duplicate read from `source`, if it is one.
+    pub fn contender(&self, source: &Path) -> Option<&Arc<Article>> {
+        let id = self.contender_ids.get(source)?;
+        self.contenders.get(id)?.get(source)
+    }
+
+    /// Sources of every refused duplicate.
+    pub fn contender_sources(&self) -> Vec<PathBuf> {
+        self.contender_ids.keys().cloned().collect()
+    }
+
     /// Sources of every known document (admitted or contender) under
     /// folder `prefix`, sorted. O(log n + matches).
     pub fn sources_under(&self, prefix: &Path) -> Vec<PathBuf> {

@@ -46,6 +46,25 @@ pub struct Config {
     pub webhooks: Vec<Webhook>,
     /// IndexNow pings for search engines, when configured.
     pub indexnow: Option<IndexNowSettings>,
+    /// RFC 5005 feed archives.
+    pub archives: ArchiveSettings,
+}
+
+/// `[archives]`: monthly archive documents of every feed (RFC 5005), so a
+/// new subscriber can read back through the whole history.
+#[derive(Debug, Clone)]
+pub struct ArchiveSettings {
+    /// Whether archives are published.
+    pub enabled: bool,
+    /// Path template of the site feed's archives (`{month}`, `{ext}`).
+    pub site_path: String,
+    /// Path template of a language feed's archives (`{lang}`, `{month}`, `{ext}`).
+    pub language_path: String,
+    /// Path template of a section feed's archives (`{lang}`, `{section}`,
+    /// `{month}`, `{ext}`).
+    pub section_path: String,
+    /// Path template of each language's archive index (`{lang}`).
+    pub index_path: String,
 }
 
 /// The article events a webhook can receive.
@@ -463,6 +482,18 @@ struct RawConfig {
     #[serde(default)]
     webhooks: Vec<RawWebhook>,
     indexnow: Option<RawIndexNow>,
+    #[serde(default)]
+    archives: RawArchives,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawArchives {
+    enabled: Option<bool>,
+    site_path: Option<Spanned<String>>,
+    language_path: Option<Spanned<String>>,
+    section_path: Option<Spanned<String>>,
+    index_path: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -653,6 +684,7 @@ impl Validator<'_> {
         let websub = self.websub(raw.websub, overrides);
         let webhooks = self.webhooks(raw.webhooks, &codes);
         let indexnow = raw.indexnow.map(|raw| self.indexnow(raw));
+        let archives = self.archives(raw.archives);
         Some(Config {
             source: self.path.to_path_buf(),
             store_dir,
@@ -667,6 +699,7 @@ impl Validator<'_> {
             websub,
             webhooks,
             indexnow,
+            archives,
         })
     }
 
@@ -1112,6 +1145,44 @@ impl Validator<'_> {
             });
         }
         out
+    }
+
+    fn archives(&mut self, raw: RawArchives) -> ArchiveSettings {
+        let mut path = |value: Option<Spanned<String>>, default: &str, required: &[&str]| -> String {
+            let Some(value) = value else { return default.to_string() };
+            let template = value.get_ref();
+            if !template.starts_with('/') || template.contains("..") {
+                self.problem(
+                    &value,
+                    format!("archive path `{template}` must start with `/`"),
+                    format!("e.g. `{default}`"),
+                );
+            }
+            for placeholder in required {
+                if !template.contains(&format!("{{{placeholder}}}")) {
+                    self.problem(&value, format!("archive path `{template}` lacks `{{{placeholder}}}`, so archives would overwrite each other"), format!("e.g. `{default}`"));
+                }
+            }
+            if let Some(bad) = unknown_placeholder(template, required) {
+                self.problem(
+                    &value,
+                    format!("placeholder `{{{bad}}}` cannot be used in archive path `{template}`"),
+                    format!("e.g. `{default}`"),
+                );
+            }
+            template.clone()
+        };
+        ArchiveSettings {
+            enabled: raw.enabled.unwrap_or(true),
+            site_path: path(raw.site_path, "/archive/{month}.{ext}", &["month", "ext"]),
+            language_path: path(raw.language_path, "/{lang}/archive/{month}.{ext}", &["lang", "month", "ext"]),
+            section_path: path(
+                raw.section_path,
+                "/{lang}/{section}/archive/{month}.{ext}",
+                &["lang", "section", "month", "ext"],
+            ),
+            index_path: path(raw.index_path, "/{lang}/archive.xml", &["lang"]),
+        }
     }
 
     fn indexnow(&mut self, raw: RawIndexNow) -> IndexNowSettings {

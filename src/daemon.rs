@@ -149,10 +149,12 @@ impl Daemon {
         state.files.store(Arc::new(files));
         publish_health(&state, &site, now);
         let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
-        let push = if config.websub.enabled {
+        let push = if Push::wanted(&config) {
             let push =
                 Push::open(config_rx.clone(), Arc::clone(&state), Arc::clone(&clock)).map_err(StartError::Push)?;
-            let _ = state.hub.set(Arc::clone(&push.hub));
+            if config.websub.enabled {
+                let _ = state.hub.set(Arc::clone(&push.hub));
+            }
             let _ = state.deliveries.set(Arc::clone(&push.engine.counters));
             // Feeds and articles that changed while herald was stopped are
             // announced now; unchanged ones are not (a restart notifies nobody).
@@ -354,10 +356,11 @@ impl SiteLoop {
             }
             publish(&state, &site, &update, &mut lock(&mirror), now, everything);
             if let Some(push) = &push {
-                push.announce(site.snapshot(), Some(&update.changed_paths), site.config(), now);
-                // A full rebuild is the safety net: compare every article.
-                let change = (!rebuild && !everything).then_some(&update.articles);
-                push.announce_articles(&mut site, change, now);
+                // A full rebuild is the safety net: compare every feed and
+                // every article with what was last announced.
+                let full = rebuild || everything;
+                push.announce(site.snapshot(), (!full).then_some(&update.changed_paths[..]), site.config(), now);
+                push.announce_articles(&mut site, (!full).then_some(&update.articles), now);
             }
             (update, Arc::clone(site.config()))
         })

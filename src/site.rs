@@ -59,6 +59,8 @@ pub struct LiveSite {
     /// document that had a good version keeps it in the catalog.
     problems: BTreeMap<PathBuf, Diagnostic>,
     stats: BuildStats,
+    /// The archive months published for each archived feed scope.
+    archive_months: std::collections::HashMap<FeedScope, Vec<Month>>,
 }
 
 /// The parts of the site one step touched.
@@ -67,6 +69,13 @@ struct Touched {
     languages: BTreeSet<String>,
     sections: BTreeSet<(String, String)>,
     months: BTreeSet<(String, Month)>,
+}
+
+/// The months before and after `month` in `months` (sorted).
+fn neighbours(months: &[Month], month: Month) -> (Option<Month>, Option<Month>) {
+    let before = months.iter().rev().find(|m| **m < month).copied();
+    let after = months.iter().find(|m| **m > month).copied();
+    (before, after)
 }
 
 impl Touched {
@@ -88,6 +97,7 @@ impl LiveSite {
             snapshot: Snapshot::new(),
             problems: BTreeMap::new(),
             stats: BuildStats::default(),
+            archive_months: std::collections::HashMap::new(),
         };
         site.rebuild(now);
         site
@@ -180,16 +190,19 @@ impl LiveSite {
         self.finish_step(change, started)
     }
 
-    /// Renders now the bodies of scheduled articles among `sources`, so that
-    /// if a document breaks before its time comes, its last good version
-    /// is still complete when it is published.
+    /// Renders now the bodies of articles among `sources` that are not
+    /// shown yet but may be later (scheduled ones, refused duplicates), so
+    /// that if a document breaks before then, its last good version is
+    /// still complete when it is published.
     fn cache_scheduled_bodies<'a>(&mut self, sources: impl IntoIterator<Item = &'a PathBuf>) {
         let now = self.catalog.now();
         for source in sources {
-            if let Some(article) = self.catalog.by_source(source).cloned()
-                && !article.draft
-                && article.visible_from() > now
-            {
+            let waiting = match self.catalog.by_source(source) {
+                Some(article) if !article.draft && article.visible_from() > now => Some(Arc::clone(article)),
+                Some(_) => None,
+                None => self.catalog.contender(source).cloned(),
+            };
+            if let Some(article) = waiting {
                 self.bodies.html(&article, self.store.as_ref(), &self.config);
             }
         }
@@ -239,6 +252,7 @@ impl LiveSite {
         let mut bodies = std::mem::take(&mut self.bodies);
         let mut snapshot = render::render_site(&self.catalog, &self.config, self.store.as_ref(), &mut bodies);
         self.bodies = bodies;
+        self.archive_months = render::archive_layout(&self.catalog, &self.config);
         self.add_index_page(&mut snapshot);
         let changed_paths = self.snapshot.changed_paths(&snapshot);
         self.snapshot = snapshot;
@@ -349,6 +363,10 @@ impl LiveSite {
             }
         }
 
+        if config.archives.enabled {
+            self.render_touched_archives(&scopes, touched);
+        }
+
         if config.sitemaps.enabled {
             let mut sitemap_paths = Vec::new();
             for (lang, month) in &touched.months {
@@ -387,6 +405,47 @@ impl LiveSite {
         }
         let (path, page) = render::html::index_page(&self.catalog, &config);
         self.snapshot.insert(path, page);
+    }
+
+    /// Brings the archives of `scopes` up to date: months whose articles
+    /// were touched, months whose neighbours (and so links) changed, months
+    /// that emptied, and whole scopes that became archived or complete.
+    fn render_touched_archives(&mut self, scopes: &[FeedScope], touched: &Touched) {
+        let config = Arc::clone(&self.config);
+        let mut langs = BTreeSet::new();
+        for scope in scopes {
+            let old = self.archive_months.remove(scope).unwrap_or_default();
+            let new = if render::archive::is_archived(scope, &self.catalog, &config) {
+                render::archive::months(scope, &self.catalog, &config)
+            } else {
+                Vec::new()
+            };
+            let month_touched = |month: &Month| match scope {
+                FeedScope::Site => touched.months.iter().any(|(_, m)| m == month),
+                FeedScope::Language(lang) | FeedScope::Section { lang, .. } => {
+                    touched.months.contains(&(lang.clone(), *month))
+                }
+            };
+            for month in old.iter().filter(|m| !new.contains(m)) {
+                for format in FeedFormat::ALL {
+                    self.snapshot.remove(&render::archive::archive_path(scope, *month, format, &config));
+                }
+            }
+            for month in &new {
+                if !old.contains(month) || neighbours(&old, *month) != neighbours(&new, *month) || month_touched(month)
+                {
+                    for (path, resource) in render::render_archive_month(scope, *month, &new, &self.catalog, &config) {
+                        self.snapshot.insert(path, resource);
+                    }
+                }
+            }
+            if !new.is_empty() {
+                self.archive_months.insert(scope.clone(), new);
+            }
+            langs.insert(scope.lang(&config).to_string());
+        }
+        let langs: Vec<String> = langs.into_iter().collect();
+        render::refresh_archive_indexes(&mut self.snapshot, &self.archive_months, &langs, &config);
     }
 
     fn add_index_page(&self, snapshot: &mut Snapshot) {

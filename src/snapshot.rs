@@ -29,6 +29,12 @@ pub enum ResourceKind {
     Sitemap,
     /// The sitemap index itself.
     SitemapIndex,
+    /// A feed archive document (RFC 5005); `past` when its month is over
+    /// (such documents can be cached for good).
+    Archive {
+        /// Whether the month is over.
+        past: bool,
+    },
     /// Anything else: stylesheets, robots.txt, pages, `.gz` twins.
     Other,
 }

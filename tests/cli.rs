@@ -227,7 +227,7 @@ fn subscriptions_list_and_remove() {
 /// `herald deliveries list [--failed]` and `retry` work on the outbox.
 #[test]
 fn deliveries_list_and_retry() {
-    use herald::push::store::{Coalesce, EventJob, PushStore, SqliteStore};
+    use herald::push::store::{EventJob, PushStore, Settled, SqliteStore};
     let store = TempStore::new();
     let config = store.config_path();
     let state = store.dir.path().join("state");
@@ -239,10 +239,11 @@ fn deliveries_list_and_retry() {
         message_id: id.into(),
         payload: "{}".into(),
         due: now(),
-        coalesce: Coalesce::Ignore(format!("msg:{id}")),
+        key: format!("bot:{id}:published"),
+        merge_into: None,
     };
     db.record_announcements(&[], &[], &[event("msg_a"), event("msg_b")], &[], now()).unwrap();
-    db.fail(1, "webhook bot answered 500").unwrap();
+    db.settle(&[Settled::Failed { id: 1, error: "webhook bot answered 500".into() }]).unwrap();
     herald()
         .args(["deliveries", "list", "--config"])
         .arg(&config)

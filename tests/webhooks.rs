@@ -84,6 +84,20 @@ async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Waits until the daemon serves `path` with `needle` in it: proof that it
+/// processed a store change.
+async fn wait_served(daemon: &Daemon, path: &str, needle: &str) {
+    eventually(&format!("{path} showing {needle:?}"), || {
+        daemon.state.files.load().get(path).is_some_and(|f| String::from_utf8_lossy(&f.resource.body).contains(needle))
+    })
+    .await;
+}
+
+/// Waits until the daemon's health report satisfies `done`.
+async fn wait_health(daemon: &Daemon, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
+    eventually(what, || done(&serde_json::from_slice(&daemon.state.health.load()).unwrap())).await;
+}
+
 /// Waits until the daemon's outbox holds no job due at the clock's time.
 async fn settle(daemon: &Daemon, clock: &ManualClock) {
     use herald::clock::Clock;
@@ -147,9 +161,7 @@ async fn published_updated_unpublished_once_each() {
             feed.contains(t)
         };
         assert!(feed_has(title));
-        let mut steps = daemon.steps();
-        let seen = *steps.borrow();
-        tokio::time::timeout(PATIENCE, steps.wait_for(|n| *n > seen)).await.unwrap().unwrap();
+        wait_served(&daemon, "/vi/rss.xml", &format!("<title>{title}</title>")).await;
     }
     settle(&daemon, &clock).await;
     assert_eq!(setup.events().len(), 2, "updates wait for the delay");
@@ -180,9 +192,7 @@ async fn time_and_restarts() {
     let clock = Arc::new(ManualClock::new(now()));
     let daemon = setup.start(clock.clone()).await;
     setup.store.article("thoi-su/sau.vi.md", "Sau", "2026-11-26T18:00:00+07:00");
-    let mut steps = daemon.steps();
-    let seen = *steps.borrow();
-    tokio::time::timeout(PATIENCE, steps.wait_for(|n| *n > seen)).await.unwrap().unwrap();
+    wait_health(&daemon, "the scheduled article read", |h| h["articles"]["scheduled"] == 1).await;
     settle(&daemon, &clock).await;
     assert!(setup.events().is_empty(), "not before its time");
     clock.set("2026-11-26T18:00:01+07:00".parse().unwrap());
@@ -192,10 +202,10 @@ async fn time_and_restarts() {
 
     let daemon = setup.start(clock.clone()).await;
     settle(&daemon, &clock).await;
+    let builds =
+        serde_json::from_slice::<serde_json::Value>(&daemon.state.health.load()).unwrap()["builds"].as_u64().unwrap();
     daemon.rebuild();
-    let mut steps = daemon.steps();
-    let seen = *steps.borrow();
-    tokio::time::timeout(PATIENCE, steps.wait_for(|n| *n > seen)).await.unwrap().unwrap();
+    wait_health(&daemon, "the rebuild", |h| h["builds"].as_u64().unwrap() > builds).await;
     settle(&daemon, &clock).await;
     assert_eq!(setup.events().len(), 1, "a restart and a full rebuild announce nothing");
     daemon.shutdown().await;
@@ -252,9 +262,7 @@ async fn filters() {
     setup.store.article("kinh-te/c.en.md", "Wanted", "2026-11-21T08:00:00+07:00");
     eventually("the wanted event", || !setup.events().is_empty()).await;
     setup.store.article("kinh-te/c.en.md", "Wanted, edited", "2026-11-21T08:00:00+07:00");
-    let mut steps = daemon.steps();
-    let seen = *steps.borrow();
-    tokio::time::timeout(PATIENCE, steps.wait_for(|n| *n > seen)).await.unwrap().unwrap();
+    wait_served(&daemon, "/en/kinh-te/rss.xml", "Wanted, edited").await;
     settle(&daemon, &clock).await;
     assert_eq!(setup.event_types(), ["article.published https://example.vn/en/kinh-te/c/"]);
     daemon.shutdown().await;
@@ -293,11 +301,26 @@ async fn indexnow_batches_a_burst() {
 
     for n in 1..=3 {
         setup.store.article(&format!("kinh-te/tin-{n}.vi.md"), &format!("Tin {n}"), "2026-11-22T08:00:00+07:00");
-        let mut steps = daemon.steps();
-        let seen = *steps.borrow();
-        tokio::time::timeout(PATIENCE, steps.wait_for(|n| *n > seen)).await.unwrap().unwrap();
+        wait_served(&daemon, "/vi/kinh-te/rss.xml", &format!("<title>Tin {n}</title>")).await;
     }
     assert!(setup.receiver.deliveries("indexnow").is_empty(), "gathered for delay_seconds");
+    // The three changes wait in one batch.
+    let store = Arc::clone(&daemon.push.as_ref().unwrap().store);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let s = Arc::clone(&store);
+        let jobs = tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap();
+        let batches: Vec<usize> = jobs
+            .iter()
+            .filter(|j| j.kind == herald::push::store::JobKind::IndexNow)
+            .map(|j| serde_json::from_str::<Vec<String>>(&j.payload).unwrap().len())
+            .collect();
+        if batches == [3] {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "batches: {batches:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     clock.set(now() + jiff::SignedDuration::from_secs(6));
     eventually("the IndexNow request", || !setup.receiver.deliveries("indexnow").is_empty()).await;
     settle(&daemon, &clock).await;
@@ -313,6 +336,49 @@ async fn indexnow_batches_a_burst() {
         urls,
         ["https://example.vn/kinh-te/tin-1/", "https://example.vn/kinh-te/tin-2/", "https://example.vn/kinh-te/tin-3/"]
     );
+    daemon.shutdown().await;
+    setup.receiver.stop().await;
+}
+
+/// Publish, delete, restore the same file: three events, three distinct
+/// webhook-ids, so a receiver that deduplicates sees all three. (Review
+/// finding: ids were reused for equal content.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn republication_gets_a_new_id() {
+    let setup = Setup::new("").await;
+    let clock = Arc::new(ManualClock::new(now()));
+    let daemon = setup.start(clock.clone()).await;
+    setup.store.article("thoi-su/lai.vi.md", "Lại", "2026-11-21T08:00:00+07:00");
+    eventually("published", || setup.events().len() == 1).await;
+    setup.store.remove("thoi-su/lai.vi.md");
+    eventually("unpublished", || setup.events().len() == 2).await;
+    setup.store.article("thoi-su/lai.vi.md", "Lại", "2026-11-21T08:00:00+07:00");
+    eventually("published again", || setup.events().len() == 3).await;
+    let events = setup.events();
+    let types: Vec<&str> = events.iter().map(|(_, e)| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["article.published", "article.unpublished", "article.published"]);
+    let ids: std::collections::BTreeSet<&String> = events.iter().map(|(id, _)| id).collect();
+    assert_eq!(ids.len(), 3, "{events:?}");
+    daemon.shutdown().await;
+    setup.receiver.stop().await;
+}
+
+/// Webhooks and IndexNow do not need the WebSub hub. (Review finding: they
+/// were off when the hub was.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_without_the_hub() {
+    let mut setup = Setup::new("").await;
+    setup.store.extra_config.push_str("\n[websub]\nenabled = false\n");
+    let clock = Arc::new(ManualClock::new(now()));
+    let daemon = setup.start(clock.clone()).await;
+    assert!(daemon.push.is_some());
+    setup.store.article("thoi-su/hai.vi.md", "Hai", "2026-11-21T08:00:00+07:00");
+    eventually("the event", || setup.events().len() == 1).await;
+    let client = http_client();
+    let hub = client.post(format!("http://{}/websub", daemon.addr)).body("hub.mode=subscribe").send().await.unwrap();
+    assert_eq!(hub.status(), 404, "no hub");
+    let feed = client.get(format!("http://{}/vi/rss.xml", daemon.addr)).send().await.unwrap().text().await.unwrap();
+    assert!(!feed.contains("rel=\"hub\""), "feeds advertise no hub");
     daemon.shutdown().await;
     setup.receiver.stop().await;
 }

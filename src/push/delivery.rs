@@ -18,33 +18,28 @@ use tokio::sync::{Notify, mpsc, watch};
 use url::Url;
 
 use super::hub::{Verification, topic_path};
-use super::store::{Job, JobKind, PushStore};
+use super::store::{Job, JobKind, PushStore, Settled};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::server::ServerState;
 
 /// Jobs held in memory at once (claimed, queued or running).
 const MAX_IN_MEMORY: usize = 20_000;
-/// How long a claim lasts. Claims are released at start-up, so this only
-/// matters for a worker that died elsewhere (several replicas, later).
-const CLAIM_SECONDS: i64 = 3600;
+/// Jobs held in memory for one host, as a multiple of its concurrency: a
+/// host with a long backlog never fills the engine's memory, so other
+/// hosts' jobs keep being claimed.
+const HOST_QUEUE_FACTOR: usize = 4;
+/// Largest verification or denial response read (the challenge is short).
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// Longest wait between two retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// Verifications and denials are tried this many times at most.
 const MAX_VERIFY_ATTEMPTS: u32 = 3;
+/// How long a stopping engine waits for running requests.
+pub const DRAIN: Duration = Duration::from_secs(10);
 
-/// What happened to one job.
-#[derive(Debug)]
-enum Outcome {
-    /// Acknowledged: remove (unless its topic changed meanwhile).
-    Done { id: i64, generation: i64 },
-    /// Failed for now: try again at `next`.
-    Retry { id: i64, next: Timestamp, error: String },
-    /// Failed for good: keep it, marked failed.
-    Failed { id: i64, error: String },
-    /// The subscriber answered 410 Gone: end the subscription.
-    Gone { subscription: i64 },
-}
+/// What happened to one job: its id and how it settled.
+type Outcome = (i64, Settled);
 
 /// Counters of delivery outcomes, for `/metrics`.
 #[derive(Debug, Default)]
@@ -89,8 +84,10 @@ impl Engine {
         Ok(Engine { store, state, config, clock, wake, client, trusted, counters: Arc::default() })
     }
 
-    /// Runs until `shutdown` says stop. Jobs running then are abandoned;
-    /// they stay in the outbox and run again after a restart.
+    /// Runs until `shutdown` says stop. Then it claims nothing more, lets
+    /// the requests already running finish (for up to [`DRAIN`]) and records
+    /// their outcomes, so a clean stop repeats nothing; whatever is still
+    /// unfinished stays in the outbox and runs after a restart.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         if let Err(e) = self.store.release_claims() {
             tracing::error!("push store: {e}");
@@ -107,11 +104,14 @@ impl Engine {
                 let now = self.clock.now();
                 let store = Arc::clone(&self.store);
                 let limit = MAX_IN_MEMORY - held;
-                match tokio::task::spawn_blocking(move || store.claim_due(now, CLAIM_SECONDS, limit)).await {
+                let host_cap = HOST_QUEUE_FACTOR * config.websub.max_per_host;
+                let full: Vec<String> =
+                    queues.iter().filter(|(_, q)| q.len() >= host_cap).map(|(h, _)| h.clone()).collect();
+                match tokio::task::spawn_blocking(move || store.claim_due(now, limit, &full)).await {
                     Ok(Ok(jobs)) => {
                         held += jobs.len();
                         for job in jobs {
-                            queues.entry(host_of(&job.target)).or_default().push_back(job);
+                            queues.entry(host_of(&job)).or_default().push_back(job);
                         }
                     }
                     Ok(Err(e)) => tracing::error!("push store: {e}"),
@@ -130,8 +130,8 @@ impl Engine {
                     let host = host.clone();
                     let config = Arc::clone(&config);
                     tokio::spawn(async move {
-                        let outcome = engine.attempt(&job, &config).await;
-                        let _ = done.send((host, outcome));
+                        let settled = engine.attempt(&job, &config).await;
+                        let _ = done.send((host, (job.id, settled)));
                     });
                 }
             }
@@ -146,8 +146,9 @@ impl Engine {
             };
             let clock = Arc::clone(&self.clock);
             let mut outcomes = Vec::new();
+            let mut stopping = false;
             tokio::select! {
-                _ = shutdown.wait_for(|stop| *stop) => return,
+                _ = shutdown.wait_for(|stop| *stop) => stopping = true,
                 finished = done_rx.recv() => {
                     if let Some(first) = finished {
                         outcomes.push(first);
@@ -164,6 +165,10 @@ impl Engine {
                     }
                 } => {}
             }
+            if stopping {
+                self.drain(done_rx, running_total).await;
+                return;
+            }
             for (host, _) in &outcomes {
                 if let Some(busy) = running.get_mut(host) {
                     *busy = busy.saturating_sub(1);
@@ -178,46 +183,56 @@ impl Engine {
         }
     }
 
-    /// Writes a batch of outcomes in one go.
+    /// Waits (for up to [`DRAIN`]) for the `running` requests to finish and
+    /// records their outcomes.
+    async fn drain(&self, mut done: mpsc::UnboundedReceiver<(String, Outcome)>, running: usize) {
+        let mut outcomes = Vec::new();
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        while outcomes.len() < running {
+            match tokio::time::timeout_at(deadline, done.recv()).await {
+                Ok(Some((_, outcome))) => outcomes.push(outcome),
+                _ => break,
+            }
+        }
+        if !outcomes.is_empty() {
+            self.record(outcomes).await;
+        }
+    }
+
+    /// Writes a batch of outcomes in one transaction; if that fails, the
+    /// jobs are released (due again) rather than left claimed.
     async fn record(&self, outcomes: Vec<Outcome>) {
         use std::sync::atomic::Ordering::Relaxed;
-        let store = Arc::clone(&self.store);
-        let counters = Arc::clone(&self.counters);
-        let result = tokio::task::spawn_blocking(move || -> super::store::Result<()> {
-            let mut done = Vec::new();
-            for outcome in outcomes {
-                match outcome {
-                    Outcome::Done { id, generation } => {
-                        counters.ok.fetch_add(1, Relaxed);
-                        done.push((id, generation));
-                    }
-                    Outcome::Retry { id, next, error } => {
-                        counters.retried.fetch_add(1, Relaxed);
-                        store.retry(id, next, &error)?;
-                    }
-                    Outcome::Failed { id, error } => {
-                        counters.failed.fetch_add(1, Relaxed);
-                        tracing::warn!("giving up push job {id}: {error}");
-                        store.fail(id, &error)?;
-                    }
-                    Outcome::Gone { subscription } => {
-                        counters.gone.fetch_add(1, Relaxed);
-                        store.remove_subscription(subscription)?;
-                    }
+        for (_, settled) in &outcomes {
+            let counter = match settled {
+                Settled::Done { .. } => &self.counters.ok,
+                Settled::Retry { .. } => &self.counters.retried,
+                Settled::Failed { id, error } => {
+                    tracing::warn!("giving up push job {id}: {error}");
+                    &self.counters.failed
                 }
-            }
-            store.complete(&done)
+                Settled::Gone { .. } => &self.counters.gone,
+            };
+            counter.fetch_add(1, Relaxed);
+        }
+        let store = Arc::clone(&self.store);
+        let result = tokio::task::spawn_blocking(move || {
+            let settled: Vec<Settled> = outcomes.iter().map(|(_, s)| s.clone()).collect();
+            store.settle(&settled).inspect_err(|_| {
+                let ids: Vec<i64> = outcomes.iter().map(|(id, _)| *id).collect();
+                let _ = store.release(&ids);
+            })
         })
         .await;
         match result {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!("push store: {e}"),
+            Ok(Err(e)) => tracing::error!("push store: {e}; the jobs will be tried again"),
             Err(e) => tracing::error!("push store: {e}"),
         }
     }
 
     /// Makes one attempt at `job`.
-    async fn attempt(&self, job: &Job, config: &Config) -> Outcome {
+    async fn attempt(&self, job: &Job, config: &Config) -> Settled {
         match job.kind {
             JobKind::Deliver => self.deliver(job, config).await,
             JobKind::Verify => self.verify(job, config).await,
@@ -228,10 +243,10 @@ impl Engine {
         }
     }
 
-    async fn webhook(&self, job: &Job, config: &Config) -> Outcome {
+    async fn webhook(&self, job: &Job, config: &Config) -> Settled {
         // The webhook may have been removed from feeds.toml meanwhile.
         let Some(hook) = config.webhooks.iter().find(|w| w.name == job.topic) else {
-            return Outcome::Done { id: job.id, generation: job.generation };
+            return Settled::Done { id: job.id, generation: job.generation };
         };
         let id = job.message_id.clone().unwrap_or_default();
         let timestamp = self.clock.now().as_second();
@@ -245,17 +260,17 @@ impl Engine {
             .header("webhook-signature", signature)
             .body(job.payload.clone());
         match self.send_trusted(request, config).await {
-            Ok(status) if status.is_success() => Outcome::Done { id: job.id, generation: job.generation },
+            Ok(status) if status.is_success() => Settled::Done { id: job.id, generation: job.generation },
             Ok(status) if status == http::StatusCode::GONE => {
-                Outcome::Failed { id: job.id, error: format!("webhook {} answered 410 Gone", hook.name) }
+                Settled::Failed { id: job.id, error: format!("webhook {} answered 410 Gone", hook.name) }
             }
             Ok(status) => self.retry(job, config, format!("webhook {} answered {status}", hook.name)),
             Err(error) => self.retry(job, config, error),
         }
     }
 
-    async fn indexnow(&self, job: &Job, config: &Config) -> Outcome {
-        let Some(indexnow) = &config.indexnow else { return Outcome::Done { id: job.id, generation: job.generation } };
+    async fn indexnow(&self, job: &Job, config: &Config) -> Settled {
+        let Some(indexnow) = &config.indexnow else { return Settled::Done { id: job.id, generation: job.generation } };
         let urls: Vec<String> = serde_json::from_str(&job.payload).unwrap_or_default();
         let body = serde_json::json!({
             "host": job.topic,
@@ -269,10 +284,10 @@ impl Engine {
             .header(http::header::CONTENT_TYPE, "application/json; charset=utf-8")
             .body(body.to_string());
         match self.send_trusted(request, config).await {
-            Ok(status) if status.is_success() => Outcome::Done { id: job.id, generation: job.generation },
+            Ok(status) if status.is_success() => Settled::Done { id: job.id, generation: job.generation },
             // The request itself is wrong (key, host, URLs): retrying won't help.
             Ok(status) if matches!(status.as_u16(), 400 | 403 | 422) => {
-                Outcome::Failed { id: job.id, error: format!("IndexNow answered {status}") }
+                Settled::Failed { id: job.id, error: format!("IndexNow answered {status}") }
             }
             Ok(status) => self.retry(job, config, format!("IndexNow answered {status}")),
             Err(error) => self.retry(job, config, error),
@@ -289,8 +304,8 @@ impl Engine {
         Ok(response.status())
     }
 
-    async fn deliver(&self, job: &Job, config: &Config) -> Outcome {
-        let drop_job = Outcome::Done { id: job.id, generation: job.generation };
+    async fn deliver(&self, job: &Job, config: &Config) -> Settled {
+        let drop_job = Settled::Done { id: job.id, generation: job.generation };
         let Some(subscription_id) = job.subscription_id else { return drop_job };
         let store = Arc::clone(&self.store);
         let subscription = match tokio::task::spawn_blocking(move || store.subscription(subscription_id)).await {
@@ -315,20 +330,20 @@ impl Engine {
                 .header("X-Hub-Signature", super::signature::sign(config.websub.signature_algorithm, secret, &body));
         }
         match self.send(&subscription.callback, request, config).await {
-            Ok(status) if status.is_success() => Outcome::Done { id: job.id, generation: job.generation },
-            Ok(status) if status == http::StatusCode::GONE => Outcome::Gone { subscription: subscription.id },
+            Ok(status) if status.is_success() => Settled::Done { id: job.id, generation: job.generation },
+            Ok(status) if status == http::StatusCode::GONE => Settled::Gone { subscription: subscription.id },
             Ok(status) => self.retry(job, config, format!("the callback answered {status}")),
             Err(error) => self.retry(job, config, error),
         }
     }
 
-    async fn verify(&self, job: &Job, config: &Config) -> Outcome {
+    async fn verify(&self, job: &Job, config: &Config) -> Settled {
         let Ok(verification) = serde_json::from_str::<Verification>(&job.payload) else {
-            return Outcome::Failed { id: job.id, error: "unreadable verification".into() };
+            return Settled::Failed { id: job.id, error: "unreadable verification".into() };
         };
         let mut url = match Url::parse(&job.target) {
             Ok(url) => url,
-            Err(e) => return Outcome::Failed { id: job.id, error: e.to_string() },
+            Err(e) => return Settled::Failed { id: job.id, error: e.to_string() },
         };
         {
             let mut query = url.query_pairs_mut();
@@ -342,14 +357,14 @@ impl Engine {
         let response = match self.get(url.as_str(), config).await {
             Ok(response) => response,
             Err(error) if job.attempts + 1 < MAX_VERIFY_ATTEMPTS => return self.retry(job, config, error),
-            Err(error) => return Outcome::Failed { id: job.id, error },
+            Err(error) => return Settled::Failed { id: job.id, error },
         };
         let (status, echoed) = response;
         let confirmed = status.is_success() && echoed.trim() == verification.challenge;
         if !confirmed {
             // The subscriber did not confirm: nothing changes.
             tracing::info!("{} did not confirm {} to {} ({status})", job.target, verification.mode, job.topic);
-            return Outcome::Done { id: job.id, generation: job.generation };
+            return Settled::Done { id: job.id, generation: job.generation };
         }
         let store = Arc::clone(&self.store);
         let now = self.clock.now();
@@ -364,28 +379,28 @@ impl Engine {
         })
         .await;
         match applied {
-            Ok(Ok(())) => Outcome::Done { id: job.id, generation: job.generation },
+            Ok(Ok(())) => Settled::Done { id: job.id, generation: job.generation },
             _ => self.retry(job, config, "the push store is unavailable".into()),
         }
     }
 
-    async fn deny(&self, job: &Job, config: &Config) -> Outcome {
+    async fn deny(&self, job: &Job, config: &Config) -> Settled {
         let mut url = match Url::parse(&job.target) {
             Ok(url) => url,
-            Err(e) => return Outcome::Failed { id: job.id, error: e.to_string() },
+            Err(e) => return Settled::Failed { id: job.id, error: e.to_string() },
         };
         url.query_pairs_mut()
             .append_pair("hub.mode", "denied")
             .append_pair("hub.topic", &job.topic)
             .append_pair("hub.reason", &job.payload);
         match self.get(url.as_str(), config).await {
-            Ok(_) => Outcome::Done { id: job.id, generation: job.generation },
+            Ok(_) => Settled::Done { id: job.id, generation: job.generation },
             Err(error) if job.attempts + 1 < MAX_VERIFY_ATTEMPTS => self.retry(job, config, error),
-            Err(error) => Outcome::Failed { id: job.id, error },
+            Err(error) => Settled::Failed { id: job.id, error },
         }
     }
 
-    async fn ping(&self, job: &Job, config: &Config) -> Outcome {
+    async fn ping(&self, job: &Job, config: &Config) -> Settled {
         let form: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("hub.mode", "publish")
             .append_pair("hub.url", &job.topic)
@@ -397,7 +412,7 @@ impl Engine {
             .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(form);
         match self.send_trusted(request, config).await {
-            Ok(status) if status.is_success() => Outcome::Done { id: job.id, generation: job.generation },
+            Ok(status) if status.is_success() => Settled::Done { id: job.id, generation: job.generation },
             Ok(status) => self.retry(job, config, format!("the hub answered {status}")),
             Err(error) => self.retry(job, config, error),
         }
@@ -427,22 +442,31 @@ impl Engine {
         let response =
             self.client.get(url).timeout(config.websub.request_timeout).send().await.map_err(|e| error_text(&e))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| error_text(&e))?;
-        let body = &body[..body.len().min(64 * 1024)];
-        Ok((status, String::from_utf8_lossy(body).into_owned()))
+        // Read at most MAX_RESPONSE_BYTES: a callback cannot make the hub
+        // hold a huge answer in memory.
+        let mut response = response;
+        let mut body = Vec::new();
+        while body.len() <= MAX_RESPONSE_BYTES {
+            match response.chunk().await.map_err(|e| error_text(&e))? {
+                Some(chunk) => body.extend_from_slice(&chunk),
+                None => break,
+            }
+        }
+        body.truncate(MAX_RESPONSE_BYTES);
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 
     /// The next attempt after a failure, or giving up past the horizon.
-    fn retry(&self, job: &Job, config: &Config, error: String) -> Outcome {
+    fn retry(&self, job: &Job, config: &Config, error: String) -> Settled {
         let now = self.clock.now();
         let delay = backoff(config.websub.retry_base, job.attempts);
         let next = now.checked_add(SignedDuration::try_from(delay).unwrap_or(SignedDuration::MAX)).unwrap_or(now);
         let horizon = SignedDuration::try_from(config.websub.retry_horizon).unwrap_or(SignedDuration::MAX);
         let deadline = job.created_at.checked_add(horizon).unwrap_or(Timestamp::MAX);
         if next > deadline {
-            Outcome::Failed { id: job.id, error: format!("{error}; gave up after {} attempts", job.attempts + 1) }
+            Settled::Failed { id: job.id, error: format!("{error}; gave up after {} attempts", job.attempts + 1) }
         } else {
-            Outcome::Retry { id: job.id, next, error }
+            Settled::Retry { id: job.id, next, error }
         }
     }
 }
@@ -462,8 +486,9 @@ pub fn link_header(config: &Config, topic: &str) -> String {
     links.join(", ")
 }
 
-fn host_of(url: &str) -> String {
-    Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default()
+/// The host a job calls, its unit of concurrency (IndexNow jobs share one).
+fn host_of(job: &Job) -> String {
+    if job.kind == JobKind::IndexNow { "indexnow".to_string() } else { super::store::host_of(&job.target) }
 }
 
 fn error_text(error: &reqwest::Error) -> String {
@@ -490,7 +515,9 @@ fn http_client(config: &Config, guarded: bool) -> Result<reqwest::Client, reqwes
         .timeout(config.websub.request_timeout)
         .pool_max_idle_per_host(config.websub.max_per_host);
     if guarded && !config.websub.allow_private_callbacks {
-        builder = builder.dns_resolver(Arc::new(super::ssrf::GuardedResolver));
+        // A proxy would resolve the callback's name itself, past the
+        // guard: subscriber callbacks are always called directly.
+        builder = builder.dns_resolver(Arc::new(super::ssrf::GuardedResolver)).no_proxy();
     }
     builder.build()
 }

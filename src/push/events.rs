@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::store::{Announced, Coalesce, EventJob, PushStore};
+use super::store::{Announced, EventJob, PushStore};
 use super::webhooks::message_id;
 use crate::article::Article;
 use crate::catalog::Change;
@@ -41,6 +41,8 @@ struct Event<'a> {
     kind: ArticleEvent,
     id: String,
     version: String,
+    /// The article's event number (part of the message id).
+    sequence: i64,
     /// The article now (published, updated), or as last seen (unpublished).
     article: Option<Arc<Article>>,
     /// What was last announced (updated, unpublished).
@@ -99,6 +101,7 @@ pub fn announce(
     let mut events = Vec::new();
     for (id, seen) in &last_seen {
         let previous = announced.get(id);
+        let sequence = previous.map_or(0, |p| p.sequence) + 1;
         match site.catalog().visible_by_id(id).cloned() {
             Some(article) => {
                 let version = version(&article);
@@ -107,25 +110,32 @@ pub fn announce(
                     Some(p) if p.visible => Some(ArticleEvent::Updated),
                     _ => Some(ArticleEvent::Published),
                 };
-                states.push(Announced {
+                let state = Announced {
                     id: id.clone(),
                     version: version.clone(),
                     visible: true,
                     url: article.url.clone(),
                     lang: article.lang.clone(),
                     section: article.section.clone(),
-                });
+                    sequence: if kind.is_some() { sequence } else { sequence - 1 },
+                };
+                // Only what changed is written: a full compare of an
+                // unchanged store writes nothing.
+                if previous != Some(&state) {
+                    states.push(state);
+                }
                 if let Some(kind) = kind {
-                    events.push(Event { kind, id: id.clone(), version, article: Some(article), previous });
+                    events.push(Event { kind, id: id.clone(), version, sequence, article: Some(article), previous });
                 }
             }
             None => {
                 if let Some(p) = previous.filter(|p| p.visible) {
-                    states.push(Announced { visible: false, ..p.clone() });
+                    states.push(Announced { visible: false, sequence, ..p.clone() });
                     events.push(Event {
                         kind: ArticleEvent::Unpublished,
                         id: id.clone(),
                         version: p.version.clone(),
+                        sequence,
                         article: seen.clone(),
                         previous: Some(p),
                     });
@@ -139,6 +149,14 @@ pub fn announce(
     let mut urls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let host = config.site.base_url.host_str().unwrap_or_default().to_string();
     for event in &events {
+        if event.kind == ArticleEvent::Unpublished {
+            // Whatever still waits about this article is moot, for every
+            // webhook (even those not told about unpublications).
+            for hook in &config.webhooks {
+                cancel.push(slot(hook, &event.id, ArticleEvent::Published));
+                cancel.push(slot(hook, &event.id, ArticleEvent::Updated));
+            }
+        }
         let hooks: Vec<&Webhook> = config
             .webhooks
             .iter()
@@ -148,7 +166,7 @@ pub fn announce(
         if !hooks.is_empty() {
             let payload = payload(site, event, now);
             for hook in hooks {
-                jobs.push(job(hook, event, &payload, now, &mut cancel));
+                jobs.push(job(hook, event, &payload, now));
             }
         }
         if !baseline && config.indexnow.is_some() {
@@ -229,29 +247,30 @@ fn iri(id: &str, config: &Config) -> String {
     if id.contains(':') { id.to_string() } else { format!("{}{id}", config.site.id_prefix) }
 }
 
-/// The queued job of `event` for `hook`. Updates wait `update_delay` and
-/// merge into one waiting update (the newest wins); an unpublication
-/// cancels a waiting update.
-fn job(hook: &Webhook, event: &Event<'_>, payload: &str, now: Timestamp, cancel: &mut Vec<String>) -> EventJob {
-    let id = message_id(&hook.name, &event.id, event.kind.as_str(), &event.version);
-    let update_key = format!("webhook:{}:{}:updated", hook.name, event.id);
-    let (coalesce, due) = match event.kind {
+/// The outbox slot of `hook`'s events of type `kind` about article `id`.
+fn slot(hook: &Webhook, id: &str, kind: ArticleEvent) -> String {
+    format!("webhook:{}:{id}:{}", hook.name, kind.as_str())
+}
+
+/// The queued job of `event` for `hook`. An update waits `update_delay`
+/// (a burst of edits is one update, the newest) and merges into a
+/// publication that is still waiting.
+fn job(hook: &Webhook, event: &Event<'_>, payload: &str, now: Timestamp) -> EventJob {
+    let message_id = message_id(&hook.name, &event.id, event.kind.as_str(), &event.version, event.sequence);
+    let (due, merge_into) = match event.kind {
         ArticleEvent::Updated => {
             let delay = SignedDuration::try_from(hook.update_delay).unwrap_or(SignedDuration::ZERO);
-            (Coalesce::Replace(update_key), now.checked_add(delay).unwrap_or(now))
+            (now.checked_add(delay).unwrap_or(now), Some(slot(hook, &event.id, ArticleEvent::Published)))
         }
-        ArticleEvent::Unpublished => {
-            cancel.push(update_key);
-            (Coalesce::Ignore(format!("msg:{id}")), now)
-        }
-        ArticleEvent::Published => (Coalesce::Ignore(format!("msg:{id}")), now),
+        ArticleEvent::Published | ArticleEvent::Unpublished => (now, None),
     };
     EventJob {
         target: hook.url.clone(),
         webhook: hook.name.clone(),
-        message_id: id,
+        message_id,
         payload: payload.to_string(),
         due,
-        coalesce,
+        key: slot(hook, &event.id, event.kind),
+        merge_into,
     }
 }

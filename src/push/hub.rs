@@ -203,6 +203,14 @@ struct RateLimiter {
 
 impl RateLimiter {
     fn allow(&self, client: IpAddr, per_minute: u32) -> bool {
+        // One IPv6 client usually holds a whole /64: count it as one.
+        let client = match client {
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+            v4 => v4,
+        };
         let capacity = f64::from(per_minute);
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
@@ -234,5 +242,7 @@ mod tests {
         let allowed = (0..10).filter(|_| limiter.allow(ip, 5)).count();
         assert_eq!(allowed, 5);
         assert!(limiter.allow("192.0.2.2".parse().unwrap(), 5), "other clients are not affected");
+        let v6 = |last: &str| format!("2001:db8:1:2::{last}").parse::<IpAddr>().unwrap();
+        assert_eq!((0..10).filter(|i| limiter.allow(v6(&format!("{i:x}")), 5)).count(), 5, "one /64 is one client");
     }
 }

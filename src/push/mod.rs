@@ -24,6 +24,9 @@ use crate::server::ServerState;
 use crate::snapshot::{ResourceKind, Snapshot};
 use store::{PushStore, SqliteStore};
 
+/// How long given-up jobs stay for `herald deliveries list --failed`.
+pub const KEEP_FAILED: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
+
 /// The push side of a running daemon.
 pub struct Push {
     /// Durable subscriptions and outbox.
@@ -36,6 +39,9 @@ pub struct Push {
     /// Set when recording article events failed: the next announcement
     /// compares every article.
     resync: std::sync::atomic::AtomicBool,
+    /// Set when recording feed changes failed: the next announcement
+    /// compares every feed.
+    resync_feeds: std::sync::atomic::AtomicBool,
 }
 
 /// Why push could not start.
@@ -62,7 +68,19 @@ impl Push {
         let wake = Arc::new(Notify::new());
         let hub = Arc::new(hub::Hub::new(Arc::clone(&store), config.clone(), Arc::clone(&clock), Arc::clone(&wake)));
         let engine = Arc::new(delivery::Engine::new(Arc::clone(&store), state, config, clock, Arc::clone(&wake))?);
-        Ok(Push { store, hub, engine, wake, resync: std::sync::atomic::AtomicBool::new(false) })
+        Ok(Push {
+            store,
+            hub,
+            engine,
+            wake,
+            resync: std::sync::atomic::AtomicBool::new(false),
+            resync_feeds: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Whether anything needs push: the hub, a webhook or IndexNow.
+    pub fn wanted(config: &Config) -> bool {
+        config.websub.enabled || !config.webhooks.is_empty() || config.indexnow.is_some()
     }
 
     /// Announces the feeds among `paths` whose bytes differ from the last
@@ -71,9 +89,11 @@ impl Push {
     /// committed before the engine is woken. Unchanged feeds announce
     /// nothing, so a restart or a no-op rebuild notifies nobody.
     pub fn announce(&self, snapshot: &Snapshot, paths: Option<&[String]>, config: &Config, now: Timestamp) {
+        use std::sync::atomic::Ordering;
         if !config.websub.enabled {
             return;
         }
+        let paths = if self.resync_feeds.swap(false, Ordering::Relaxed) { None } else { paths };
         let feed = |path: &String| {
             snapshot.get(path).filter(|r| r.kind == ResourceKind::Feed).map(|r| (config.url_for(path), r.etag.clone()))
         };
@@ -90,7 +110,10 @@ impl Push {
                 tracing::info!("{queued} push requests queued for {} changed feeds", changes.len());
                 self.wake.notify_one();
             }
-            Err(e) => tracing::error!("cannot queue push requests: {e}"),
+            Err(e) => {
+                tracing::error!("cannot queue push requests: {e}; every feed is compared again at the next update");
+                self.resync_feeds.store(true, Ordering::Relaxed);
+            }
         }
     }
 
@@ -118,12 +141,19 @@ impl Push {
         }
     }
 
-    /// Deletes subscriptions whose lease ended.
+    /// Housekeeping: deletes subscriptions whose lease ended, and jobs given
+    /// up more than [`KEEP_FAILED`] ago.
     pub fn prune(&self, now: Timestamp) {
         match self.store.prune_expired(now) {
             Ok(0) => {}
             Ok(n) => tracing::info!("{n} expired WebSub subscriptions removed"),
             Err(e) => tracing::error!("cannot prune subscriptions: {e}"),
+        }
+        let before = now.checked_sub(KEEP_FAILED).unwrap_or(now);
+        match self.store.prune_failed(before) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("{n} given-up push jobs older than a week removed"),
+            Err(e) => tracing::error!("cannot prune the outbox: {e}"),
         }
     }
 }

@@ -38,13 +38,23 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (first & 0xfe00) == 0xfc00 // unique local
-        || (first & 0xffc0) == 0xfe80 // link-local
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8)) // documentation
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    // Addresses that carry an IPv4 address: judge the IPv4 one.
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
+        return is_public_v4(v4(s[6], s[7])); // NAT64 (64:ff9b::/96)
+    }
+    if s[0] == 0x2002 {
+        return is_public_v4(v4(s[1], s[2])); // 6to4 (2002::/16)
+    }
+    if s[..6] == [0, 0, 0, 0, 0, 0] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return is_public_v4(v4(s[6], s[7])); // IPv4-compatible, IPv4-translated
+    }
+    // Only global unicast (2000::/3) is public, minus special ranges.
+    (s[0] & 0xe000) == 0x2000
+        && !(s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+        && !(s[0] == 0x2001 && s[1] < 0x0200) // IETF protocol assignments (Teredo, benchmarking …)
+        && !(s[0] == 0x64 && s[1] == 0xff9b) // local-use NAT64 (64:ff9b:1::/48)
 }
 
 /// Checks a callback URL: http(s), and (unless `allow_private`) every
@@ -60,10 +70,15 @@ pub async fn check_callback(url: &Url, allow_private: bool) -> Result<(), String
     let addresses: Vec<IpAddr> = match url.host() {
         Some(Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
         Some(Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
-        Some(Host::Domain(name)) => match tokio::net::lookup_host((name, port)).await {
-            Ok(found) => found.map(|a| a.ip()).collect(),
-            Err(e) => return Err(format!("hub.callback host {name} does not resolve: {e}")),
-        },
+        Some(Host::Domain(name)) => {
+            // A slow name server must not tie up the hub.
+            let lookup = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::net::lookup_host((name, port)));
+            match lookup.await {
+                Ok(Ok(found)) => found.map(|a| a.ip()).collect(),
+                Ok(Err(e)) => return Err(format!("hub.callback host {name} does not resolve: {e}")),
+                Err(_) => return Err(format!("hub.callback host {name} took too long to resolve")),
+            }
+        }
         None => return Err("hub.callback has no host".into()),
     };
     match addresses.iter().find(|ip| !is_public(**ip)) {
@@ -126,7 +141,7 @@ mod tests {
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1"] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }

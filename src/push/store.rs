@@ -130,7 +130,8 @@ pub struct Job {
     pub failed: bool,
 }
 
-/// A job to queue.
+/// A verification or denial to queue (for one topic and callback: a newer
+/// request replaces one still waiting).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
     /// What to do.
@@ -158,15 +159,9 @@ pub struct Announced {
     pub lang: String,
     /// Its section then.
     pub section: String,
-}
-
-/// How a queued event treats one already waiting under the same key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Coalesce {
-    /// Keep the waiting one (the same message queued twice).
-    Ignore(String),
-    /// Replace its content, keeping its due time (a burst of updates).
-    Replace(String),
+    /// How many events were announced about it: part of each message id,
+    /// so no two events ever share one.
+    pub sequence: i64,
 }
 
 /// An event for a webhook, to queue.
@@ -176,14 +171,54 @@ pub struct EventJob {
     pub target: String,
     /// The webhook's name.
     pub webhook: String,
-    /// The message id (stable per article version, event and webhook).
+    /// The message id (the same for every retry of this event).
     pub message_id: String,
     /// The JSON body.
     pub payload: String,
     /// When to send it.
     pub due: Timestamp,
-    /// How it merges with a waiting event.
-    pub coalesce: Coalesce,
+    /// The event's slot: one waiting event per webhook, article and type. A
+    /// newer event of the slot replaces the waiting one's content (keeping
+    /// its due time), and revives it if it was given up.
+    pub key: String,
+    /// A slot to merge into instead, if an event waits there (an update to
+    /// an article whose publication is not delivered yet becomes that
+    /// publication, with the newest content).
+    pub merge_into: Option<String>,
+}
+
+/// How one attempt ended, to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// Acknowledged: remove the job, unless its content changed since it
+    /// was claimed (its generation moved on): then it goes again at once.
+    Done {
+        /// The job.
+        id: i64,
+        /// The generation that was sent.
+        generation: i64,
+    },
+    /// Try again at `next`.
+    Retry {
+        /// The job.
+        id: i64,
+        /// When.
+        next: Timestamp,
+        /// Why the attempt failed.
+        error: String,
+    },
+    /// Give up, keeping the job for inspection.
+    Failed {
+        /// The job.
+        id: i64,
+        /// Why.
+        error: String,
+    },
+    /// The subscriber answered 410 Gone: end its subscription (and its jobs).
+    Gone {
+        /// The subscription.
+        subscription: i64,
+    },
 }
 
 /// Durable push state.
@@ -242,28 +277,29 @@ pub trait PushStore: Send + Sync {
     /// Deletes subscriptions whose lease ended; returns how many.
     fn prune_expired(&self, now: Timestamp) -> Result<usize>;
 
-    /// Queues one job (a verification, a denial).
+    /// Deletes jobs given up before `before`; returns how many.
+    fn prune_failed(&self, before: Timestamp) -> Result<usize>;
+
+    /// Queues a verification or denial.
     fn enqueue(&self, job: NewJob, now: Timestamp) -> Result<()>;
 
-    /// Claims up to `limit` jobs due at `now` for `lease` seconds: they are
-    /// not handed out again until the claim lapses (a crashed worker's jobs
-    /// come back).
-    fn claim_due(&self, now: Timestamp, lease_seconds: i64, limit: usize) -> Result<Vec<Job>>;
+    /// Claims up to `limit` jobs due at `now`, skipping jobs for the hosts
+    /// in `skip_hosts` (whose queues are full): they are not handed out
+    /// again until settled or released. Claims of one process are released
+    /// at its start ([`PushStore::release_claims`]).
+    fn claim_due(&self, now: Timestamp, limit: usize, skip_hosts: &[String]) -> Result<Vec<Job>>;
 
-    /// Deletes acknowledged jobs, unless their topic changed again since
-    /// they were claimed (their generation moved on).
-    fn complete(&self, done: &[(i64, i64)]) -> Result<()>;
+    /// Records the outcomes of attempts, in one transaction.
+    fn settle(&self, outcomes: &[Settled]) -> Result<()>;
 
-    /// Schedules another attempt of job `id` at `next`, recording `error`.
-    fn retry(&self, id: i64, next: Timestamp, error: &str) -> Result<()>;
-
-    /// Gives up job `id`, keeping it (and `error`) for inspection.
-    fn fail(&self, id: i64, error: &str) -> Result<()>;
+    /// Releases the claims on jobs `ids` (their outcome could not be
+    /// recorded): they are due again.
+    fn release(&self, ids: &[i64]) -> Result<()>;
 
     /// Releases every claim: at start-up, nothing is in flight.
     fn release_claims(&self) -> Result<()>;
 
-    /// When the next pending job is due, if any.
+    /// When the next unclaimed job is due, if any.
     fn next_due(&self) -> Result<Option<Timestamp>>;
 
     /// Pending and failed jobs, oldest first.
@@ -279,11 +315,15 @@ pub struct SqliteStore {
     connection: Mutex<Connection>,
 }
 
+/// The schema version this code reads and writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS subscriptions (
     id INTEGER PRIMARY KEY,
     topic TEXT NOT NULL,
     callback TEXT NOT NULL,
+    host TEXT NOT NULL,
     secret BLOB,
     lease_seconds INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
@@ -301,6 +341,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
     target TEXT NOT NULL,
+    host TEXT NOT NULL,
     topic TEXT NOT NULL,
     subscription_id INTEGER,
     payload TEXT NOT NULL DEFAULT '',
@@ -314,14 +355,18 @@ CREATE TABLE IF NOT EXISTS outbox (
     failed INTEGER NOT NULL DEFAULT 0,
     message_id TEXT
 );
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (failed, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_claimable ON outbox (next_attempt_at, id) WHERE claimed_until IS NULL AND failed = 0;
+CREATE INDEX IF NOT EXISTS outbox_by_subscription ON outbox (subscription_id);
+CREATE INDEX IF NOT EXISTS outbox_by_kind_topic ON outbox (kind, topic);
+CREATE INDEX IF NOT EXISTS outbox_failed ON outbox (failed, created_at);
 CREATE TABLE IF NOT EXISTS announced (
     id TEXT PRIMARY KEY,
     version TEXT NOT NULL,
     visible INTEGER NOT NULL,
     url TEXT NOT NULL,
     lang TEXT NOT NULL,
-    section TEXT NOT NULL
+    section TEXT NOT NULL,
+    sequence INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -332,6 +377,18 @@ CREATE TABLE IF NOT EXISTS meta (
 /// Most URLs in one IndexNow request (the protocol's limit).
 pub const INDEXNOW_BATCH: usize = 10_000;
 
+/// How long a claim is recorded for (informational in a single process,
+/// whose claims are released at start-up).
+const CLAIM_SECONDS: i64 = 3600;
+
+/// When a given-up job's slot is taken by a newer event, the job starts
+/// over: these are the columns that say so.
+const REVIVE: &str = "attempts = CASE WHEN failed = 1 THEN 0 ELSE attempts END,
+    next_attempt_at = CASE WHEN failed = 1 THEN excluded.next_attempt_at ELSE next_attempt_at END,
+    created_at = CASE WHEN failed = 1 THEN excluded.created_at ELSE created_at END,
+    last_error = CASE WHEN failed = 1 THEN NULL ELSE last_error END,
+    failed = 0";
+
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
@@ -340,7 +397,17 @@ impl SqliteStore {
         connection
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
             .map_err(fail)?;
+        let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(fail)?;
+        let fresh: i64 = connection
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0))
+            .map_err(fail)?;
+        if fresh > 0 && version != SCHEMA_VERSION {
+            return Err(fail(rusqlite::Error::InvalidParameterName(format!(
+                "the state database has schema version {version}; this herald uses {SCHEMA_VERSION} (move the file away to start afresh)"
+            ))));
+        }
         connection.execute_batch(SCHEMA).map_err(fail)?;
+        connection.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(fail)?;
         Ok(SqliteStore { path: path.to_path_buf(), connection: Mutex::new(connection) })
     }
 
@@ -353,6 +420,11 @@ impl SqliteStore {
         let mut connection = self.connection.lock().unwrap_or_else(|p| p.into_inner());
         work(&mut connection).map_err(|source| StoreError::Database { path: self.path.clone(), source })
     }
+}
+
+/// The host a URL calls (the unit of per-host concurrency).
+pub fn host_of(url: &str) -> String {
+    url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn seconds(at: Timestamp) -> i64 {
@@ -407,22 +479,22 @@ impl PushStore for SqliteStore {
                     url: r.get(3)?,
                     lang: r.get(4)?,
                     section: r.get(5)?,
+                    sequence: r.get(6)?,
                 })
             };
+            let columns = "id, version, visible, url, lang, section, sequence";
             let mut out = std::collections::HashMap::new();
             match ids {
                 None => {
-                    let mut statement =
-                        connection.prepare("SELECT id, version, visible, url, lang, section FROM announced")?;
+                    let mut statement = connection.prepare(&format!("SELECT {columns} FROM announced"))?;
                     for state in statement.query_map([], row)? {
                         let state = state?;
                         out.insert(state.id.clone(), state);
                     }
                 }
                 Some(ids) => {
-                    let mut statement = connection.prepare_cached(
-                        "SELECT id, version, visible, url, lang, section FROM announced WHERE id = ?1",
-                    )?;
+                    let mut statement =
+                        connection.prepare_cached(&format!("SELECT {columns} FROM announced WHERE id = ?1"))?;
                     for id in ids {
                         if let Some(state) = statement.query_row(params![id], row).optional()? {
                             out.insert(state.id.clone(), state);
@@ -454,34 +526,43 @@ impl PushStore for SqliteStore {
             let mut queued = 0;
             {
                 let mut state = tx.prepare_cached(
-                    "INSERT INTO announced (id, version, visible, url, lang, section) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO announced (id, version, visible, url, lang, section, sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (id) DO UPDATE SET version = excluded.version, visible = excluded.visible,
-                         url = excluded.url, lang = excluded.lang, section = excluded.section",
+                         url = excluded.url, lang = excluded.lang, section = excluded.section, sequence = excluded.sequence",
                 )?;
                 for s in states {
-                    state.execute(params![s.id, s.version, i64::from(s.visible), s.url, s.lang, s.section])?;
+                    state.execute(params![s.id, s.version, i64::from(s.visible), s.url, s.lang, s.section, s.sequence])?;
                 }
                 let mut cancel_waiting =
                     tx.prepare_cached("DELETE FROM outbox WHERE coalesce_key = ?1 AND claimed_until IS NULL")?;
                 for key in cancel {
                     cancel_waiting.execute(params![key])?;
                 }
-                let mut ignore = tx.prepare_cached(
-                    "INSERT INTO outbox (kind, target, topic, message_id, payload, coalesce_key, next_attempt_at, created_at)
-                     VALUES ('webhook', ?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (coalesce_key) DO NOTHING",
+                let mut merge = tx.prepare_cached(
+                    "UPDATE outbox SET message_id = ?2, payload = ?3, generation = generation + 1
+                     WHERE coalesce_key = ?1 AND failed = 0",
                 )?;
-                let mut replace = tx.prepare_cached(
-                    "INSERT INTO outbox (kind, target, topic, message_id, payload, coalesce_key, next_attempt_at, created_at)
-                     VALUES ('webhook', ?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                let mut insert = tx.prepare_cached(&format!(
+                    "INSERT INTO outbox (kind, target, host, topic, message_id, payload, coalesce_key, next_attempt_at, created_at)
+                     VALUES ('webhook', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
                      ON CONFLICT (coalesce_key) DO UPDATE SET message_id = excluded.message_id, payload = excluded.payload,
-                         generation = generation + 1",
-                )?;
+                         generation = generation + 1, {REVIVE}"
+                ))?;
                 for e in events {
-                    let (statement, key) = match &e.coalesce {
-                        Coalesce::Ignore(key) => (&mut ignore, key),
-                        Coalesce::Replace(key) => (&mut replace, key),
-                    };
-                    queued += statement.execute(params![e.target, e.webhook, e.message_id, e.payload, key, seconds(e.due)])?;
+                    if let Some(slot) = &e.merge_into
+                        && merge.execute(params![slot, e.message_id, e.payload])? > 0
+                    {
+                        continue;
+                    }
+                    queued += insert.execute(params![
+                        e.target,
+                        host_of(&e.target),
+                        e.webhook,
+                        e.message_id,
+                        e.payload,
+                        e.key,
+                        seconds(e.due)
+                    ])?;
                 }
             }
             for (host, new_urls) in urls {
@@ -503,24 +584,20 @@ impl PushStore for SqliteStore {
                     "INSERT INTO topics (topic, version, changed_at) VALUES (?1, ?2, ?3)
                      ON CONFLICT (topic) DO UPDATE SET version = excluded.version, changed_at = excluded.changed_at",
                 )?;
-                // One delivery per subscriber; if one is already waiting,
-                // it will send the newest content: bump its generation. One
-                // that was given up starts over with this change.
-                let mut deliver = tx.prepare_cached(
-                    "INSERT INTO outbox (kind, target, topic, subscription_id, coalesce_key, next_attempt_at, created_at)
-                     SELECT 'websub.deliver', callback, topic, id, 'deliver:' || id, ?2, ?2
+                // One delivery per subscriber; if one is already waiting, it
+                // will send the newest content: bump its generation. One that
+                // was given up starts over with this change.
+                let mut deliver = tx.prepare_cached(&format!(
+                    "INSERT INTO outbox (kind, target, host, topic, subscription_id, coalesce_key, next_attempt_at, created_at)
+                     SELECT 'websub.deliver', callback, host, topic, id, 'deliver:' || id, ?2, ?2
                      FROM subscriptions WHERE topic = ?1 AND expires_at > ?2
-                     ON CONFLICT (coalesce_key) DO UPDATE SET generation = generation + 1,
-                         attempts = CASE WHEN failed = 1 THEN 0 ELSE attempts END,
-                         next_attempt_at = CASE WHEN failed = 1 THEN excluded.next_attempt_at ELSE next_attempt_at END,
-                         created_at = CASE WHEN failed = 1 THEN excluded.created_at ELSE created_at END,
-                         failed = 0",
-                )?;
-                let mut ping = tx.prepare_cached(
-                    "INSERT INTO outbox (kind, target, topic, coalesce_key, next_attempt_at, created_at)
-                     VALUES ('websub.ping', ?1, ?2, 'ping:' || ?1 || ' ' || ?2, ?3, ?3)
-                     ON CONFLICT (coalesce_key) DO UPDATE SET generation = generation + 1",
-                )?;
+                     ON CONFLICT (coalesce_key) DO UPDATE SET generation = generation + 1, {REVIVE}"
+                ))?;
+                let mut ping = tx.prepare_cached(&format!(
+                    "INSERT INTO outbox (kind, target, host, topic, coalesce_key, next_attempt_at, created_at)
+                     VALUES ('websub.ping', ?1, ?2, ?3, 'ping:' || ?1 || ' ' || ?3, ?4, ?4)
+                     ON CONFLICT (coalesce_key) DO UPDATE SET generation = generation + 1, {REVIVE}"
+                ))?;
                 for (topic, version) in changes {
                     let before: Option<String> = previous.query_row(params![topic], |row| row.get(0)).optional()?;
                     if before.as_deref() == Some(version.as_str()) {
@@ -533,7 +610,7 @@ impl PushStore for SqliteStore {
                     }
                     queued += deliver.execute(params![topic, seconds(now)])?;
                     for hub in external_hubs {
-                        queued += ping.execute(params![hub, topic, seconds(now)])?;
+                        queued += ping.execute(params![hub, host_of(hub), topic, seconds(now)])?;
                     }
                 }
             }
@@ -553,11 +630,11 @@ impl PushStore for SqliteStore {
         let expires = seconds(now).saturating_add(lease_seconds as i64);
         self.with(|connection| {
             connection.execute(
-                "INSERT INTO subscriptions (topic, callback, secret, lease_seconds, expires_at, created_at, renewed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                "INSERT INTO subscriptions (topic, callback, host, secret, lease_seconds, expires_at, created_at, renewed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
                  ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret,
                      lease_seconds = excluded.lease_seconds, expires_at = excluded.expires_at, renewed_at = excluded.renewed_at",
-                params![topic, callback, secret, lease_seconds as i64, expires, seconds(now)],
+                params![topic, callback, host_of(callback), secret, lease_seconds as i64, expires, seconds(now)],
             )?;
             Ok(())
         })
@@ -625,29 +702,42 @@ impl PushStore for SqliteStore {
         })
     }
 
+    fn prune_failed(&self, before: Timestamp) -> Result<usize> {
+        self.with(|connection| {
+            connection.execute("DELETE FROM outbox WHERE failed = 1 AND created_at < ?1", params![seconds(before)])
+        })
+    }
+
     fn enqueue(&self, job: NewJob, now: Timestamp) -> Result<()> {
+        let key = format!("verify:{} {}", job.topic, job.target);
         self.with(|connection| {
             connection.execute(
-                "INSERT INTO outbox (kind, target, topic, payload, next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![job.kind.as_str(), job.target, job.topic, job.payload, seconds(now)],
+                "INSERT INTO outbox (kind, target, host, topic, payload, coalesce_key, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+                 ON CONFLICT (coalesce_key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload,
+                     generation = generation + 1, attempts = 0, failed = 0, last_error = NULL,
+                     next_attempt_at = excluded.next_attempt_at, created_at = excluded.created_at",
+                params![job.kind.as_str(), job.target, host_of(&job.target), job.topic, job.payload, key, seconds(now)],
             )?;
             Ok(())
         })
     }
 
-    fn claim_due(&self, now: Timestamp, lease_seconds: i64, limit: usize) -> Result<Vec<Job>> {
+    fn claim_due(&self, now: Timestamp, limit: usize, skip_hosts: &[String]) -> Result<Vec<Job>> {
+        let skip = serde_json::to_string(skip_hosts).unwrap_or_else(|_| "[]".into());
         self.with(|connection| {
             let tx = connection.transaction()?;
             let jobs = {
                 let mut statement = tx.prepare_cached(&format!(
                     "UPDATE outbox SET claimed_until = ?2
                      WHERE id IN (SELECT id FROM outbox
-                                  WHERE failed = 0 AND next_attempt_at <= ?1 AND (claimed_until IS NULL OR claimed_until <= ?1)
+                                  WHERE claimed_until IS NULL AND failed = 0 AND next_attempt_at <= ?1
+                                    AND host NOT IN (SELECT value FROM json_each(?4))
                                   ORDER BY next_attempt_at, id LIMIT ?3)
                      RETURNING {JOB_COLUMNS}"
                 ))?;
                 statement
-                    .query_map(params![seconds(now), seconds(now) + lease_seconds, limit as i64], row_to_job)?
+                    .query_map(params![seconds(now), seconds(now) + CLAIM_SECONDS, limit as i64, skip], row_to_job)?
                     .collect::<rusqlite::Result<Vec<Job>>>()?
             };
             tx.commit()?;
@@ -655,18 +745,39 @@ impl PushStore for SqliteStore {
         })
     }
 
-    fn complete(&self, done: &[(i64, i64)]) -> Result<()> {
+    fn settle(&self, outcomes: &[Settled]) -> Result<()> {
         self.with(|connection| {
             let tx = connection.transaction()?;
             {
                 let mut delete = tx.prepare_cached("DELETE FROM outbox WHERE id = ?1 AND generation = ?2")?;
-                // A job whose topic changed meanwhile goes again, at once.
-                let mut again = tx.prepare_cached(
-                    "UPDATE outbox SET claimed_until = NULL, attempts = 0, last_error = NULL WHERE id = ?1",
+                // A job whose content changed meanwhile goes again, at once.
+                let mut again =
+                    tx.prepare_cached("UPDATE outbox SET claimed_until = NULL, attempts = 0, last_error = NULL WHERE id = ?1")?;
+                let mut retry = tx.prepare_cached(
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, claimed_until = NULL, last_error = ?3 WHERE id = ?1",
                 )?;
-                for (id, generation) in done {
-                    if delete.execute(params![id, generation])? == 0 {
-                        again.execute(params![id])?;
+                let mut fail = tx.prepare_cached(
+                    "UPDATE outbox SET attempts = attempts + 1, failed = 1, claimed_until = NULL, last_error = ?2 WHERE id = ?1",
+                )?;
+                let mut gone_jobs = tx.prepare_cached("DELETE FROM outbox WHERE subscription_id = ?1")?;
+                let mut gone = tx.prepare_cached("DELETE FROM subscriptions WHERE id = ?1")?;
+                for outcome in outcomes {
+                    match outcome {
+                        Settled::Done { id, generation } => {
+                            if delete.execute(params![id, generation])? == 0 {
+                                again.execute(params![id])?;
+                            }
+                        }
+                        Settled::Retry { id, next, error } => {
+                            retry.execute(params![id, seconds(*next), error])?;
+                        }
+                        Settled::Failed { id, error } => {
+                            fail.execute(params![id, error])?;
+                        }
+                        Settled::Gone { subscription } => {
+                            gone_jobs.execute(params![subscription])?;
+                            gone.execute(params![subscription])?;
+                        }
                     }
                 }
             }
@@ -674,23 +785,16 @@ impl PushStore for SqliteStore {
         })
     }
 
-    fn retry(&self, id: i64, next: Timestamp, error: &str) -> Result<()> {
+    fn release(&self, ids: &[i64]) -> Result<()> {
         self.with(|connection| {
-            connection.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, claimed_until = NULL, last_error = ?3 WHERE id = ?1",
-                params![id, seconds(next), error],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn fail(&self, id: i64, error: &str) -> Result<()> {
-        self.with(|connection| {
-            connection.execute(
-                "UPDATE outbox SET attempts = attempts + 1, failed = 1, claimed_until = NULL, last_error = ?2 WHERE id = ?1",
-                params![id, error],
-            )?;
-            Ok(())
+            let tx = connection.transaction()?;
+            {
+                let mut release = tx.prepare_cached("UPDATE outbox SET claimed_until = NULL WHERE id = ?1")?;
+                for id in ids {
+                    release.execute(params![id])?;
+                }
+            }
+            tx.commit()
         })
     }
 
@@ -704,7 +808,7 @@ impl PushStore for SqliteStore {
     fn next_due(&self) -> Result<Option<Timestamp>> {
         self.with(|connection| {
             let next: Option<i64> = connection.query_row(
-                "SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0))) FROM outbox WHERE failed = 0",
+                "SELECT MIN(next_attempt_at) FROM outbox WHERE claimed_until IS NULL AND failed = 0",
                 [],
                 |row| row.get(0),
             )?;
@@ -775,7 +879,8 @@ fn add_indexnow_urls(
     let mut opened = 0;
     for chunk in fresh.chunks(INDEXNOW_BATCH) {
         tx.execute(
-            "INSERT INTO outbox (kind, target, topic, payload, next_attempt_at, created_at) VALUES ('indexnow', '', ?1, ?2, ?3, ?3)",
+            "INSERT INTO outbox (kind, target, host, topic, payload, next_attempt_at, created_at)
+             VALUES ('indexnow', '', 'indexnow', ?1, ?2, ?3, ?3)",
             params![host, serde_json::to_string(chunk).unwrap_or_default(), seconds(due)],
         )?;
         opened += 1;
@@ -787,48 +892,6 @@ fn add_indexnow_urls(
 mod tests {
     use super::*;
 
-    #[test]
-    fn indexnow_urls_fill_batches_of_ten_thousand() {
-        let (_dir, store) = store();
-        let now = at("2026-11-26T00:00:00Z");
-        let urls = |n: usize, from: usize| (from..from + n).map(|i| format!("https://x/{i}")).collect::<Vec<_>>();
-        store.record_announcements(&[], &[], &[], &[("x".into(), urls(6_000, 0))], now).unwrap();
-        store.record_announcements(&[], &[], &[], &[("x".into(), urls(6_000, 6_000))], now).unwrap();
-        store.record_announcements(&[], &[], &[], &[("x".into(), urls(100, 0))], now).unwrap();
-        let jobs = store.jobs(false, 10).unwrap();
-        let sizes: Vec<usize> =
-            jobs.iter().map(|j| serde_json::from_str::<Vec<String>>(&j.payload).unwrap().len()).collect();
-        assert_eq!(sizes, [10_000, 2_000], "12,000 distinct URLs, duplicates merged");
-    }
-
-    #[test]
-    fn webhook_events_coalesce_by_key() {
-        let (_dir, store) = store();
-        let now = at("2026-11-26T00:00:00Z");
-        let event = |id: &str, coalesce: Coalesce| EventJob {
-            target: "https://bot/h".into(),
-            webhook: "bot".into(),
-            message_id: id.into(),
-            payload: format!("{{\"v\":\"{id}\"}}"),
-            due: now,
-            coalesce,
-        };
-        store.record_announcements(&[], &[], &[event("m1", Coalesce::Ignore("msg:m1".into()))], &[], now).unwrap();
-        store.record_announcements(&[], &[], &[event("m1", Coalesce::Ignore("msg:m1".into()))], &[], now).unwrap();
-        store
-            .record_announcements(&[], &[], &[event("u1", Coalesce::Replace("bot:a:updated".into()))], &[], now)
-            .unwrap();
-        store
-            .record_announcements(&[], &[], &[event("u2", Coalesce::Replace("bot:a:updated".into()))], &[], now)
-            .unwrap();
-        let jobs = store.jobs(false, 10).unwrap();
-        let ids: Vec<&str> = jobs.iter().filter_map(|j| j.message_id.as_deref()).collect();
-        assert_eq!(ids, ["m1", "u2"], "one message per id; a burst of updates is one, the newest");
-        store.record_announcements(&[], &["bot:a:updated".into()], &[], &[], now).unwrap();
-        assert_eq!(store.jobs(false, 10).unwrap().len(), 1, "cancelled");
-        assert!(store.has_baseline().unwrap());
-    }
-
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
@@ -837,6 +900,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("push.sqlite3")).unwrap();
         (dir, store)
+    }
+
+    fn event(id: &str, key: &str, merge_into: Option<&str>, due: Timestamp) -> EventJob {
+        EventJob {
+            target: "https://bot/h".into(),
+            webhook: "bot".into(),
+            message_id: id.into(),
+            payload: format!("{{\"v\":\"{id}\"}}"),
+            due,
+            key: key.into(),
+            merge_into: merge_into.map(str::to_string),
+        }
+    }
+
+    fn message_ids(store: &SqliteStore) -> Vec<String> {
+        store.jobs(false, 100).unwrap().into_iter().filter_map(|j| j.message_id).collect()
     }
 
     #[test]
@@ -848,10 +927,10 @@ mod tests {
         assert_eq!(store.announce(&topic("a"), &[], now).unwrap(), 0, "baseline");
         assert_eq!(store.announce(&topic("a"), &[], now).unwrap(), 0, "unchanged");
         assert_eq!(store.announce(&topic("b"), &["https://hub/".into()], now).unwrap(), 2, "delivery and ping");
-        let jobs = store.claim_due(now, 60, 10).unwrap();
+        let jobs = store.claim_due(now, 10, &[]).unwrap();
         assert_eq!(jobs.len(), 2);
         // Claimed jobs are not handed out twice.
-        assert!(store.claim_due(now, 60, 10).unwrap().is_empty());
+        assert!(store.claim_due(now, 10, &[]).unwrap().is_empty());
     }
 
     #[test]
@@ -861,13 +940,13 @@ mod tests {
         store.subscribe("t", "https://sub/cb", None, 3600, now).unwrap();
         store.announce(&[("t".into(), "1".into())], &[], now).unwrap();
         store.announce(&[("t".into(), "2".into())], &[], now).unwrap();
-        let job = store.claim_due(now, 60, 10).unwrap().remove(0);
+        let job = store.claim_due(now, 10, &[]).unwrap().remove(0);
         // The topic changes while the delivery is in flight.
         store.announce(&[("t".into(), "3".into())], &[], now).unwrap();
-        store.complete(&[(job.id, job.generation)]).unwrap();
-        let again = store.claim_due(now, 60, 10).unwrap();
+        store.settle(&[Settled::Done { id: job.id, generation: job.generation }]).unwrap();
+        let again = store.claim_due(now, 10, &[]).unwrap();
         assert_eq!(again.len(), 1, "the newest content must go out too");
-        store.complete(&[(again[0].id, again[0].generation)]).unwrap();
+        store.settle(&[Settled::Done { id: again[0].id, generation: again[0].generation }]).unwrap();
         assert!(store.jobs(false, 10).unwrap().is_empty());
     }
 
@@ -886,7 +965,7 @@ mod tests {
     }
 
     #[test]
-    fn claims_lapse_and_can_be_released() {
+    fn claims_are_released_at_start_and_on_request() {
         let (_dir, store) = store();
         let now = at("2026-11-26T00:00:00Z");
         store
@@ -895,10 +974,114 @@ mod tests {
                 now,
             )
             .unwrap();
-        assert_eq!(store.claim_due(now, 60, 10).unwrap().len(), 1);
-        assert!(store.claim_due(now, 60, 10).unwrap().is_empty());
-        assert_eq!(store.claim_due(at("2026-11-26T00:01:01Z"), 60, 10).unwrap().len(), 1, "a lapsed claim comes back");
+        let job = store.claim_due(now, 10, &[]).unwrap().remove(0);
+        assert!(store.claim_due(now, 10, &[]).unwrap().is_empty());
+        assert_eq!(store.next_due().unwrap(), None, "claimed jobs are not due");
+        store.release(&[job.id]).unwrap();
+        assert_eq!(store.claim_due(now, 10, &[]).unwrap().len(), 1);
         store.release_claims().unwrap();
-        assert_eq!(store.claim_due(now, 60, 10).unwrap().len(), 1, "released at start-up");
+        assert_eq!(store.claim_due(now, 10, &[]).unwrap().len(), 1, "released at start-up");
+    }
+
+    #[test]
+    fn saturated_hosts_are_skipped() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        for (topic, callback) in
+            [("t1", "https://slow.example/a"), ("t2", "https://slow.example/b"), ("t3", "https://fast.example/c")]
+        {
+            store
+                .enqueue(
+                    NewJob {
+                        kind: JobKind::Verify,
+                        target: callback.into(),
+                        topic: topic.into(),
+                        payload: "{}".into(),
+                    },
+                    now,
+                )
+                .unwrap();
+        }
+        let jobs = store.claim_due(now, 10, &["slow.example".to_string()]).unwrap();
+        assert_eq!(jobs.iter().map(|j| j.target.as_str()).collect::<Vec<_>>(), ["https://fast.example/c"]);
+    }
+
+    #[test]
+    fn a_newer_verification_replaces_a_waiting_one() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        let job = |payload: &str| NewJob {
+            kind: JobKind::Verify,
+            target: "https://cb".into(),
+            topic: "t".into(),
+            payload: payload.into(),
+        };
+        store.enqueue(job("subscribe"), now).unwrap();
+        store.enqueue(job("unsubscribe"), now).unwrap();
+        let jobs = store.jobs(false, 10).unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].payload, "unsubscribe");
+    }
+
+    #[test]
+    fn indexnow_urls_fill_batches_of_ten_thousand() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        let urls = |n: usize, from: usize| (from..from + n).map(|i| format!("https://x/{i}")).collect::<Vec<_>>();
+        store.record_announcements(&[], &[], &[], &[("x".into(), urls(6_000, 0))], now).unwrap();
+        store.record_announcements(&[], &[], &[], &[("x".into(), urls(6_000, 6_000))], now).unwrap();
+        store.record_announcements(&[], &[], &[], &[("x".into(), urls(100, 0))], now).unwrap();
+        let jobs = store.jobs(false, 10).unwrap();
+        let sizes: Vec<usize> =
+            jobs.iter().map(|j| serde_json::from_str::<Vec<String>>(&j.payload).unwrap().len()).collect();
+        assert_eq!(sizes, [10_000, 2_000], "12,000 distinct URLs, duplicates merged");
+    }
+
+    #[test]
+    fn webhook_events_share_a_slot_and_merge() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        let record =
+            |events: &[EventJob], cancel: &[String]| store.record_announcements(&[], cancel, events, &[], now).unwrap();
+        record(&[event("u1", "bot:a:updated", None, now)], &[]);
+        record(&[event("u2", "bot:a:updated", None, now)], &[]);
+        assert_eq!(message_ids(&store), ["u2"], "a burst of updates is one, the newest");
+        // An update to an article whose publication still waits merges
+        // into the publication.
+        record(&[event("p1", "bot:b:published", None, now)], &[]);
+        record(&[event("u3", "bot:b:updated", Some("bot:b:published"), now)], &[]);
+        assert_eq!(message_ids(&store), ["u2", "u3"]);
+        assert!(store.jobs(false, 10).unwrap().iter().all(|j| j.message_id.as_deref() != Some("p1")));
+        record(&[], &["bot:a:updated".into()]);
+        assert_eq!(message_ids(&store), ["u3"], "cancelled");
+        assert!(store.has_baseline().unwrap());
+    }
+
+    /// A given-up event does not swallow later events of its slot.
+    /// (Review finding: failed rows blocked their coalescing key.)
+    #[test]
+    fn a_failed_slot_comes_back_with_the_next_event() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        store.record_announcements(&[], &[], &[event("u1", "bot:a:updated", None, now)], &[], now).unwrap();
+        let job = store.claim_due(now, 10, &[]).unwrap().remove(0);
+        store.settle(&[Settled::Failed { id: job.id, error: "410".into() }]).unwrap();
+        assert!(store.claim_due(now, 10, &[]).unwrap().is_empty());
+        let later = at("2026-11-27T00:00:00Z");
+        store.record_announcements(&[], &[], &[event("u2", "bot:a:updated", None, later)], &[], later).unwrap();
+        let again = store.claim_due(later, 10, &[]).unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].message_id.as_deref(), Some("u2"));
+        assert!(!again[0].failed && again[0].attempts == 0);
+        // Pings too.
+        store.subscribe("t", "https://sub/cb", None, 7 * 86_400, now).unwrap();
+        store.announce(&[("t".into(), "1".into())], &[], now).unwrap();
+        store.announce(&[("t".into(), "2".into())], &["https://hub/".into()], now).unwrap();
+        for job in store.claim_due(now, 10, &[]).unwrap() {
+            store.settle(&[Settled::Failed { id: job.id, error: "down".into() }]).unwrap();
+        }
+        store.announce(&[("t".into(), "3".into())], &["https://hub/".into()], later).unwrap();
+        assert_eq!(store.claim_due(later, 10, &[]).unwrap().len(), 2, "delivery and ping revived");
+        assert_eq!(store.prune_failed(at("2026-12-31T00:00:00Z")).unwrap(), 0, "nothing left given up");
     }
 }

@@ -17,11 +17,14 @@ pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {
     format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()))
 }
 
-/// The message id of one event: the same for every retry and every
-/// restart, different for each article version, event and webhook, so a
+/// The message id of one event: stored with the queued event, so every
+/// retry carries it; different for every event of every article (the
+/// article's event `sequence` is part of it) and for every webhook, so a
 /// receiver can deduplicate on it.
-pub fn message_id(webhook: &str, article_id: &str, event: &str, version: &str) -> String {
-    let digest = crate::article::digest(format!("{webhook}\u{0}{article_id}\u{0}{event}\u{0}{version}").as_bytes());
+pub fn message_id(webhook: &str, article_id: &str, event: &str, version: &str, sequence: i64) -> String {
+    let digest = crate::article::digest(
+        format!("{webhook}\u{0}{article_id}\u{0}{event}\u{0}{version}\u{0}{sequence}").as_bytes(),
+    );
     format!("msg_{digest:032x}")
 }
 
@@ -40,10 +43,15 @@ mod tests {
 
     #[test]
     fn message_ids_are_stable_and_distinct() {
-        let a = message_id("bot", "vi/thoi-su/a", "article.published", "v1");
-        assert_eq!(a, message_id("bot", "vi/thoi-su/a", "article.published", "v1"));
-        assert_ne!(a, message_id("bot", "vi/thoi-su/a", "article.updated", "v1"));
-        assert_ne!(a, message_id("other", "vi/thoi-su/a", "article.published", "v1"));
+        let a = message_id("bot", "vi/thoi-su/a", "article.published", "v1", 1);
+        assert_eq!(a, message_id("bot", "vi/thoi-su/a", "article.published", "v1", 1));
+        assert_ne!(a, message_id("bot", "vi/thoi-su/a", "article.updated", "v1", 1));
+        assert_ne!(a, message_id("other", "vi/thoi-su/a", "article.published", "v1", 1));
+        assert_ne!(
+            a,
+            message_id("bot", "vi/thoi-su/a", "article.published", "v1", 3),
+            "a re-publication is a new event"
+        );
         assert!(a.starts_with("msg_"));
     }
 }

@@ -30,7 +30,18 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
             link(&doc.home_url, "alternate", Some("text/html"), None),
         ]
         .into_iter()
-        .chain(config.hubs().iter().map(|hub| link(hub, "hub", None, None)))
+        .chain(
+            config
+                .hubs()
+                .iter()
+                .filter(|_| !matches!(doc.history, super::archive::History::Archive { .. }))
+                .map(|hub| link(hub, "hub", None, None)),
+        )
+        .chain(
+            super::archive::links(doc, FeedFormat::Atom, config)
+                .iter()
+                .map(|(rel, href)| link(href, rel, Some(FeedFormat::Atom.media_type()), None)),
+        )
         .collect(),
         generator: Some(Generator { value: super::GENERATOR.to_string(), uri: None, version: None }),
         logo: config.site.logo.as_ref().map(|l| l.to_string()),
@@ -40,6 +51,16 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
         entries: doc.items.iter().map(|item| entry(item, config)).collect(),
         ..Feed::default()
     };
+    let mut feed = feed;
+    if let Some(marker) = super::rss::history_marker(doc) {
+        feed.namespaces.insert("fh".to_string(), super::archive::HISTORY_NS.to_string());
+        let mut fh = std::collections::BTreeMap::new();
+        fh.insert(
+            marker.to_string(),
+            vec![atom_syndication::extension::Extension { name: format!("fh:{marker}"), ..Default::default() }],
+        );
+        feed.extensions.insert("fh".to_string(), fh);
+    }
     let mut out = Vec::with_capacity(4096 + doc.items.len() * 2048);
     out.extend_from_slice(super::XML_DECLARATION.as_bytes());
     let write_config = WriteConfig { write_document_declaration: false, indent_size: Some(2) };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::bodies::BodyCache;
-use crate::article::Article;
+use crate::article::{Article, Month};
 use crate::catalog::Catalog;
 use crate::config::{Config, ContentMode, FeedPaths, SiteScope, fill_template};
 use crate::store::ArticleStore;
@@ -155,6 +155,8 @@ pub struct FeedDoc {
     pub updated: Timestamp,
     /// The items, newest first.
     pub items: Vec<FeedItem>,
+    /// Where this document stands in the feed's history (RFC 5005).
+    pub history: super::archive::History,
 }
 
 impl FeedDoc {
@@ -234,6 +236,52 @@ pub fn feed_doc(
         json_url: config.url_for(&scope.path(FeedFormat::Json, config)),
         updated,
         items,
+        history: super::archive::live_history(scope, catalog, config),
+        scope: scope.clone(),
+    }
+}
+
+/// The archive document of `scope` for `month`: its articles newest first,
+/// with summaries (archives never read bodies), linked to its neighbours.
+pub fn archive_doc(
+    scope: &FeedScope,
+    month: Month,
+    prev: Option<Month>,
+    next: Option<Month>,
+    catalog: &Catalog,
+    config: &Config,
+) -> FeedDoc {
+    use super::archive::{History, archive_path, articles_in_month};
+    let lang = scope.lang(config).to_string();
+    let articles = articles_in_month(scope, month, catalog, config);
+    let updated = articles.iter().map(|a| a.updated()).max().unwrap_or(Timestamp::UNIX_EPOCH);
+    let items = articles
+        .into_iter()
+        .map(|article| FeedItem {
+            iri: article.iri(config),
+            section_title: config.section_title(&article.section, &article.lang).to_string(),
+            content_html: None,
+            translations: catalog
+                .translations(article)
+                .into_iter()
+                .filter(|t| t.lang != article.lang)
+                .map(|t| (t.lang.clone(), t.url.clone()))
+                .collect(),
+            article: Arc::clone(article),
+        })
+        .collect();
+    let url = |format| config.url_for(&archive_path(scope, month, format, config));
+    FeedDoc {
+        lang: lang.clone(),
+        title: format!("{} ({month})", scope.title(config)),
+        description: config.site_description(&lang).to_string(),
+        home_url: scope.home_url(config),
+        rss_url: url(FeedFormat::Rss),
+        atom_url: url(FeedFormat::Atom),
+        json_url: url(FeedFormat::Json),
+        updated,
+        items,
+        history: History::Archive { month, prev, next },
         scope: scope.clone(),
     }
 }

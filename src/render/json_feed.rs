@@ -20,6 +20,10 @@ pub struct JsonFeed<'a> {
     feed_url: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<&'a str>,
+    /// The next older part of the history (RFC 5005's chain, in JSON Feed's
+    /// own paging member).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     icon: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,11 +83,19 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
         home_page_url: &doc.home_url,
         feed_url: doc.url(FeedFormat::Json),
         description: (!doc.description.is_empty()).then_some(doc.description.as_str()),
+        next_url: super::archive::links(doc, FeedFormat::Json, config)
+            .into_iter()
+            .find(|(rel, _)| *rel == "prev-archive")
+            .map(|(_, url)| url),
         icon: config.site.logo.as_ref().map(|l| l.to_string()),
         favicon: config.site.logo.as_ref().map(|l| l.to_string()),
         authors: vec![Author { name: config.site_title(&doc.lang), url: Some(config.site.base_url.as_str()) }],
         language: &doc.lang,
-        hubs: config.hubs().into_iter().map(|url| Hub { kind: "WebSub", url }).collect(),
+        hubs: if matches!(doc.history, super::archive::History::Archive { .. }) {
+            Vec::new()
+        } else {
+            config.hubs().into_iter().map(|url| Hub { kind: "WebSub", url }).collect()
+        },
         items: doc.items.iter().map(|item| item_of(item, config)).collect(),
     };
     let mut out = serde_json::to_vec_pretty(&feed).unwrap_or_default();

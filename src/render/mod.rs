@@ -3,6 +3,7 @@
 //! same store at the same instant gives byte-identical output and stable
 //! ETags.
 
+pub mod archive;
 pub mod atom;
 pub mod bodies;
 pub mod feed;
@@ -14,8 +15,9 @@ pub mod sitemap;
 pub mod stylesheet;
 pub mod time;
 
+use crate::article::Month;
 use crate::catalog::Catalog;
-use crate::config::Config;
+use crate::config::{Config, fill_template};
 use crate::snapshot::{Resource, ResourceKind, Snapshot};
 use crate::store::ArticleStore;
 
@@ -45,6 +47,16 @@ pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore,
         }
     }
     bodies.retain_used();
+    let layout = archive_layout(catalog, config);
+    for (scope, months) in &layout {
+        for month in months {
+            for (path, resource) in render_archive_month(scope, *month, months, catalog, config) {
+                snapshot.insert(path, resource);
+            }
+        }
+    }
+    let langs: Vec<String> = config.languages.iter().map(|l| l.code.clone()).collect();
+    refresh_archive_indexes(&mut snapshot, &layout, &langs, config);
     if config.sitemaps.enabled {
         for (lang, month) in catalog.months() {
             for (path, resource) in sitemap::month_files(lang, month, catalog, config) {
@@ -138,20 +150,96 @@ pub fn render_feed(
     bodies: &mut BodyCache,
 ) -> Vec<(String, Resource)> {
     let doc = feed::feed_doc(scope, catalog, config, store, bodies);
+    render_doc(&doc, config, ResourceKind::Feed, |format| scope.path(format, config))
+}
+
+/// Renders `scope`'s archive of `month` in all three formats, linked to the
+/// neighbouring months of `months` (the scope's archive months, oldest
+/// first).
+pub fn render_archive_month(
+    scope: &FeedScope,
+    month: Month,
+    months: &[Month],
+    catalog: &Catalog,
+    config: &Config,
+) -> Vec<(String, Resource)> {
+    let at = months.iter().position(|m| *m == month);
+    let prev = at.and_then(|i| i.checked_sub(1)).map(|i| months[i]);
+    let next = at.and_then(|i| months.get(i + 1)).copied();
+    let doc = feed::archive_doc(scope, month, prev, next, catalog, config);
+    let past = month < Month::of(catalog.now(), &config.site.time_zone);
+    render_doc(&doc, config, ResourceKind::Archive { past }, |format| {
+        archive::archive_path(scope, month, format, config)
+    })
+}
+
+/// The archive months of every archived feed scope: what
+/// [`render_site`] publishes.
+pub fn archive_layout(catalog: &Catalog, config: &Config) -> std::collections::HashMap<FeedScope, Vec<Month>> {
+    feed::feed_scopes(catalog, config)
+        .into_iter()
+        .filter(|scope| archive::is_archived(scope, catalog, config))
+        .map(|scope| {
+            let months = archive::months(&scope, catalog, config);
+            (scope, months)
+        })
+        .collect()
+}
+
+/// Rewrites the archive index of each of `langs` from the archive
+/// documents `snapshot` holds (none when the language has no archive).
+pub fn refresh_archive_indexes(
+    snapshot: &mut Snapshot,
+    layout: &std::collections::HashMap<FeedScope, Vec<Month>>,
+    langs: &[String],
+    config: &Config,
+) {
+    for lang in langs {
+        let mut entries: Vec<(String, Option<jiff::Timestamp>)> = Vec::new();
+        for (scope, months) in layout {
+            if scope.lang(config) != lang {
+                continue;
+            }
+            for month in months {
+                for format in FeedFormat::ALL {
+                    let path = archive::archive_path(scope, *month, format, config);
+                    let modified = snapshot.get(&path).and_then(|r| r.last_modified);
+                    entries.push((path, modified));
+                }
+            }
+        }
+        entries.sort();
+        let index_path = fill_template(&config.archives.index_path, &[("lang", lang)]);
+        if entries.is_empty() {
+            snapshot.remove(&index_path);
+        } else {
+            let (path, resource) = archive::index_file(lang, &entries, config);
+            snapshot.insert(path, resource);
+        }
+    }
+}
+
+/// Writes `doc` in the three formats, at the paths `path_of` gives.
+fn render_doc(
+    doc: &FeedDoc,
+    config: &Config,
+    kind: ResourceKind,
+    path_of: impl Fn(FeedFormat) -> String,
+) -> Vec<(String, Resource)> {
     let last_modified = Some(doc.updated);
     FeedFormat::ALL
         .into_iter()
         .map(|format| {
             let (mut bytes, content_type) = match format {
-                FeedFormat::Rss => (rss::write(&doc, config), RSS_CONTENT_TYPE),
-                FeedFormat::Atom => (atom::write(&doc, config), ATOM_CONTENT_TYPE),
-                FeedFormat::Json => (json_feed::write(&doc, config), JSON_FEED_CONTENT_TYPE),
+                FeedFormat::Rss => (rss::write(doc, config), RSS_CONTENT_TYPE),
+                FeedFormat::Atom => (atom::write(doc, config), ATOM_CONTENT_TYPE),
+                FeedFormat::Json => (json_feed::write(doc, config), JSON_FEED_CONTENT_TYPE),
             };
             if config.site.stylesheets && format != FeedFormat::Json {
                 let instruction = stylesheet::processing_instruction(config, stylesheet::Kind::Feed, &doc.lang);
                 bytes = stylesheet::insert_after_declaration(bytes, &instruction);
             }
-            (scope.path(format, config), Resource::new(ResourceKind::Feed, bytes, content_type, last_modified))
+            (path_of(format), Resource::new(kind, bytes, content_type, last_modified))
         })
         .collect()
 }

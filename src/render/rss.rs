@@ -44,6 +44,12 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
     if doc.items.iter().any(|i| !i.article.images.is_empty()) {
         channel.namespaces.insert("media".to_string(), MEDIA_NS.to_string());
     }
+    if let Some(marker) = history_marker(doc) {
+        channel.namespaces.insert("fh".to_string(), super::archive::HISTORY_NS.to_string());
+        let mut fh = BTreeMap::new();
+        fh.insert(marker.to_string(), vec![Extension { name: format!("fh:{marker}"), ..Extension::default() }]);
+        channel.extensions.insert("fh".to_string(), fh);
+    }
     let mut out = Vec::with_capacity(4096 + doc.items.len() * 2048);
     // Writing to a Vec cannot fail.
     let _ = channel.pretty_write_to(&mut out, b' ', 2);
@@ -51,7 +57,8 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
     out
 }
 
-/// `atom:link rel="self"`, and `rel="hub"` for each WebSub hub.
+/// `atom:link rel="self"`, `rel="hub"` for each WebSub hub (live feeds
+/// only), and the feed-history links (RFC 5005 Appendix B).
 fn feed_links(doc: &FeedDoc, config: &Config) -> Vec<Link> {
     let mut links = vec![Link {
         href: doc.url(FeedFormat::Rss).to_string(),
@@ -59,8 +66,29 @@ fn feed_links(doc: &FeedDoc, config: &Config) -> Vec<Link> {
         mime_type: Some(FeedFormat::Rss.media_type().to_string()),
         ..Link::default()
     }];
-    links.extend(config.hubs().into_iter().map(|hub| Link { href: hub, rel: "hub".to_string(), ..Link::default() }));
+    if !matches!(doc.history, super::archive::History::Archive { .. }) {
+        links.extend(config.hubs().into_iter().map(|hub| Link {
+            href: hub,
+            rel: "hub".to_string(),
+            ..Link::default()
+        }));
+    }
+    links.extend(super::archive::links(doc, FeedFormat::Rss, config).into_iter().map(|(rel, href)| Link {
+        href,
+        rel: rel.to_string(),
+        mime_type: Some(FeedFormat::Rss.media_type().to_string()),
+        ..Link::default()
+    }));
     links
+}
+
+/// `complete` or `archive` when the document carries that RFC 5005 marker.
+pub fn history_marker(doc: &FeedDoc) -> Option<&'static str> {
+    match doc.history {
+        super::archive::History::Complete => Some("complete"),
+        super::archive::History::Archive { .. } => Some("archive"),
+        _ => None,
+    }
 }
 
 fn rss_item(item: &FeedItem, config: &Config) -> Item {

@@ -181,9 +181,17 @@ impl ServedFiles {
     }
 }
 
+/// Archives of months that are over never change (unless one of their own
+/// articles is edited): caches may keep them for good.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
 fn cache_control_for(resource: &Resource, configured: &HeaderValue, asset: &HeaderValue) -> HeaderValue {
     match resource.kind {
-        ResourceKind::Feed | ResourceKind::Sitemap | ResourceKind::SitemapIndex => configured.clone(),
+        ResourceKind::Archive { past: true } => HeaderValue::from_static(IMMUTABLE),
+        ResourceKind::Feed
+        | ResourceKind::Sitemap
+        | ResourceKind::SitemapIndex
+        | ResourceKind::Archive { past: false } => configured.clone(),
         ResourceKind::Other if resource.content_type.starts_with("text/html") => configured.clone(),
         ResourceKind::Other => asset.clone(),
     }
@@ -200,12 +208,13 @@ fn prepare_file(
     let brotli = compressible.then(|| brotli(&resource.body));
     let tag = resource.etag.trim_matches('"');
     let route = match resource.kind {
-        ResourceKind::Feed => Route::Feed,
+        ResourceKind::Feed | ResourceKind::Archive { .. } => Route::Feed,
         ResourceKind::Sitemap | ResourceKind::SitemapIndex => Route::Sitemap,
         ResourceKind::Other if resource.content_type.starts_with("text/html") => Route::Page,
         ResourceKind::Other => Route::Asset,
     };
-    let xml_feed = resource.kind == ResourceKind::Feed && resource.content_type.contains("+xml");
+    let feed_like = matches!(resource.kind, ResourceKind::Feed | ResourceKind::Archive { .. });
+    let xml_feed = feed_like && resource.content_type.contains("+xml");
     let browser_content_type = xml_feed.then(|| HeaderValue::from_static("application/xml; charset=utf-8"));
     let vary = match (xml_feed, gzip.is_some()) {
         (true, _) => Some(HeaderValue::from_static("Accept, Accept-Encoding")),
