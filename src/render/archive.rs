@@ -164,6 +164,21 @@ pub fn links(doc: &FeedDoc, format: FeedFormat, config: &Config) -> Vec<(&'stati
     }
 }
 
+/// Inserts `<fh:{marker}/>` as the first child of the element whose start
+/// tag begins with `tag` (`<feed `, `<channel`), on its own indented line.
+pub fn insert_marker(xml: Vec<u8>, tag: &str, marker: &str) -> Vec<u8> {
+    let Some(start) = xml.windows(tag.len()).position(|w| w == tag.as_bytes()) else { return xml };
+    let Some(end) = xml[start..].iter().position(|b| *b == b'>').map(|i| start + i + 1) else { return xml };
+    // The start tag's own indentation, plus two spaces.
+    let line_start = xml[..start].iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let indent = " ".repeat(start - line_start + 2);
+    let mut out = Vec::with_capacity(xml.len() + 32);
+    out.extend_from_slice(&xml[..end]);
+    out.extend_from_slice(format!("\n{indent}<fh:{marker}/>").as_bytes());
+    out.extend_from_slice(&xml[end..]);
+    out
+}
+
 /// The archive index of `lang`: a sitemaps.org `urlset` listing every
 /// archive document of the language's feeds, with their newest dates.
 pub fn index_file(lang: &str, entries: &[(String, Option<jiff::Timestamp>)], config: &Config) -> (String, Resource) {

@@ -52,14 +52,9 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
         ..Feed::default()
     };
     let mut feed = feed;
-    if let Some(marker) = super::rss::history_marker(doc) {
+    let marker = super::rss::history_marker(doc);
+    if marker.is_some() {
         feed.namespaces.insert("fh".to_string(), super::archive::HISTORY_NS.to_string());
-        let mut fh = std::collections::BTreeMap::new();
-        fh.insert(
-            marker.to_string(),
-            vec![atom_syndication::extension::Extension { name: format!("fh:{marker}"), ..Default::default() }],
-        );
-        feed.extensions.insert("fh".to_string(), fh);
     }
     let mut out = Vec::with_capacity(4096 + doc.items.len() * 2048);
     out.extend_from_slice(super::XML_DECLARATION.as_bytes());
@@ -67,7 +62,12 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
     // Writing to a Vec cannot fail.
     let _ = feed.write_with_config(&mut out, write_config);
     out.push(b'\n');
-    out
+    match marker {
+        // RFC 4287 wants extension elements before the entries; the crate
+        // writes its extensions after them, so the marker goes in here.
+        Some(marker) => super::archive::insert_marker(out, "<feed ", marker),
+        None => out,
+    }
 }
 
 fn link(href: &str, rel: &str, mime_type: Option<&str>, hreflang: Option<&str>) -> Link {

@@ -145,25 +145,35 @@ fn feed_row(out: &mut String, scope: &FeedScope, name: &str, count: usize, label
 /// hours; with nothing that recent there is no file).
 fn sitemaps_section(out: &mut String, catalog: &Catalog, config: &Config) {
     let sitemaps = &config.sitemaps;
-    let mut entries: Vec<(&str, &str)> = Vec::new();
+    let mut entries: Vec<(String, String)> = Vec::new();
+    // Browse the archive: each language whose feeds have archives.
+    for language in ordered_languages(config) {
+        let archived = crate::render::feed::feed_scopes(catalog, config).iter().any(|scope| {
+            scope.lang(config) == language.code && crate::render::archive::is_archived(scope, catalog, config)
+        });
+        if archived {
+            let path = crate::config::fill_template(&config.archives.index_path, &[("lang", &language.code)]);
+            entries.push((format!("Lưu trữ nguồn tin · Browse the archive ({})", language.name), path));
+        }
+    }
     if sitemaps.enabled {
-        entries.push(("Chỉ mục sơ đồ trang · Sitemap index", &sitemaps.index_path));
+        entries.push(("Chỉ mục sơ đồ trang · Sitemap index".into(), sitemaps.index_path.clone()));
         let has_news = !crate::render::news_sitemap::news_articles(catalog).is_empty();
         if let Some(news_path) = sitemaps.news_path.as_ref().filter(|_| has_news) {
-            entries.push(("Sơ đồ tin mới (Google News) · News sitemap", news_path));
+            entries.push(("Sơ đồ tin mới (Google News) · News sitemap".into(), news_path.clone()));
         }
-        entries.push(("Sơ đồ các trang · Pages sitemap", &sitemaps.pages_path));
+        entries.push(("Sơ đồ các trang · Pages sitemap".into(), sitemaps.pages_path.clone()));
     }
     if sitemaps.robots_txt {
-        entries.push(("robots.txt", ROBOTS_PATH));
+        entries.push(("robots.txt".into(), ROBOTS_PATH.into()));
     }
     if entries.is_empty() {
         return;
     }
-    out.push_str("<section>\n<h2>Sơ đồ trang · Sitemaps</h2>\n<ul>\n");
+    out.push_str("<section>\n<h2>Lưu trữ và sơ đồ trang · Archive and sitemaps</h2>\n<ul>\n");
     for (label, path) in entries {
-        let url = escape(&config.url_for(path));
-        out.push_str(&format!("<li><a href=\"{url}\">{}</a><br><code>{url}</code></li>\n", escape(label)));
+        let url = escape(&config.url_for(&path));
+        out.push_str(&format!("<li><a href=\"{url}\">{}</a><br><code>{url}</code></li>\n", escape(&label)));
     }
     out.push_str("</ul>\n</section>\n");
 }

@@ -44,17 +44,18 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
     if doc.items.iter().any(|i| !i.article.images.is_empty()) {
         channel.namespaces.insert("media".to_string(), MEDIA_NS.to_string());
     }
-    if let Some(marker) = history_marker(doc) {
+    let marker = history_marker(doc);
+    if marker.is_some() {
         channel.namespaces.insert("fh".to_string(), super::archive::HISTORY_NS.to_string());
-        let mut fh = BTreeMap::new();
-        fh.insert(marker.to_string(), vec![Extension { name: format!("fh:{marker}"), ..Extension::default() }]);
-        channel.extensions.insert("fh".to_string(), fh);
     }
     let mut out = Vec::with_capacity(4096 + doc.items.len() * 2048);
     // Writing to a Vec cannot fail.
     let _ = channel.pretty_write_to(&mut out, b' ', 2);
     out.push(b'\n');
-    out
+    match marker {
+        Some(marker) => super::archive::insert_marker(out, "<channel", marker),
+        None => out,
+    }
 }
 
 /// `atom:link rel="self"`, `rel="hub"` for each WebSub hub (live feeds
