@@ -961,25 +961,10 @@ impl Validator<'_> {
             },
             (None, None) => Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
         };
-        let mut number =
-            |value: &Option<Spanned<i64>>, default: i64, range: std::ops::RangeInclusive<i64>, what: &str| -> i64 {
-                match value {
-                    None => default,
-                    Some(n) if range.contains(n.get_ref()) => *n.get_ref(),
-                    Some(n) => {
-                        self.problem(
-                            n,
-                            format!("{what} {} is out of range", n.get_ref()),
-                            format!("use a number from {} to {} (default {default})", range.start(), range.end()),
-                        );
-                        default
-                    }
-                }
-            };
-        let request_timeout = number(&raw.request_timeout_seconds, 30, 1..=3600, "request_timeout_seconds");
-        let max_header_bytes = number(&raw.max_header_bytes, 16 * 1024, 1024..=1024 * 1024, "max_header_bytes");
-        let max_connections = number(&raw.max_connections, 10_000, 1..=1_000_000, "max_connections");
-        let debounce = number(&raw.watch_debounce_ms, 100, 0..=60_000, "watch_debounce_ms");
+        let request_timeout = self.number(&raw.request_timeout_seconds, 30, 1..=3600, "request_timeout_seconds");
+        let max_header_bytes = self.number(&raw.max_header_bytes, 16 * 1024, 1024..=1024 * 1024, "max_header_bytes");
+        let max_connections = self.number(&raw.max_connections, 10_000, 1..=1_000_000, "max_connections");
+        let debounce = self.number(&raw.watch_debounce_ms, 100, 0..=60_000, "watch_debounce_ms");
         Some(ServerSettings {
             listen: listen?,
             cache_control: raw.cache_control.unwrap_or_else(|| "public, max-age=300".to_string()),
@@ -992,29 +977,16 @@ impl Validator<'_> {
     }
 
     fn websub(&mut self, raw: RawWebSub, overrides: &Overrides) -> WebSubSettings {
-        let mut number =
-            |value: &Option<Spanned<i64>>, default: i64, range: std::ops::RangeInclusive<i64>, what: &str| -> i64 {
-                match value {
-                    None => default,
-                    Some(n) if range.contains(n.get_ref()) => *n.get_ref(),
-                    Some(n) => {
-                        let hint =
-                            format!("use a number from {} to {} (default {default})", range.start(), range.end());
-                        self.problem(n, format!("{what} {} is out of range", n.get_ref()), hint);
-                        default
-                    }
-                }
-            };
         let day = 86_400;
-        let lease_min = number(&raw.lease_min_seconds, 60, 1..=365 * day, "lease_min_seconds");
-        let lease_max = number(&raw.lease_max_seconds, 30 * day, 1..=365 * day, "lease_max_seconds");
-        let lease_default = number(&raw.lease_default_seconds, 10 * day, 1..=365 * day, "lease_default_seconds");
-        let rate = number(&raw.subscribe_rate_per_minute, 120, 1..=1_000_000, "subscribe_rate_per_minute");
-        let retry_base = number(&raw.retry_base_seconds, 10, 1..=3600, "retry_base_seconds");
-        let horizon = number(&raw.retry_horizon_hours, 24, 1..=24 * 30, "retry_horizon_hours");
-        let timeout = number(&raw.request_timeout_seconds, 10, 1..=300, "request_timeout_seconds");
-        let max_concurrent = number(&raw.max_concurrent_deliveries, 512, 1..=100_000, "max_concurrent_deliveries");
-        let max_per_host = number(&raw.max_concurrent_per_host, 64, 1..=100_000, "max_concurrent_per_host");
+        let lease_min = self.number(&raw.lease_min_seconds, 60, 1..=365 * day, "lease_min_seconds");
+        let lease_max = self.number(&raw.lease_max_seconds, 30 * day, 1..=365 * day, "lease_max_seconds");
+        let lease_default = self.number(&raw.lease_default_seconds, 10 * day, 1..=365 * day, "lease_default_seconds");
+        let rate = self.number(&raw.subscribe_rate_per_minute, 120, 1..=1_000_000, "subscribe_rate_per_minute");
+        let retry_base = self.number(&raw.retry_base_seconds, 10, 1..=3600, "retry_base_seconds");
+        let horizon = self.number(&raw.retry_horizon_hours, 24, 1..=24 * 30, "retry_horizon_hours");
+        let timeout = self.number(&raw.request_timeout_seconds, 10, 1..=300, "request_timeout_seconds");
+        let max_concurrent = self.number(&raw.max_concurrent_deliveries, 512, 1..=100_000, "max_concurrent_deliveries");
+        let max_per_host = self.number(&raw.max_concurrent_per_host, 64, 1..=100_000, "max_concurrent_per_host");
         if let Some(min) = &raw.lease_min_seconds
             && lease_min > lease_max
         {
@@ -1148,30 +1120,8 @@ impl Validator<'_> {
     }
 
     fn archives(&mut self, raw: RawArchives) -> ArchiveSettings {
-        let mut path = |value: Option<Spanned<String>>, default: &str, required: &[&str]| -> String {
-            let Some(value) = value else { return default.to_string() };
-            let template = value.get_ref();
-            if !template.starts_with('/') || template.contains("..") {
-                self.problem(
-                    &value,
-                    format!("archive path `{template}` must start with `/`"),
-                    format!("e.g. `{default}`"),
-                );
-            }
-            for placeholder in required {
-                if !template.contains(&format!("{{{placeholder}}}")) {
-                    self.problem(&value, format!("archive path `{template}` lacks `{{{placeholder}}}`, so archives would overwrite each other"), format!("e.g. `{default}`"));
-                }
-            }
-            if let Some(bad) = unknown_placeholder(template, required) {
-                self.problem(
-                    &value,
-                    format!("placeholder `{{{bad}}}` cannot be used in archive path `{template}`"),
-                    format!("e.g. `{default}`"),
-                );
-            }
-            template.clone()
-        };
+        let mut path =
+            |value, default: &str, required: &[&str]| self.path_template(value, default, required, "archive", None);
         ArchiveSettings {
             enabled: raw.enabled.unwrap_or(true),
             site_path: path(raw.site_path, "/archive/{month}.{ext}", &["month", "ext"]),
@@ -1238,29 +1188,8 @@ impl Validator<'_> {
     }
 
     fn sitemaps(&mut self, raw: RawSitemaps, codes: &[String], site: &Site) -> SitemapSettings {
-        let mut path = |value: Option<Spanned<String>>, default: &str, required: &[&str]| -> String {
-            let Some(value) = value else { return default.to_string() };
-            let template = value.get_ref();
-            if !template.starts_with('/') || !template.ends_with(".xml") || template.contains("..") {
-                self.problem(
-                    &value,
-                    format!("sitemap path `{template}` must start with `/` and end with `.xml`"),
-                    format!("e.g. `{default}`"),
-                );
-            }
-            for placeholder in required {
-                if !template.contains(&format!("{{{placeholder}}}")) {
-                    self.problem(&value, format!("sitemap path `{template}` lacks `{{{placeholder}}}`, so sitemaps would overwrite each other"), format!("e.g. `{default}`"));
-                }
-            }
-            if let Some(bad) = unknown_placeholder(template, required) {
-                self.problem(
-                    &value,
-                    format!("placeholder `{{{bad}}}` cannot be used in sitemap path `{template}`"),
-                    format!("e.g. `{default}`"),
-                );
-            }
-            template.clone()
+        let mut path = |value, default: &str, required: &[&str]| {
+            self.path_template(value, default, required, "sitemap", Some(".xml"))
         };
         let index_path = path(raw.index_path, "/sitemap.xml", &[]);
         let month_path = path(raw.month_path, "/{lang}/sitemap-{month}.xml", &["lang", "month"]);
@@ -1303,37 +1232,66 @@ impl Validator<'_> {
         }
     }
 
+    /// Checks a path template of `kind` (feed, sitemap, archive): it starts
+    /// with `/`, names a file (ending in `suffix` when given), holds every
+    /// `required` placeholder (else files would overwrite each other) and
+    /// no other. `None` gives `default`.
+    fn path_template(
+        &mut self,
+        value: Option<Spanned<String>>,
+        default: &str,
+        required: &[&str],
+        kind: &str,
+        suffix: Option<&str>,
+    ) -> String {
+        let Some(value) = value else { return default.to_string() };
+        let template = value.get_ref();
+        let example = format!("e.g. `{default}`");
+        let names_a_file = !template.ends_with('/') && suffix.is_none_or(|s| template.ends_with(s));
+        if !template.starts_with('/') || template.contains("..") || !names_a_file {
+            let ending = suffix.map(|s| format!(" and end with `{s}`")).unwrap_or_else(|| " and name a file".into());
+            self.problem(&value, format!("{kind} path `{template}` must start with `/`{ending}"), example.clone());
+        }
+        for placeholder in required {
+            if !template.contains(&format!("{{{placeholder}}}")) {
+                let why = format!(
+                    "{kind} path `{template}` lacks `{{{placeholder}}}`, so {kind}s would overwrite each other"
+                );
+                self.problem(&value, why, example.clone());
+            }
+        }
+        if let Some(bad) = unknown_placeholder(template, required) {
+            self.problem(
+                &value,
+                format!("placeholder `{{{bad}}}` cannot be used in {kind} path `{template}`"),
+                example,
+            );
+        }
+        template.clone()
+    }
+
+    /// A whole number in `range`, or `default` when not given; out of
+    /// range is a problem (and `default` is used).
+    fn number(
+        &mut self,
+        value: &Option<Spanned<i64>>,
+        default: i64,
+        range: std::ops::RangeInclusive<i64>,
+        what: &str,
+    ) -> i64 {
+        match value {
+            None => default,
+            Some(n) if range.contains(n.get_ref()) => *n.get_ref(),
+            Some(n) => {
+                let hint = format!("use a number from {} to {} (default {default})", range.start(), range.end());
+                self.problem(n, format!("{what} {} is out of range", n.get_ref()), hint);
+                default
+            }
+        }
+    }
+
     fn paths(&mut self, raw: RawFeedPaths, defaults: [&str; 3], required: &[&str]) -> FeedPaths {
-        let mut check = |value: Option<Spanned<String>>, default: &str| -> String {
-            let Some(value) = value else { return default.to_string() };
-            let template = value.get_ref();
-            if !template.starts_with('/') || template.contains("..") || template.ends_with('/') {
-                self.problem(
-                    &value,
-                    format!("feed path `{template}` must start with `/` and name a file"),
-                    format!("e.g. `{default}`"),
-                );
-            }
-            for placeholder in required {
-                if !template.contains(&format!("{{{placeholder}}}")) {
-                    self.problem(
-                        &value,
-                        format!(
-                            "feed path `{template}` lacks `{{{placeholder}}}`, so feeds would overwrite each other"
-                        ),
-                        format!("e.g. `{default}`"),
-                    );
-                }
-            }
-            if let Some(bad) = unknown_placeholder(template, required) {
-                self.problem(
-                    &value,
-                    format!("placeholder `{{{bad}}}` cannot be used in feed path `{template}`"),
-                    format!("e.g. `{default}`"),
-                );
-            }
-            template.clone()
-        };
+        let mut check = |value, default: &str| self.path_template(value, default, required, "feed", None);
         FeedPaths {
             rss: check(raw.rss, defaults[0]),
             atom: check(raw.atom, defaults[1]),

@@ -194,13 +194,19 @@ pub fn feed_item(
     store: &dyn ArticleStore,
     bodies: &mut BodyCache,
 ) -> FeedItem {
+    let content_html = match config.feeds.content {
+        ContentMode::Full => bodies.html(article, store, config),
+        ContentMode::Summary => None,
+    };
+    item_with(article, content_html, catalog, config)
+}
+
+/// `article` as a feed item carrying `content_html`.
+fn item_with(article: &Arc<Article>, content_html: Option<Arc<str>>, catalog: &Catalog, config: &Config) -> FeedItem {
     FeedItem {
         iri: article.iri(config),
         section_title: config.section_title(&article.section, &article.lang).to_string(),
-        content_html: match config.feeds.content {
-            ContentMode::Full => bodies.html(article, store, config),
-            ContentMode::Summary => None,
-        },
+        content_html,
         translations: catalog
             .translations(article)
             .into_iter()
@@ -255,21 +261,7 @@ pub fn archive_doc(
     let lang = scope.lang(config).to_string();
     let articles = articles_in_month(scope, month, catalog, config);
     let updated = articles.iter().map(|a| a.updated()).max().unwrap_or(Timestamp::UNIX_EPOCH);
-    let items = articles
-        .into_iter()
-        .map(|article| FeedItem {
-            iri: article.iri(config),
-            section_title: config.section_title(&article.section, &article.lang).to_string(),
-            content_html: None,
-            translations: catalog
-                .translations(article)
-                .into_iter()
-                .filter(|t| t.lang != article.lang)
-                .map(|t| (t.lang.clone(), t.url.clone()))
-                .collect(),
-            article: Arc::clone(article),
-        })
-        .collect();
+    let items = articles.into_iter().map(|article| item_with(article, None, catalog, config)).collect();
     let url = |format| config.url_for(&archive_path(scope, month, format, config));
     FeedDoc {
         lang: lang.clone(),
