@@ -76,6 +76,23 @@ pub enum Command {
     /// Show the queue of outgoing pushes, or push one along.
     #[command(subcommand, after_help = "Examples:\n  herald deliveries list --failed\n  herald deliveries retry 42")]
     Deliveries(DeliveriesCommand),
+    /// Write a synthetic bilingual store of N articles, for benchmarks and trials.
+    #[command(after_help = "Example:\n  herald gen-corpus /tmp/corpus 10000 --seed 1\n  \
+        herald init /tmp/corpus && herald check --config /tmp/corpus/feeds.toml\n\n\
+        The same N and seed always give the same files.")]
+    GenCorpus(GenCorpusArgs),
+}
+
+/// `herald gen-corpus`.
+#[derive(Debug, Args)]
+pub struct GenCorpusArgs {
+    /// The folder to write the store into (created if missing; must be empty).
+    pub dir: PathBuf,
+    /// How many article documents to write.
+    pub count: usize,
+    /// Seed of the generator: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// `herald deliveries …`.
@@ -203,6 +220,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(&cli, args),
         Command::Subscriptions(command) => subscriptions(&cli, command),
         Command::Deliveries(command) => deliveries(&cli, command),
+        Command::GenCorpus(args) => gen_corpus(&cli, args),
     };
     ExitCode::from(status)
 }
@@ -279,6 +297,36 @@ fn build(cli: &Cli, args: &BuildArgs) -> u8 {
         );
     }
     EXIT_OK
+}
+
+fn gen_corpus(cli: &Cli, args: &GenCorpusArgs) -> u8 {
+    let occupied = std::fs::read_dir(&args.dir).map(|mut entries| entries.next().is_some()).unwrap_or(false);
+    if occupied {
+        eprintln!(
+            "{}: error: the folder is not empty\n  hint: gen-corpus writes a fresh store; give it a new or empty folder",
+            args.dir.display()
+        );
+        return EXIT_USAGE;
+    }
+    match crate::corpus::generate(&args.dir, args.count, args.seed) {
+        Ok(summary) => {
+            if !cli.quiet {
+                eprintln!(
+                    "wrote {} documents to {} ({} stories in both languages, {} drafts, {} future-dated)",
+                    summary.documents,
+                    args.dir.display(),
+                    summary.pairs,
+                    summary.drafts,
+                    summary.future
+                );
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("{}: error: cannot write the corpus: {e}", args.dir.display());
+            EXIT_USAGE
+        }
+    }
 }
 
 fn check(cli: &Cli, args: &CheckArgs) -> u8 {

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod corpus;
 pub mod daemon;
 pub mod diagnostic;
 pub mod markdown;
