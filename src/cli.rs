@@ -81,6 +81,21 @@ pub enum Command {
         herald init /tmp/corpus && herald check --config /tmp/corpus/feeds.toml\n\n\
         The same N and seed always give the same files.")]
     GenCorpus(GenCorpusArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  herald completions bash > /etc/bash_completion.d/herald\n  \
+        herald completions zsh > ~/.zfunc/_herald\n  herald completions fish > ~/.config/fish/completions/herald.fish")]
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print herald's manual page (roff), or write one page per command.
+    #[command(after_help = "Examples:\n  herald man | man -l -\n  \
+        herald man --out-dir /usr/local/share/man/man1 && man herald-serve")]
+    Man {
+        /// Write herald.1 and herald-<command>.1 into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 /// `herald gen-corpus`.
@@ -221,6 +236,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Subscriptions(command) => subscriptions(&cli, command),
         Command::Deliveries(command) => deliveries(&cli, command),
         Command::GenCorpus(args) => gen_corpus(&cli, args),
+        Command::Completions { shell } => completions(*shell),
+        Command::Man { out_dir } => man_page(out_dir.as_deref()),
     };
     ExitCode::from(status)
 }
@@ -257,6 +274,20 @@ fn print_diagnostics(diagnostics: &[Diagnostic], quiet: bool) {
     }
 }
 
+/// A progress bar on stderr for long builds: drawn only when stderr is a
+/// terminal and `--quiet` is off (indicatif draws nothing otherwise).
+fn progress_bar(cli: &Cli) -> indicatif::ProgressBar {
+    if cli.quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let style =
+        indicatif::ProgressStyle::with_template("{spinner} reading articles {pos}/{len} {wide_bar} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}
+
 fn build(cli: &Cli, args: &BuildArgs) -> u8 {
     let config = match load_config(cli, &args.store) {
         Ok(c) => c,
@@ -270,10 +301,29 @@ fn build(cli: &Cli, args: &BuildArgs) -> u8 {
         }
     };
     let now = args.store.now.unwrap_or_else(Timestamp::now);
-    let built = pipeline::build(&store, &config, now);
-    // Warnings belong to `herald check`; a build reports what it skipped.
+    let bar = progress_bar(cli);
+    let built = pipeline::build_reporting(&store, &config, now, &|step| match step {
+        pipeline::BuildStep::Reading { done, total } => {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        pipeline::BuildStep::Rendering => {
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} rendering feeds and sitemaps {elapsed}")
+            {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+    });
+    bar.finish_and_clear();
+    // Warnings belong to `herald check`; a build reports what it skipped,
+    // and says so when there was nothing to read at all.
     let errors: Vec<Diagnostic> = built.loaded.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
     print_diagnostics(&errors, false);
+    if built.loaded.documents == 0 {
+        print_diagnostics(&built.loaded.diagnostics, cli.quiet);
+    }
     if args.strict && !errors.is_empty() {
         eprintln!("error: {} article(s) have errors; nothing was written (--strict)", errors.len());
         return EXIT_PROBLEMS;
@@ -297,6 +347,29 @@ fn build(cli: &Cli, args: &BuildArgs) -> u8 {
         );
     }
     EXIT_OK
+}
+
+fn completions(shell: clap_complete::Shell) -> u8 {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "herald", &mut std::io::stdout());
+    EXIT_OK
+}
+
+fn man_page(out_dir: Option<&std::path::Path>) -> u8 {
+    let command = <Cli as clap::CommandFactory>::command();
+    let written = match out_dir {
+        // One page per command, as git does: herald.1, herald-build.1, …
+        Some(dir) => std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command, dir)),
+        None => clap_mangen::Man::new(command).render(&mut std::io::stdout()),
+    };
+    match written {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            let place = out_dir.map(|d| format!("{}: ", d.display())).unwrap_or_default();
+            eprintln!("{place}error: cannot write the manual pages: {e}");
+            EXIT_USAGE
+        }
+    }
 }
 
 fn gen_corpus(cli: &Cli, args: &GenCorpusArgs) -> u8 {
@@ -346,10 +419,6 @@ fn check(cli: &Cli, args: &CheckArgs) -> u8 {
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;
     print!("{}", render_all(&loaded.diagnostics));
-    if loaded.documents == 0 {
-        println!("{}: warning: the store holds no articles", config.store_dir.display());
-        println!("  hint: articles are files such as <store>/<section>/<slug>.<lang>.md");
-    }
     println!("{} documents: {errors} error(s), {warnings} warning(s)", loaded.documents);
     if errors > 0 { EXIT_PROBLEMS } else { EXIT_OK }
 }

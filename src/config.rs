@@ -350,9 +350,11 @@ impl Config {
                 let (line, col) = line_col(text, span.start);
                 d = d.at(line, col);
             }
-            ConfigError::one(
-                d.with_hint("see the commented sample feeds.toml and the README's configuration reference"),
-            )
+            let hint = match crate::diagnostic::closest_field(&d.message) {
+                Some(meant) => format!("did you mean `{meant}`? (the README lists every key)"),
+                None => "see the commented sample feeds.toml and the README's configuration reference".to_string(),
+            };
+            ConfigError::one(d.with_hint(hint))
         })?;
         let mut v = Validator { text, path, problems: Vec::new() };
         let config = v.config(raw, overrides);

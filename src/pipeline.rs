@@ -35,14 +35,42 @@ impl Loaded {
 /// Reads the whole store and indexes it at `now`, with warnings about
 /// questionable but usable content.
 pub fn load(store: &dyn ArticleStore, config: &Config, now: Timestamp) -> Loaded {
-    let scan = store.scan(config);
+    load_reporting(store, config, now, &|_, _| {})
+}
+
+/// [`load`], calling `progress(done, total)` as documents are read.
+pub fn load_reporting(
+    store: &dyn ArticleStore,
+    config: &Config,
+    now: Timestamp,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Loaded {
+    let scan = store.scan_reporting(config, progress);
     let mut diagnostics = scan.diagnostics;
+    if scan.documents == 0 {
+        diagnostics.push(empty_store_warning(config));
+    }
     let warnings = content_warnings(&scan.articles, config);
     let (catalog, refused) = Catalog::from_articles(scan.articles, now);
     diagnostics.extend(refused);
     diagnostics.extend(warnings);
     diagnostics.sort();
     Loaded { catalog, diagnostics, documents: scan.documents }
+}
+
+/// The warning for a store without a single article document, with a hint
+/// for the usual mistake (pointing at a Hugo or Zola site instead of its
+/// `content/` folder).
+fn empty_store_warning(config: &Config) -> Diagnostic {
+    let store = &config.store_dir;
+    let content = store.join("content");
+    let hint = if content.is_dir() {
+        format!("this looks like a site folder: set `store` to {} (or pass --store)", content.display())
+    } else {
+        "articles are files such as <store>/<section>/<slug>.<lang>.md; check `store` in feeds.toml or --store"
+            .to_string()
+    };
+    Diagnostic::warning(store, "the store holds no articles").with_hint(hint)
 }
 
 /// Opens the configured folder store.
@@ -61,7 +89,32 @@ pub struct Built {
 
 /// Reads, indexes and renders the whole site at `now`.
 pub fn build(store: &dyn ArticleStore, config: &Config, now: Timestamp) -> Built {
-    let mut loaded = load(store, config, now);
+    build_reporting(store, config, now, &|_| {})
+}
+
+/// A step of a full build, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildStep {
+    /// Reading documents: this many of that many.
+    Reading {
+        /// Documents read so far.
+        done: usize,
+        /// Documents in the store.
+        total: usize,
+    },
+    /// Every document is read; the files are being rendered.
+    Rendering,
+}
+
+/// [`build`], calling `progress` as it goes.
+pub fn build_reporting(
+    store: &dyn ArticleStore,
+    config: &Config,
+    now: Timestamp,
+    progress: &(dyn Fn(BuildStep) + Sync),
+) -> Built {
+    let mut loaded = load_reporting(store, config, now, &|done, total| progress(BuildStep::Reading { done, total }));
+    progress(BuildStep::Rendering);
     let mut bodies = BodyCache::default();
     let snapshot = render::render_site(&loaded.catalog, config, store, &mut bodies);
     loaded.diagnostics.append(&mut bodies.problems);

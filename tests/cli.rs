@@ -272,3 +272,139 @@ fn deliveries_list_and_retry() {
         .stderr(predicate::str::contains("0 deliveries"));
     herald().args(["deliveries", "retry", "99", "--config"]).arg(&config).assert().code(1);
 }
+
+/// A misspelt key names the place and suggests the key that was meant.
+#[test]
+fn misspelt_key_suggests_the_right_one() {
+    let store = TempStore::new();
+    let config = store.dir.path().join("typo.toml");
+    let text = std::fs::read_to_string(store.config_path()).unwrap().replace("base_url", "base_ulr");
+    std::fs::write(&config, &text).unwrap();
+    let line = text.lines().position(|l| l.starts_with("base_ulr")).unwrap() + 1;
+    herald()
+        .arg("check")
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("typo.toml:{line}:1: error: unknown field `base_ulr`")))
+        .stderr(predicate::str::contains("hint: did you mean `base_url`?"));
+}
+
+/// A store with no articles is a warning in `check` and `build`, and a
+/// Hugo site folder given instead of its content folder is recognised.
+#[test]
+fn store_with_no_articles_is_explained() {
+    let store = TempStore::new();
+    let site = store.dir.path().join("site");
+    std::fs::create_dir_all(site.join("content/thoi-su")).unwrap();
+    herald()
+        .args(["check", "--store"])
+        .arg(&site)
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning: the store holds no articles"))
+        .stdout(predicate::str::contains(format!(
+            "hint: this looks like a site folder: set `store` to {}",
+            site.join("content").display()
+        )))
+        .stdout(predicate::str::contains("0 documents: 0 error(s), 1 warning(s)"));
+    let out = store.dir.path().join("public");
+    herald()
+        .args(["build", "--now", NOW, "--store"])
+        .arg(&site)
+        .arg("--out")
+        .arg(&out)
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: the store holds no articles"))
+        .stderr(predicate::str::contains("from 0 visible articles"));
+    // An empty site still has valid, empty feeds.
+    let rss = std::fs::read_to_string(out.join("rss.xml")).unwrap();
+    assert!(rss.contains("<channel>") && !rss.contains("<item>"), "{rss}");
+}
+
+/// Shell completions and the manual page come from the same definition as
+/// `--help`, so every command appears in them.
+#[test]
+fn completions_and_manual_pages_cover_every_command() {
+    let commands = ["build", "check", "serve", "subscriptions", "deliveries", "gen-corpus", "completions", "man"];
+    for shell in ["bash", "zsh", "fish"] {
+        let out = herald().args(["completions", shell]).assert().success().get_output().stdout.clone();
+        let script = String::from_utf8(out).unwrap();
+        for command in commands {
+            assert!(script.contains(command), "{shell} completions lack {command}");
+        }
+    }
+    let page = herald().arg("man").assert().success().get_output().stdout.clone();
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.starts_with(".ie") || page.contains(".TH herald 1"), "{page}");
+    assert!(page.contains("Exit status: 0 ok, 1 problems found, 2 usage or configuration error."));
+    let dir = tempfile::tempdir().unwrap();
+    herald().args(["man", "--out-dir"]).arg(dir.path()).assert().success();
+    for command in commands {
+        let page = std::fs::read_to_string(dir.path().join(format!("herald-{command}.1"))).unwrap();
+        assert!(page.contains(".TH"), "herald-{command}.1 is not a manual page");
+    }
+}
+
+/// `gen-corpus` writes the same store for the same seed, and refuses a
+/// folder that already holds files.
+#[test]
+fn gen_corpus_is_deterministic_and_careful() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for target in [&a, &b] {
+        herald()
+            .args(["gen-corpus", "--seed", "5"])
+            .arg(target)
+            .arg("120")
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("wrote 120 documents"));
+    }
+    let list = |root: &std::path::Path| {
+        let mut files = Vec::new();
+        for section in std::fs::read_dir(root).unwrap() {
+            for file in std::fs::read_dir(section.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                files.push((path.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&path).unwrap()));
+            }
+        }
+        files.sort();
+        files
+    };
+    assert_eq!(list(&a), list(&b));
+    herald()
+        .arg("gen-corpus")
+        .arg(&a)
+        .arg("10")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: the folder is not empty"));
+}
+
+/// Piped stderr gets no progress bar: only the summary line.
+#[test]
+fn no_progress_bar_when_not_on_a_terminal() {
+    let store = TempStore::new();
+    store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
+    let out = store.dir.path().join("public");
+    let output = herald()
+        .args(["build", "--now", NOW, "--out"])
+        .arg(&out)
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(output).unwrap();
+    assert!(!stderr.contains("reading articles") && !stderr.contains('\u{1b}'), "{stderr:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+}

@@ -117,14 +117,40 @@ impl FolderStore {
 
 impl ArticleStore for FolderStore {
     fn scan(&self, config: &Config) -> Scan {
+        self.scan_reporting(config, &|_, _| {})
+    }
+
+    fn scan_reporting(&self, config: &Config, progress: &(dyn Fn(usize, usize) + Sync)) -> Scan {
+        /// How many documents a worker reads between two progress reports.
+        const REPORT_EVERY: usize = 512;
         let (paths, mut diagnostics) = self.document_paths();
+        let total = paths.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len().max(1));
         let chunk = paths.len().div_ceil(workers).max(1);
+        let report = |newly_read: usize| {
+            let so_far = done.fetch_add(newly_read, std::sync::atomic::Ordering::Relaxed) + newly_read;
+            progress(so_far, total);
+        };
+        let read_part = |part: &[PathBuf]| {
+            let mut out = Vec::with_capacity(part.len());
+            let mut unreported = 0;
+            for path in part {
+                out.push(self.read(path, config));
+                unreported += 1;
+                if unreported == REPORT_EVERY {
+                    report(unreported);
+                    unreported = 0;
+                }
+            }
+            if unreported > 0 {
+                report(unreported);
+            }
+            out
+        };
+        let read_part = &read_part;
         let results: Vec<Vec<Loaded>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = paths
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(|p| self.read(p, config)).collect::<Vec<_>>()))
-                .collect();
+            let handles: Vec<_> = paths.chunks(chunk).map(|part| scope.spawn(move || read_part(part))).collect();
             handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
         let mut articles = Vec::with_capacity(paths.len());

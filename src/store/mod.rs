@@ -47,6 +47,14 @@ pub trait ArticleStore: Send + Sync {
     /// the scan.
     fn scan(&self, config: &Config) -> Scan;
 
+    /// Like [`ArticleStore::scan`], calling `progress(done, total)` now and
+    /// then as documents are read (for `herald build`'s progress bar). A
+    /// store that cannot count ahead just scans.
+    fn scan_reporting(&self, config: &Config, progress: &(dyn Fn(usize, usize) + Sync)) -> Scan {
+        let _ = progress;
+        self.scan(config)
+    }
+
     /// Reads one document again, by its store-relative path (after the
     /// watcher saw it change).
     fn load(&self, path: &Path, config: &Config) -> Loaded;
