@@ -455,6 +455,14 @@ fn serve(cli: &Cli, args: &ServeArgs) -> u8 {
 async fn run_daemon(config: Config, source: crate::daemon::ConfigSource) -> u8 {
     use tokio::signal::unix::{SignalKind, signal};
 
+    // Handlers first: a SIGHUP or SIGTERM that arrives while herald starts
+    // (or right after it says it listens) must not kill it outright.
+    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) =
+        (signal(SignalKind::hangup()), signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        eprintln!("error: cannot install signal handlers");
+        return EXIT_USAGE;
+    };
     let listen = config.server.listen;
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
@@ -481,13 +489,6 @@ async fn run_daemon(config: Config, source: crate::daemon::ConfigSource) -> u8 {
         }
     };
     tracing::info!("listening on http://{} (open it in a browser for the list of feeds)", daemon.addr);
-    let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) =
-        (signal(SignalKind::hangup()), signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
-        eprintln!("error: cannot install signal handlers");
-        daemon.shutdown().await;
-        return EXIT_USAGE;
-    };
     loop {
         tokio::select! {
             _ = hangup.recv() => {

@@ -193,6 +193,97 @@ pub struct ServerSettings {
     pub max_connections: usize,
     /// How long the watcher waits for a burst of file events to settle.
     pub watch_debounce: std::time::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for
+    /// per-client limits); empty trusts no one.
+    pub trusted_proxies: Vec<IpNetwork>,
+}
+
+/// An IP address or CIDR network (`127.0.0.1`, `::1`, `10.0.0.0/8`,
+/// `2001:db8::/32`), as listed in `[server] trusted_proxies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNetwork {
+    /// The network's first address (host bits are zero).
+    address: std::net::IpAddr,
+    /// How many leading bits an address must share with it.
+    prefix_len: u8,
+}
+
+impl IpNetwork {
+    /// Reads `address` or `address/prefix-length`. A network with bits set
+    /// after its prefix (`10.0.0.1/8`) is refused, as a likely typo.
+    pub fn parse(text: &str) -> Result<IpNetwork, String> {
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let address: std::net::IpAddr = address.parse().map_err(|_| match prefix {
+            Some(_) => format!("`{address}` is not an IPv4 or IPv6 address"),
+            None => "it is not an IPv4 or IPv6 address".to_string(),
+        })?;
+        let bits: u8 = if address.is_ipv4() { 32 } else { 128 };
+        let Some(prefix) = prefix else {
+            // A lone address; an IPv4-mapped IPv6 one means the IPv4 one.
+            let address = address.to_canonical();
+            return Ok(IpNetwork { address, prefix_len: if address.is_ipv4() { 32 } else { 128 } });
+        };
+        let prefix_len = match prefix.parse::<u8>() {
+            Ok(n) if n <= bits && prefix.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => return Err(format!("`/{prefix}` is not a prefix length from 0 to {bits}")),
+        };
+        let network = IpNetwork { address, prefix_len };
+        let first = network.first();
+        if first != address {
+            return Err(format!(
+                "it has bits set after its /{prefix_len} prefix (the network is `{first}/{prefix_len}`)"
+            ));
+        }
+        // `::ffff:10.0.0.0/104` is the IPv4 network `10.0.0.0/8`.
+        match address {
+            std::net::IpAddr::V6(v6) if prefix_len >= 96 => match v6.to_ipv4_mapped() {
+                Some(v4) => Ok(IpNetwork { address: v4.into(), prefix_len: prefix_len - 96 }),
+                None => Ok(network),
+            },
+            _ => Ok(network),
+        }
+    }
+
+    /// Whether `ip` is in this network (an IPv4-mapped IPv6 address counts
+    /// as its IPv4 address).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        match (self.address, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix_len)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix_len)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+
+    /// The first address of the network: `address` with its host bits zeroed.
+    fn first(&self) -> std::net::IpAddr {
+        use std::net::IpAddr;
+        match self.address {
+            IpAddr::V4(a) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix_len)).unwrap_or(0);
+                IpAddr::V4((u32::from(a) & mask).into())
+            }
+            IpAddr::V6(a) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix_len)).unwrap_or(0);
+                IpAddr::V6((u128::from(a) & mask).into())
+            }
+        }
+    }
+}
+
+impl fmt::Display for IpNetwork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix_len)
+    }
 }
 
 /// `[schedule]`: cron expressions (5 fields, minute first; or 6 with
@@ -551,6 +642,8 @@ struct RawServer {
     max_header_bytes: Option<Spanned<i64>>,
     max_connections: Option<Spanned<i64>>,
     watch_debounce_ms: Option<Spanned<i64>>,
+    #[serde(default)]
+    trusted_proxies: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -967,6 +1060,21 @@ impl Validator<'_> {
         let max_header_bytes = self.number(&raw.max_header_bytes, 16 * 1024, 1024..=1024 * 1024, "max_header_bytes");
         let max_connections = self.number(&raw.max_connections, 10_000, 1..=1_000_000, "max_connections");
         let debounce = self.number(&raw.watch_debounce_ms, 100, 0..=60_000, "watch_debounce_ms");
+        let trusted_proxies = raw
+            .trusted_proxies
+            .iter()
+            .filter_map(|entry| match IpNetwork::parse(entry.get_ref().trim()) {
+                Ok(network) => Some(network),
+                Err(why) => {
+                    self.problem(
+                        entry,
+                        format!("trusted proxy `{}` is not usable: {why}", entry.get_ref()),
+                        "list the proxies' addresses or CIDR networks, e.g. [\"127.0.0.1\", \"::1\", \"10.0.0.0/8\"]; host names are not accepted",
+                    );
+                    None
+                }
+            })
+            .collect();
         Some(ServerSettings {
             listen: listen?,
             cache_control: raw.cache_control.unwrap_or_else(|| "public, max-age=300".to_string()),
@@ -975,6 +1083,7 @@ impl Validator<'_> {
             max_header_bytes: max_header_bytes as usize,
             max_connections: max_connections as usize,
             watch_debounce: std::time::Duration::from_millis(debounce as u64),
+            trusted_proxies,
         })
     }
 
@@ -1475,6 +1584,39 @@ name = "English"
         assert_eq!(c.schedule.rebuild.as_str(), "0 * * * *");
         let e = first_error(&format!("{MINIMAL}\n[server]\nlisten = \"localhost\"\n"));
         assert!(e.contains("`localhost` is not an address and port"), "{e}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c = parse(MINIMAL).unwrap();
+        assert!(c.server.trusted_proxies.is_empty(), "no one is trusted by default");
+        let text = format!(
+            "{MINIMAL}\n[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\", \"10.0.0.0/8\", \"2001:db8::/32\"]\n"
+        );
+        let c = parse(&text).unwrap();
+        let trusted = |ip: &str| c.server.trusted_proxies.iter().any(|n| n.contains(ip.parse().unwrap()));
+        for ip in ["127.0.0.1", "::1", "10.1.2.3", "2001:db8:ffff::1", "::ffff:127.0.0.1", "::ffff:10.9.9.9"] {
+            assert!(trusted(ip), "{ip}");
+        }
+        for ip in ["127.0.0.2", "11.0.0.1", "2001:db9::1", "::2"] {
+            assert!(!trusted(ip), "{ip}");
+        }
+        assert_eq!(c.server.trusted_proxies[2].to_string(), "10.0.0.0/8");
+
+        let e = first_error(&format!("{MINIMAL}\n[server]\ntrusted_proxies = [\"127.0.0.1\", \"localhost\"]\n"));
+        assert!(
+            e.starts_with("feeds.toml:16:33: error: trusted proxy `localhost` is not usable: it is not an IPv4"),
+            "{e}"
+        );
+        assert!(e.contains("hint: list the proxies' addresses"), "{e}");
+        let e = first_error(&format!("{MINIMAL}\n[server]\ntrusted_proxies = [\"10.0.0.1/8\"]\n"));
+        assert!(e.contains("the network is `10.0.0.0/8`"), "{e}");
+        let e = first_error(&format!("{MINIMAL}\n[server]\ntrusted_proxies = [\"10.0.0.0/33\"]\n"));
+        assert!(e.contains("`/33` is not a prefix length from 0 to 32"), "{e}");
+        assert!(IpNetwork::parse("0.0.0.0/0").unwrap().contains("203.0.113.9".parse().unwrap()));
+        assert!(IpNetwork::parse("::/0").unwrap().contains("2001:db8::1".parse().unwrap()));
+        assert!(IpNetwork::parse("10.0.0.0/+8").is_err());
+        assert!(IpNetwork::parse("::ffff:10.0.0.0/104").unwrap().contains("10.2.3.4".parse().unwrap()));
     }
 
     #[test]

@@ -6,9 +6,17 @@
 //! swaps in a new one after a rebuild; `herald build` writes one to a folder
 //! with [`Snapshot::write_dir_atomic`], which assembles the files aside and
 //! swaps the whole folder in, so no reader ever sees a half-written site.
+//!
+//! Files whose bytes did not change keep their identity (inode, mtime) in
+//! the output folder, so a web server serving it (nginx's `mtime-size`
+//! ETag, `Last-Modified`) tells clients nothing changed. For that, herald
+//! never writes into an existing file: new content always goes to a fresh
+//! file that is then renamed into place, so a file hard-linked from an
+//! earlier folder is never modified.
 
 use std::collections::BTreeMap;
-use std::io;
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,6 +26,9 @@ use jiff::Timestamp;
 /// Name of the marker file herald leaves in folders it writes, so it never
 /// replaces a folder it did not create.
 pub const OUTPUT_MARKER: &str = ".herald-output";
+
+/// What the marker file says.
+const OUTPUT_MARKER_TEXT: &[u8] = b"This folder is written by herald; it is replaced on every build.\n";
 
 /// What a rendered file is, for the server (headers, cache policy) and for
 /// the sitemap index (which files it lists).
@@ -126,6 +137,13 @@ impl Snapshot {
     /// Writes every file into a new folder next to `out`, then swaps it in
     /// place of `out` in one step, and removes the previous contents.
     ///
+    /// A file of the previous `out` with exactly the new bytes is
+    /// hard-linked into the new folder instead of written again, so it
+    /// keeps its inode and modification time (and a web server's ETag and
+    /// `Last-Modified` for it stay the same). Where linking fails (another
+    /// file system, no hard links), the file is written and given the old
+    /// modification time.
+    ///
     /// If anything fails before the swap, `out` is untouched. `out` must not
     /// exist, be empty, or have been written by herald (it holds
     /// [`OUTPUT_MARKER`]): herald never replaces a folder it did not create.
@@ -138,9 +156,11 @@ impl Snapshot {
 
         let staging = parent.join(format!(".{name}.herald-new-{}", std::process::id()));
         if staging.exists() {
+            // Left by a crash; removing it only unlinks names.
             std::fs::remove_dir_all(&staging)?;
         }
-        let written = self.write_files(&staging);
+        let previous = out.is_dir().then_some(out.as_path());
+        let written = self.write_files(&staging, previous);
         if let Err(e) = written {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(e);
@@ -161,6 +181,9 @@ impl Snapshot {
             Ok(()) => std::fs::remove_dir_all(&staging),
             Err(_) => {
                 let previous = parent.join(format!(".{name}.herald-old-{}", std::process::id()));
+                if previous.exists() {
+                    std::fs::remove_dir_all(&previous)?;
+                }
                 std::fs::rename(&out, &previous)?;
                 if let Err(e) = std::fs::rename(&staging, &out) {
                     // Put the previous output back rather than leave none.
@@ -174,20 +197,33 @@ impl Snapshot {
     }
 
     /// Brings a folder written by [`Snapshot::write_dir_atomic`] up to date
-    /// for `changed` paths only: each changed file is written beside its
-    /// place and renamed over it (readers see the old or the new file,
-    /// never a part), removed files are deleted.
+    /// for `changed` paths only: each changed file is written to a new file
+    /// beside its place and renamed over it (readers see the old or the new
+    /// file, never a part; the old file's other links keep the old bytes),
+    /// removed files are deleted. A file that already holds the new bytes
+    /// is left alone.
     pub fn write_changes(&self, out: &Path, changed: &[String]) -> io::Result<()> {
         for path in changed {
             let file = out.join(relative_file(path)?);
             match self.resources.get(path) {
                 Some(resource) => {
+                    if same_contents(&file, &resource.body).is_some() {
+                        continue;
+                    }
                     let dir = file.parent().unwrap_or(out);
                     std::fs::create_dir_all(dir)?;
                     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                     let staging = dir.join(format!(".{name}.herald-new-{}", std::process::id()));
-                    std::fs::write(&staging, &resource.body)?;
-                    std::fs::rename(&staging, &file)?;
+                    // A leftover from a crash is unlinked, never written into.
+                    match std::fs::remove_file(&staging) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
+                    let renamed = write_new(&staging, &resource.body).and_then(|_| std::fs::rename(&staging, &file));
+                    if let Err(e) = renamed {
+                        let _ = std::fs::remove_file(&staging);
+                        return Err(e);
+                    }
                 }
                 None => match std::fs::remove_file(&file) {
                     Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
@@ -198,20 +234,98 @@ impl Snapshot {
         Ok(())
     }
 
-    fn write_files(&self, folder: &Path) -> io::Result<()> {
+    /// Writes every file into the new folder `folder`, reusing the files of
+    /// `previous` (the folder being replaced) whose bytes are the same.
+    fn write_files(&self, folder: &Path, previous: Option<&Path>) -> io::Result<()> {
         std::fs::create_dir_all(folder)?;
-        std::fs::write(
-            folder.join(OUTPUT_MARKER),
-            b"This folder is written by herald; it is replaced on every build.\n",
-        )?;
+        let old = |relative: &Path| previous.map(|p| p.join(relative));
+        let marker = Path::new(OUTPUT_MARKER);
+        place_file(&folder.join(marker), OUTPUT_MARKER_TEXT, old(marker).as_deref(), hard_link)?;
         for (path, resource) in &self.resources {
-            let file = folder.join(relative_file(path)?);
+            let relative = relative_file(path)?;
+            let file = folder.join(&relative);
             if let Some(dir) = file.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::write(&file, &resource.body)?;
+            place_file(&file, &resource.body, old(&relative).as_deref(), hard_link)?;
         }
         Ok(())
+    }
+}
+
+fn hard_link(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::hard_link(from, to)
+}
+
+/// Creates `new` (which must not exist) holding `body`. When `old` holds
+/// the same bytes, `new` becomes another link to it (same inode and
+/// mtime); if `link` fails, `new` is written and given `old`'s mtime.
+fn place_file(new: &Path, body: &[u8], old: Option<&Path>, link: fn(&Path, &Path) -> io::Result<()>) -> io::Result<()> {
+    let Some((old, compared)) = old.and_then(|old| same_contents(old, body).map(|m| (old, m))) else {
+        write_new(new, body)?;
+        return Ok(());
+    };
+    if link(old, new).is_ok() {
+        // Only herald renames over `old`, but make sure the file linked is
+        // the one compared; if not, write the bytes afresh.
+        match std::fs::symlink_metadata(new) {
+            Ok(linked) if same_file(&linked, &compared) => return Ok(()),
+            _ => std::fs::remove_file(new)?,
+        }
+    }
+    let file = write_new(new, body)?;
+    if let Ok(modified) = compared.modified() {
+        file.set_modified(modified)?;
+    }
+    Ok(())
+}
+
+/// Writes `body` to a file created at `path`, refusing to open one that
+/// exists (so no other link to an existing file is ever written through).
+fn write_new(path: &Path, body: &[u8]) -> io::Result<File> {
+    let mut file = File::options().write(true).create_new(true).open(path)?;
+    file.write_all(body)?;
+    Ok(file)
+}
+
+/// The metadata of `path` when it is a regular file holding exactly
+/// `body` (sizes compared first, then bytes); `None` otherwise or when it
+/// cannot be read.
+fn same_contents(path: &Path, body: &[u8]) -> Option<Metadata> {
+    let before = std::fs::symlink_metadata(path).ok()?;
+    if !before.is_file() || before.len() != body.len() as u64 {
+        return None;
+    }
+    let mut file = File::open(path).ok()?;
+    let metadata = file.metadata().ok()?;
+    if !same_file(&metadata, &before) {
+        return None;
+    }
+    let mut buffer = vec![0; 64 * 1024];
+    let mut rest = body;
+    loop {
+        let n = file.read(&mut buffer).ok()?;
+        if n == 0 {
+            return rest.is_empty().then_some(metadata);
+        }
+        if n > rest.len() || buffer[..n] != rest[..n] {
+            return None;
+        }
+        rest = &rest[n..];
+    }
+}
+
+/// Whether two metadata describe the same file (same inode where the
+/// platform says; elsewhere, same size and modification time).
+fn same_file(a: &Metadata, b: &Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        a.len() == b.len() && a.modified().ok() == b.modified().ok()
     }
 }
 
@@ -297,6 +411,94 @@ mod tests {
         assert!(e.to_string().contains("unsafe path"), "{e}");
         assert!(!dir.path().join("out").exists());
         assert!(!dir.path().join("evil.xml").exists());
+    }
+
+    fn set_old_mtime(path: &Path) -> std::time::SystemTime {
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        File::options().write(true).open(path).unwrap().set_modified(old).unwrap();
+        old
+    }
+
+    fn mtime(path: &Path) -> std::time::SystemTime {
+        std::fs::metadata(path).unwrap().modified().unwrap()
+    }
+
+    #[test]
+    fn unchanged_files_keep_their_identity_across_full_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        snapshot(&[("/a.xml", "same"), ("/vi/b.xml", "before")]).write_dir_atomic(&out).unwrap();
+        let old = set_old_mtime(&out.join("a.xml"));
+        set_old_mtime(&out.join("vi/b.xml"));
+        snapshot(&[("/a.xml", "same"), ("/vi/b.xml", "after!")]).write_dir_atomic(&out).unwrap();
+        assert_eq!(mtime(&out.join("a.xml")), old, "same bytes: same file");
+        assert_ne!(mtime(&out.join("vi/b.xml")), old, "new bytes: new file");
+        assert_eq!(std::fs::read_to_string(out.join("vi/b.xml")).unwrap(), "after!");
+        assert_eq!(std::fs::read_to_string(out.join("a.xml")).unwrap(), "same");
+    }
+
+    #[test]
+    fn without_hard_links_the_modification_time_is_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.xml");
+        std::fs::write(&old, "bytes").unwrap();
+        let when = set_old_mtime(&old);
+        let no_links: fn(&Path, &Path) -> io::Result<()> = |_, _| Err(io::Error::other("no links here"));
+        let new = dir.path().join("new.xml");
+        place_file(&new, b"bytes", Some(&old), no_links).unwrap();
+        assert_eq!(std::fs::read_to_string(&new).unwrap(), "bytes");
+        assert_eq!(mtime(&new), when);
+        // Different bytes of the same size are written with a new time.
+        let other = dir.path().join("other.xml");
+        place_file(&other, b"BYTES", Some(&old), hard_link).unwrap();
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "BYTES");
+        assert_ne!(mtime(&other), when);
+    }
+
+    #[test]
+    fn files_are_never_written_in_place() {
+        // Another link to an output file (an earlier folder's, a backup's)
+        // keeps its bytes through full and incremental writes.
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        snapshot(&[("/a.xml", "one")]).write_dir_atomic(&out).unwrap();
+        let elsewhere = dir.path().join("kept.xml");
+        std::fs::hard_link(out.join("a.xml"), &elsewhere).unwrap();
+        snapshot(&[("/a.xml", "two")]).write_dir_atomic(&out).unwrap();
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "one");
+        assert_eq!(std::fs::read_to_string(out.join("a.xml")).unwrap(), "two");
+
+        std::fs::remove_file(&elsewhere).unwrap();
+        std::fs::hard_link(out.join("a.xml"), &elsewhere).unwrap();
+        // A staging file left by a crash that links to the live file.
+        let leftover = out.join(format!(".a.xml.herald-new-{}", std::process::id()));
+        std::fs::hard_link(out.join("a.xml"), &leftover).unwrap();
+        let three = snapshot(&[("/a.xml", "three")]);
+        three.write_changes(&out, &["/a.xml".to_string()]).unwrap();
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "two");
+        assert_eq!(std::fs::read_to_string(out.join("a.xml")).unwrap(), "three");
+        assert!(!leftover.exists());
+    }
+
+    #[test]
+    fn incremental_writes_leave_unchanged_files_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let first = snapshot(&[("/a.xml", "same"), ("/b.xml", "before"), ("/gone.xml", "x")]);
+        first.write_dir_atomic(&out).unwrap();
+        let old = set_old_mtime(&out.join("a.xml"));
+        set_old_mtime(&out.join("b.xml"));
+        let second = snapshot(&[("/a.xml", "same"), ("/b.xml", "after"), ("/new/c.xml", "c")]);
+        // `a.xml` is listed although its bytes are the same: not touched.
+        let changed = ["/a.xml", "/b.xml", "/gone.xml", "/new/c.xml"].map(String::from);
+        second.write_changes(&out, &changed).unwrap();
+        assert_eq!(mtime(&out.join("a.xml")), old);
+        assert_ne!(mtime(&out.join("b.xml")), old);
+        assert_eq!(std::fs::read_to_string(out.join("b.xml")).unwrap(), "after");
+        assert_eq!(std::fs::read_to_string(out.join("new/c.xml")).unwrap(), "c");
+        assert!(!out.join("gone.xml").exists());
+        let names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(!names.iter().any(|n| n.to_string_lossy().contains("herald-new")), "{names:?}");
     }
 
     #[test]

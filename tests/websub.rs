@@ -42,15 +42,21 @@ impl Hub {
     }
 
     async fn post(&self, form: &[(&str, &str)]) -> (u16, String) {
+        self.post_forwarded(None, form).await
+    }
+
+    /// Posts `form` with `X-Forwarded-For: forwarded_for` when given (as a
+    /// reverse proxy on loopback would).
+    async fn post_forwarded(&self, forwarded_for: Option<&str>, form: &[(&str, &str)]) -> (u16, String) {
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let response = self
+        let mut request = self
             .client
             .post(format!("{}/websub", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(forwarded_for) = forwarded_for {
+            request = request.header("x-forwarded-for", forwarded_for);
+        }
+        let response = request.body(body).send().await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
@@ -233,6 +239,60 @@ async fn malformed_requests_are_refused() {
     let get = hub.client.get(format!("{}/websub", hub.base)).send().await.unwrap();
     assert_eq!(get.status(), 405);
     assert_eq!(get.headers()["allow"], "POST");
+    hub.stop().await;
+}
+
+/// Subscription requests from `client` (an X-Forwarded-For address) for
+/// callback `name`: their statuses.
+async fn subscribe_from(hub: &Hub, subscriber: &Subscriber, client: &str, names: &[&str]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for name in names {
+        let callback = subscriber.callback(name);
+        let form = [("hub.mode", "subscribe"), ("hub.topic", TOPIC), ("hub.callback", callback.as_str())];
+        statuses.push(hub.post_forwarded(Some(client), &form).await.0);
+    }
+    statuses
+}
+
+/// Behind a trusted reverse proxy (here: requests from loopback with
+/// `X-Forwarded-For`), each client has its own subscription budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trusted_proxy_clients_have_their_own_rate_limit() {
+    let mut store = store_with_push();
+    store.extra_config =
+        format!("[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n\n{PUSH_CONFIG}subscribe_rate_per_minute = 2\n");
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    // A client's own X-Forwarded-For entry left of the proxy's is ignored.
+    assert_eq!(subscribe_from(&hub, &subscriber, "198.51.100.1", &["a", "b"]).await, [202, 202]);
+    assert_eq!(subscribe_from(&hub, &subscriber, "203.0.113.9, 198.51.100.1", &["c"]).await, [429]);
+    assert_eq!(subscribe_from(&hub, &subscriber, "198.51.100.2", &["d"]).await, [202]);
+    // The proxy's own requests (no header) count for the proxy.
+    assert_eq!(hub.subscribe(&subscriber.callback("e"), &[]).await.0, 202);
+    hub.wait_subscribed(&subscriber.callback("d")).await;
+    subscriber.stop().await;
+    hub.stop().await;
+}
+
+/// Without trusted proxies, X-Forwarded-For is ignored: a client cannot
+/// dodge the limit by naming another address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_is_ignored_without_trusted_proxies() {
+    let mut store = store_with_push();
+    store.extra_config = format!("{PUSH_CONFIG}subscribe_rate_per_minute = 2\n");
+    let hub = Hub::start(&store).await;
+    let subscriber = Subscriber::start().await;
+    assert_eq!(subscribe_from(&hub, &subscriber, "198.51.100.1", &["a", "b"]).await, [202, 202]);
+    let (status, text) = hub
+        .post_forwarded(
+            Some("198.51.100.2"),
+            &[("hub.mode", "subscribe"), ("hub.topic", TOPIC), ("hub.callback", &subscriber.callback("c"))],
+        )
+        .await;
+    assert_eq!(status, 429, "{text}");
+    assert!(text.contains("too many subscription requests"), "{text}");
+    hub.wait_subscribed(&subscriber.callback("b")).await;
+    subscriber.stop().await;
     hub.stop().await;
 }
 

@@ -69,7 +69,15 @@ impl Hub {
         self.config.borrow().websub.path.clone()
     }
 
-    /// Answers one request to the hub endpoint.
+    /// The configuration in force (it follows reloads).
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.config.borrow())
+    }
+
+    /// Answers one request to the hub endpoint from `client`: the address
+    /// requests are counted against for the rate limit (the client's own
+    /// address as [`crate::server::client_address`] finds it, not a
+    /// reverse proxy's).
     pub async fn handle<B>(
         &self,
         request: http::Request<B>,
@@ -203,8 +211,9 @@ struct RateLimiter {
 
 impl RateLimiter {
     fn allow(&self, client: IpAddr, per_minute: u32) -> bool {
-        // One IPv6 client usually holds a whole /64: count it as one.
-        let client = match client {
+        // One IPv6 client usually holds a whole /64: count it as one. An
+        // IPv4-mapped address is its IPv4 client (not the /64 of them all).
+        let client = match client.to_canonical() {
             IpAddr::V6(v6) => {
                 let s = v6.segments();
                 IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
@@ -244,5 +253,7 @@ mod tests {
         assert!(limiter.allow("192.0.2.2".parse().unwrap(), 5), "other clients are not affected");
         let v6 = |last: &str| format!("2001:db8:1:2::{last}").parse::<IpAddr>().unwrap();
         assert_eq!((0..10).filter(|i| limiter.allow(v6(&format!("{i:x}")), 5)).count(), 5, "one /64 is one client");
+        let mapped = |last: u8| format!("::ffff:198.51.100.{last}").parse::<IpAddr>().unwrap();
+        assert_eq!((1..=10).filter(|i| limiter.allow(mapped(*i), 1)).count(), 10, "mapped IPv4 clients are apart");
     }
 }

@@ -8,11 +8,16 @@
 //!
 //! [`serve`] takes a bound listener and a shutdown future (the mini-redis
 //! pattern), so tests run it on an ephemeral loopback port.
+//!
+//! Behind a reverse proxy every connection comes from the proxy; when the
+//! peer is one of `[server] trusted_proxies`, [`client_address`] reads the
+//! client's address from `X-Forwarded-For` instead.
 
 pub mod files;
 pub mod metrics;
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -106,11 +111,11 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, limits: Limit
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
         let timeout = limits.request_timeout;
-        let client = peer.ip();
+        let peer = peer.ip();
         let service = service_fn(move |request: Request<Incoming>| {
             let state = Arc::clone(&state);
             async move {
-                let response = match tokio::time::timeout(timeout, handle(request, client, &state)).await {
+                let response = match tokio::time::timeout(timeout, handle(request, peer, &state)).await {
                     Ok(response) => response,
                     Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "timed out\n"),
                 };
@@ -130,8 +135,9 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, limits: Limit
     }
 }
 
-/// Answers one request from `client`.
-pub async fn handle<B>(request: Request<B>, client: std::net::IpAddr, state: &ServerState) -> Response<Full<Bytes>>
+/// Answers one request that came over a connection from `peer` (the
+/// client, or a reverse proxy in front of herald).
+pub async fn handle<B>(request: Request<B>, peer: IpAddr, state: &ServerState) -> Response<Full<Bytes>>
 where
     B: http_body::Body<Data = Bytes> + Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -152,7 +158,12 @@ where
                 }
                 Some(file) => (file.route, method_not_allowed("GET, HEAD")),
                 None => match state.hub.get().filter(|hub| hub.path() == path) {
-                    Some(hub) if method == Method::POST => (Route::Hub, hub.handle(request, client, &files).await),
+                    Some(hub) if method == Method::POST => {
+                        // The hub limits requests per client: find who it is.
+                        let trusted = &hub.config().server.trusted_proxies;
+                        let client = client_address(peer, request.headers(), trusted);
+                        (Route::Hub, hub.handle(request, client, &files).await)
+                    }
                     Some(_) => (Route::Hub, method_not_allowed("POST")),
                     None => (Route::NotFound, plain(StatusCode::NOT_FOUND, "not found\n")),
                 },
@@ -166,6 +177,52 @@ where
     };
     state.metrics.request(route, response.status().as_u16(), bytes);
     response
+}
+
+/// The address of the client a request is from. That is `peer` (the
+/// connection's other end), unless `peer` is in `trusted` (a reverse proxy
+/// herald is told to believe): then it is the rightmost address of
+/// `X-Forwarded-For` that is not itself trusted (each proxy appends the
+/// address it got the request from, so addresses further left are the
+/// client's own say). When every address listed is trusted, the leftmost
+/// one is the client. Without the header, or when the part read is not a
+/// list of addresses, it is `peer`. IPv4-mapped IPv6 addresses are read as
+/// IPv4.
+///
+/// RFC 7239 `Forwarded` is not read: a proxy that sets only one of the two
+/// headers passes the other through from the client unchanged, so reading
+/// both would let a client choose its own address.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[crate::config::IpNetwork]) -> IpAddr {
+    let peer = peer.to_canonical();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|network| network.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    // Several header lines are one comma-separated list, in order.
+    let mut lines = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        match value.to_str() {
+            Ok(line) => lines.push(line),
+            Err(_) => return peer,
+        }
+    }
+    let mut client = peer;
+    for entry in lines.iter().rev().flat_map(|line| line.rsplit(',')) {
+        match forwarded_address(entry) {
+            Some(ip) if is_trusted(ip) => client = ip,
+            Some(ip) => return ip,
+            None => return peer,
+        }
+    }
+    client
+}
+
+/// One `X-Forwarded-For` entry: an address, perhaps with a port
+/// (`192.0.2.1:4711`, `[2001:db8::1]:4711`, some proxies add it).
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    let ip = entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))?;
+    Some(ip.to_canonical())
 }
 
 fn dynamic(method: &Method, body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
@@ -304,5 +361,55 @@ fn negotiate(file: &ServedFile, accept: Option<&HeaderValue>) -> Encoding {
         Encoding::Brotli
     } else {
         Encoding::Identity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::IpNetwork;
+
+    fn resolve(peer: &str, forwarded: &[&str], trusted: &[&str]) -> String {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        let trusted: Vec<IpNetwork> = trusted.iter().map(|t| IpNetwork::parse(t).unwrap()).collect();
+        client_address(peer.parse().unwrap(), &headers, &trusted).to_string()
+    }
+
+    #[test]
+    fn forwarded_for_is_read_only_from_trusted_proxies() {
+        let local = ["127.0.0.1", "::1"];
+        // Nobody trusted: the header is the client's own say.
+        assert_eq!(resolve("127.0.0.1", &["203.0.113.7"], &[]), "127.0.0.1");
+        assert_eq!(resolve("198.51.100.1", &["203.0.113.7"], &local), "198.51.100.1");
+        // The proxy appended the address it saw; what the client sent is left of it.
+        assert_eq!(resolve("127.0.0.1", &["203.0.113.7"], &local), "203.0.113.7");
+        assert_eq!(resolve("127.0.0.1", &["6.6.6.6, 203.0.113.7"], &local), "203.0.113.7");
+        assert_eq!(resolve("::1", &["2001:db8::5"], &local), "2001:db8::5");
+        // A chain of trusted proxies is walked back.
+        assert_eq!(
+            resolve("127.0.0.1", &["6.6.6.6, 203.0.113.7, 10.0.0.2"], &["127.0.0.1", "10.0.0.0/8"]),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            resolve("127.0.0.1", &["6.6.6.6", "203.0.113.7, 10.0.0.2"], &["127.0.0.1", "10.0.0.0/8"]),
+            "203.0.113.7"
+        );
+        // Every address trusted: the leftmost.
+        assert_eq!(resolve("127.0.0.1", &["10.0.0.3, 10.0.0.2"], &["127.0.0.1", "10.0.0.0/8"]), "10.0.0.3");
+        // Ports, brackets and mapped addresses.
+        assert_eq!(resolve("127.0.0.1", &["203.0.113.7:4711"], &local), "203.0.113.7");
+        assert_eq!(resolve("127.0.0.1", &["[2001:db8::5]:4711"], &local), "2001:db8::5");
+        assert_eq!(resolve("::ffff:127.0.0.1", &["::ffff:203.0.113.7"], &local), "203.0.113.7");
+        assert_eq!(resolve("::ffff:198.51.100.1", &[], &[]), "198.51.100.1");
+        // No header, or a malformed one: the peer.
+        assert_eq!(resolve("127.0.0.1", &[], &local), "127.0.0.1");
+        assert_eq!(resolve("127.0.0.1", &["unknown"], &local), "127.0.0.1");
+        assert_eq!(resolve("127.0.0.1", &["203.0.113.7, "], &local), "127.0.0.1");
+        assert_eq!(resolve("127.0.0.1", &[""], &local), "127.0.0.1");
+        // Garbage left of the client's address is the client's business.
+        assert_eq!(resolve("127.0.0.1", &["nonsense, 203.0.113.7"], &local), "203.0.113.7");
     }
 }
