@@ -76,6 +76,13 @@ pub enum Command {
     /// Show the queue of outgoing pushes, or push one along.
     #[command(subcommand, after_help = "Examples:\n  herald deliveries list --failed\n  herald deliveries retry 42")]
     Deliveries(DeliveriesCommand),
+    /// Inspect an existing store (Hugo and Zola sites too) and write a
+    /// commented feeds.toml for it.
+    #[command(after_help = "Examples:\n  herald init content            # writes ./feeds.toml\n  \
+        herald init ~/site --config /etc/herald/feeds.toml\n  herald check\n\n\
+        Detects languages, sections (titles from _index files), the time zone, and a Hugo or Zola\n\
+        site's base URL and title. Refuses to replace an existing file without --force.")]
+    Init(InitArgs),
     /// Write a synthetic bilingual store of N articles, for benchmarks and trials.
     #[command(after_help = "Example:\n  herald gen-corpus /tmp/corpus 10000 --seed 1\n  \
         herald init /tmp/corpus && herald check --config /tmp/corpus/feeds.toml\n\n\
@@ -96,6 +103,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
+}
+
+/// `herald init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The store (or the Hugo/Zola site folder holding `content/`).
+    #[arg(default_value = ".")]
+    pub store: PathBuf,
+    /// Replace the configuration file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `herald gen-corpus`.
@@ -235,6 +253,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(&cli, args),
         Command::Subscriptions(command) => subscriptions(&cli, command),
         Command::Deliveries(command) => deliveries(&cli, command),
+        Command::Init(args) => init(&cli, args),
         Command::GenCorpus(args) => gen_corpus(&cli, args),
         Command::Completions { shell } => completions(*shell),
         Command::Man { out_dir } => man_page(out_dir.as_deref()),
@@ -367,6 +386,26 @@ fn man_page(out_dir: Option<&std::path::Path>) -> u8 {
         Err(e) => {
             let place = out_dir.map(|d| format!("{}: ", d.display())).unwrap_or_default();
             eprintln!("{place}error: cannot write the manual pages: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+fn init(cli: &Cli, args: &InitArgs) -> u8 {
+    match crate::init::init(&args.store, &cli.config, args.force) {
+        Ok(inspection) => {
+            if !cli.quiet {
+                eprintln!("{}", inspection.summary().trim_end());
+                eprintln!(
+                    "wrote {}: read it, set base_url if it says CHANGE, then run `herald check --config {}`",
+                    cli.config.display(),
+                    cli.config.display()
+                );
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("{e}");
             EXIT_USAGE
         }
     }

@@ -408,3 +408,68 @@ fn no_progress_bar_when_not_on_a_terminal() {
     assert!(!stderr.contains("reading articles") && !stderr.contains('\u{1b}'), "{stderr:?}");
     assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
 }
+
+/// `herald init` on the sample store and on a generated corpus writes a
+/// configuration with which `herald check` passes; a second `init` keeps the
+/// file unless `--force` is given.
+#[test]
+fn init_writes_a_config_that_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = dir.path().join("sample");
+    copy_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/store"), &sample);
+    let corpus = dir.path().join("corpus");
+    herald().arg("gen-corpus").arg(&corpus).arg("400").assert().success();
+    for (store, config, languages) in [
+        (&sample, dir.path().join("sample.toml"), "2 languages (vi 20, en 9)"),
+        (&corpus, dir.path().join("corpus.toml"), "2 languages"),
+    ] {
+        herald()
+            .arg("init")
+            .arg(store)
+            .arg("--config")
+            .arg(&config)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains(languages))
+            .stderr(predicate::str::contains("time zone Asia/Ho_Chi_Minh"))
+            .stderr(predicate::str::contains(format!("wrote {}", config.display())));
+        herald()
+            .args(["check", "--now", NOW, "--config"])
+            .arg(&config)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(" 0 error(s)"));
+    }
+    let written = std::fs::read_to_string(dir.path().join("corpus.toml")).unwrap();
+    assert!(written.contains("title = { vi = \"Kinh tế\", en = \"Economy\" }"), "{written}");
+
+    herald()
+        .arg("init")
+        .arg(&sample)
+        .arg("--config")
+        .arg(dir.path().join("sample.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("sample.toml: error: the file exists"))
+        .stderr(predicate::str::contains("hint: pass --force"));
+    herald()
+        .args(["init", "--force"])
+        .arg(&sample)
+        .arg("--config")
+        .arg(dir.path().join("sample.toml"))
+        .assert()
+        .success();
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
