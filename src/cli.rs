@@ -99,7 +99,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  herald man | man -l -\n  \
         herald man --out-dir /usr/local/share/man/man1 && man herald-serve")]
     Man {
-        /// Write herald.1 and herald-<command>.1 into this folder instead.
+        /// Write `herald.1` and `herald-COMMAND.1` into this folder instead.
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },

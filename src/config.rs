@@ -1411,7 +1411,7 @@ impl Validator<'_> {
     }
 }
 
-fn parse_base_url(s: &str) -> Result<Url, String> {
+pub(crate) fn parse_base_url(s: &str) -> Result<Url, String> {
     let mut url = Url::parse(s).map_err(|e| e.to_string())?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(format!("the scheme is `{}`, not http or https", url.scheme()));
@@ -1430,7 +1430,7 @@ fn parse_base_url(s: &str) -> Result<Url, String> {
 }
 
 /// A BCP 47-shaped code: a 2-3 letter language, then alphanumeric subtags.
-fn is_language_code(code: &str) -> bool {
+pub(crate) fn is_language_code(code: &str) -> bool {
     let mut parts = code.split('-');
     let first = parts.next().unwrap_or("");
     (2..=3).contains(&first.len())

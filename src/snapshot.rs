@@ -282,7 +282,7 @@ fn place_file(new: &Path, body: &[u8], old: Option<&Path>, link: fn(&Path, &Path
 
 /// Writes `body` to a file created at `path`, refusing to open one that
 /// exists (so no other link to an existing file is ever written through).
-fn write_new(path: &Path, body: &[u8]) -> io::Result<File> {
+pub(crate) fn write_new(path: &Path, body: &[u8]) -> io::Result<File> {
     let mut file = File::options().write(true).create_new(true).open(path)?;
     file.write_all(body)?;
     Ok(file)
