@@ -136,8 +136,11 @@ async fn published_updated_unpublished_once_each() {
     settle(&daemon, &clock).await;
     assert!(setup.events().is_empty(), "a first start announces nothing");
 
-    setup.store.article("thoi-su/hai.vi.md", "Hai", "2026-11-21T08:00:00+07:00");
+    // The translation first, so that the Vietnamese version's event (which
+    // describes the store as it is when the event is made) surely lists it.
     setup.store.article("thoi-su/hai.en.md", "Two", "2026-11-21T09:00:00+07:00");
+    eventually("the English version published", || setup.events().len() == 1).await;
+    setup.store.article("thoi-su/hai.vi.md", "Hai", "2026-11-21T08:00:00+07:00");
     eventually("two published events", || setup.events().len() == 2).await;
     let (_, event) = setup.events().into_iter().find(|(_, e)| e["data"]["title"] == "Hai").unwrap();
     assert_eq!(event["type"], "article.published");
