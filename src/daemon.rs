@@ -13,6 +13,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use bytes::Bytes;
 use jiff::Timestamp;
@@ -27,7 +28,7 @@ use crate::push::Push;
 use crate::server::{Limits, ServedFiles, ServerState};
 use crate::site::{LiveSite, Update};
 use crate::store::{ArticleStore, FolderStore};
-use crate::watch::{StoreEvent, StoreWatcher};
+use crate::watch::{StoreChange, StoreEvent, StoreWatcher};
 
 /// Where the daemon's configuration comes from, so a reload reads it again
 /// the same way.
@@ -78,7 +79,7 @@ pub enum StartError {
 /// Something that changes the site, in arrival order.
 #[derive(Debug)]
 enum SiteEvent {
-    Store(StoreEvent),
+    Store(StoreChange),
     Rebuild,
     Housekeeping,
     Reload,
@@ -146,6 +147,9 @@ impl Daemon {
         );
 
         let state = Arc::new(ServerState::default());
+        if watcher.is_some() {
+            state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));
+        }
         state.files.store(Arc::new(files));
         publish_health(&state, &site, now);
         let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
@@ -308,10 +312,18 @@ impl SiteLoop {
         let mut rebuild = std::mem::take(&mut self.rebuild_next);
         let mut housekeeping = false;
         let mut new_config = None;
+        // The earliest store change of the batch, for the latency metrics.
+        let mut seen: Option<(Instant, Instant)> = None;
         for event in batch {
+            if let SiteEvent::Store(change) = &event {
+                seen = Some(match seen {
+                    Some((first, delivered)) => (first.min(change.first_event), delivered.min(change.delivered)),
+                    None => (change.first_event, change.delivered),
+                });
+            }
             match event {
-                SiteEvent::Store(StoreEvent::Paths(p)) => paths.extend(p),
-                SiteEvent::Store(StoreEvent::Rescan) | SiteEvent::Rebuild => rebuild = true,
+                SiteEvent::Store(StoreChange { event: StoreEvent::Paths(p), .. }) => paths.extend(p),
+                SiteEvent::Store(StoreChange { event: StoreEvent::Rescan, .. }) | SiteEvent::Rebuild => rebuild = true,
                 SiteEvent::Housekeeping => housekeeping = true,
                 SiteEvent::Reload => match self.source.load() {
                     Ok(config) => new_config = Some(config),
@@ -354,7 +366,10 @@ impl SiteLoop {
                     push.prune(now);
                 }
             }
-            publish(&state, &site, &update, &mut lock(&mirror), now, everything);
+            let published = publish(&state, &site, &update, &mut lock(&mirror), now, everything);
+            if let (Some(at), Some((first_event, delivered))) = (published, seen) {
+                state.metrics.update_published(at - delivered, at - first_event);
+            }
             if let Some(push) = &push {
                 // A full rebuild is the safety net: compare every feed and
                 // every article with what was last announced.
@@ -392,6 +407,9 @@ impl SiteLoop {
             return;
         }
         self.watcher = start_watcher(&config, &self.events);
+        if self.watcher.is_some() {
+            self.state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));
+        }
     }
 }
 
@@ -429,7 +447,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Hands the site's current files, health and metrics to the server, and
 /// mirrors changed files to the output folder (all of them when the folder
-/// is new or a write failed before).
+/// is new or a write failed before). Returns when the new files began to be
+/// served, if any changed.
 fn publish(
     state: &ServerState,
     site: &LiveSite,
@@ -437,11 +456,13 @@ fn publish(
     mirror: &mut Mirror,
     now: Timestamp,
     everything: bool,
-) {
+) -> Option<Instant> {
+    let mut published = None;
     if everything || !update.changed_paths.is_empty() {
         let previous = state.files.load();
         let files = ServedFiles::prepare(site.snapshot(), Some(&previous), site.config(), now);
         state.files.store(Arc::new(files));
+        published = Some(Instant::now());
     }
     let out = site.config().server.out_dir.clone();
     if out != mirror.dir {
@@ -463,6 +484,7 @@ fn publish(
         }
     }
     publish_health(state, site, now);
+    published
 }
 
 fn publish_health(state: &ServerState, site: &LiveSite, now: Timestamp) {

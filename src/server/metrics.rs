@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use super::files::Route;
 use crate::catalog::StateCounts;
@@ -27,6 +28,69 @@ pub struct Metrics {
     documents: AtomicU64,
     store_errors: AtomicU64,
     files: AtomicU64,
+    /// From the watcher delivering a (debounced) batch of store changes to
+    /// the new files being served.
+    event_to_publish: Histogram,
+    /// From the first file event of that batch (as the watcher saw it,
+    /// before the debounce) to the new files being served.
+    file_event_to_publish: Histogram,
+    /// The watcher's debounce, in microseconds.
+    debounce_micros: AtomicU64,
+}
+
+/// Upper bounds (seconds) of the update-latency histogram buckets.
+const LATENCY_BUCKETS: [f64; 14] = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0];
+
+/// A Prometheus histogram of durations, with the last and largest value
+/// observed (atomics only: one writer, the site task; any number of readers).
+#[derive(Debug, Default)]
+struct Histogram {
+    /// Non-cumulative counts per bucket; the last slot is `+Inf`.
+    buckets: [AtomicU64; LATENCY_BUCKETS.len() + 1],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+    last_micros: AtomicU64,
+    max_micros: AtomicU64,
+}
+
+impl Histogram {
+    fn observe(&self, value: Duration) {
+        let seconds = value.as_secs_f64();
+        let micros = u64::try_from(value.as_micros()).unwrap_or(u64::MAX);
+        let slot = LATENCY_BUCKETS.iter().position(|bound| seconds <= *bound).unwrap_or(LATENCY_BUCKETS.len());
+        self.buckets[slot].fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+        self.last_micros.store(micros, Ordering::Relaxed);
+        self.max_micros.fetch_max(micros, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Writes `herald_<name>_seconds` (histogram), `herald_last_<name>_seconds`
+    /// and `herald_max_<name>_seconds` (gauges).
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let seconds = |micros: u64| format!("{:.6}", micros as f64 / 1e6);
+        let _ = writeln!(out, "# HELP herald_{name}_seconds {help}\n# TYPE herald_{name}_seconds histogram");
+        let mut cumulative = 0;
+        for (slot, bound) in
+            self.buckets.iter().zip(LATENCY_BUCKETS.iter().map(|b| b.to_string()).chain(["+Inf".into()]))
+        {
+            cumulative += get(slot);
+            let _ = writeln!(out, "herald_{name}_seconds_bucket{{le=\"{bound}\"}} {cumulative}");
+        }
+        let _ = writeln!(out, "herald_{name}_seconds_sum {}", seconds(get(&self.sum_micros)));
+        let _ = writeln!(out, "herald_{name}_seconds_count {}", get(&self.count));
+        let _ = writeln!(
+            out,
+            "# HELP herald_last_{name}_seconds The last value of herald_{name}_seconds.\n# TYPE herald_last_{name}_seconds gauge\nherald_last_{name}_seconds {}",
+            seconds(get(&self.last_micros))
+        );
+        let _ = writeln!(
+            out,
+            "# HELP herald_max_{name}_seconds The largest value of herald_{name}_seconds.\n# TYPE herald_max_{name}_seconds gauge\nherald_max_{name}_seconds {}",
+            seconds(get(&self.max_micros))
+        );
+    }
 }
 
 impl Default for Metrics {
@@ -42,6 +106,9 @@ impl Default for Metrics {
             documents: AtomicU64::new(0),
             store_errors: AtomicU64::new(0),
             files: AtomicU64::new(0),
+            event_to_publish: Histogram::default(),
+            file_event_to_publish: Histogram::default(),
+            debounce_micros: AtomicU64::new(0),
         }
     }
 }
@@ -68,6 +135,21 @@ impl Metrics {
         self.documents.store(documents as u64, Ordering::Relaxed);
         self.store_errors.store(store_errors as u64, Ordering::Relaxed);
         self.files.store(files as u64, Ordering::Relaxed);
+    }
+
+    /// Records one store change made visible: `from_batch` is the time
+    /// from the watcher delivering the debounced batch to the new files
+    /// being served, `from_file_event` from the batch's first file event
+    /// (it includes the debounce).
+    pub fn update_published(&self, from_batch: Duration, from_file_event: Duration) {
+        self.event_to_publish.observe(from_batch);
+        self.file_event_to_publish.observe(from_file_event);
+    }
+
+    /// Records the watcher's debounce (how long it waits for a burst of
+    /// file events to end before delivering them).
+    pub fn set_debounce(&self, debounce: Duration) {
+        self.debounce_micros.store(u64::try_from(debounce.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition of every metric, with push delivery
@@ -114,10 +196,26 @@ impl Metrics {
             get(&self.store_errors).to_string(),
         );
         single("herald_files", "gauge", "Files served.", get(&self.files).to_string());
+        single(
+            "herald_update_debounce_seconds",
+            "gauge",
+            "How long the store watcher waits for a burst of file events to end.",
+            format!("{:.6}", get(&self.debounce_micros) as f64 / 1e6),
+        );
         out.push_str("# HELP herald_articles Articles by state.\n# TYPE herald_articles gauge\n");
         for (state, value) in ["visible", "draft", "scheduled", "expired"].iter().zip(&self.articles) {
             let _ = writeln!(out, "herald_articles{{state=\"{state}\"}} {}", get(value));
         }
+        self.event_to_publish.render(
+            &mut out,
+            "update_event_to_publish",
+            "From the store watcher delivering a debounced batch of changes to the new files being served.",
+        );
+        self.file_event_to_publish.render(
+            &mut out,
+            "update_file_event_to_publish",
+            "From the first file event of a batch of store changes (before the debounce) to the new files being served.",
+        );
         if let Some(d) = deliveries {
             out.push_str("# HELP herald_push_requests_total Outgoing push requests (WebSub deliveries, verifications, pings) by outcome.\n");
             out.push_str("# TYPE herald_push_requests_total counter\n");
@@ -126,5 +224,38 @@ impl Metrics {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_latency_is_a_histogram_with_last_and_max() {
+        let metrics = Metrics::default();
+        metrics.set_debounce(Duration::from_millis(100));
+        metrics.update_published(Duration::from_micros(1_500), Duration::from_micros(101_500));
+        metrics.update_published(Duration::from_micros(30_000), Duration::from_micros(130_000));
+        metrics.update_published(Duration::from_micros(700), Duration::from_micros(100_700));
+        let text = metrics.render(None);
+        for line in [
+            "herald_update_debounce_seconds 0.100000",
+            "# TYPE herald_update_event_to_publish_seconds histogram",
+            "herald_update_event_to_publish_seconds_bucket{le=\"0.001\"} 1",
+            "herald_update_event_to_publish_seconds_bucket{le=\"0.002\"} 2",
+            "herald_update_event_to_publish_seconds_bucket{le=\"0.02\"} 2",
+            "herald_update_event_to_publish_seconds_bucket{le=\"0.05\"} 3",
+            "herald_update_event_to_publish_seconds_bucket{le=\"+Inf\"} 3",
+            "herald_update_event_to_publish_seconds_sum 0.032200",
+            "herald_update_event_to_publish_seconds_count 3",
+            "herald_last_update_event_to_publish_seconds 0.000700",
+            "herald_max_update_event_to_publish_seconds 0.030000",
+            "herald_update_file_event_to_publish_seconds_bucket{le=\"0.1\"} 0",
+            "herald_update_file_event_to_publish_seconds_bucket{le=\"0.2\"} 3",
+            "herald_last_update_file_event_to_publish_seconds 0.100700",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
     }
 }
