@@ -25,6 +25,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Overrides};
 use crate::diagnostic::Diagnostic;
 use crate::push::Push;
+use crate::server::compress::Compressor;
 use crate::server::{Limits, ServedFiles, ServerState};
 use crate::site::{LiveSite, Update};
 use crate::store::{ArticleStore, FolderStore};
@@ -124,7 +125,8 @@ impl Daemon {
             let store = Arc::clone(&store);
             tokio::task::spawn_blocking(move || {
                 let site = LiveSite::start(config, store, now);
-                let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now);
+                // Compressed bodies follow in the background (see publish).
+                let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now, None);
                 (site, files)
             })
             .await
@@ -147,6 +149,8 @@ impl Daemon {
         );
 
         let state = Arc::new(ServerState::default());
+        let compressor = state.compressor.get_or_init(|| Compressor::start(Compressor::default_workers()));
+        compressor.submit(files.iter().map(Arc::clone));
         if watcher.is_some() {
             state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));
         }
@@ -238,6 +242,9 @@ impl Daemon {
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             let _ = task.await;
+        }
+        if let Some(compressor) = self.state.compressor.get() {
+            compressor.close();
         }
     }
 }
@@ -460,7 +467,7 @@ fn publish(
     let mut published = None;
     if everything || !update.changed_paths.is_empty() {
         let previous = state.files.load();
-        let files = ServedFiles::prepare(site.snapshot(), Some(&previous), site.config(), now);
+        let files = ServedFiles::prepare(site.snapshot(), Some(&previous), site.config(), now, state.compressor.get());
         state.files.store(Arc::new(files));
         published = Some(Instant::now());
     }

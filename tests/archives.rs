@@ -178,7 +178,7 @@ fn editing_an_old_article_rewrites_one_month() {
 fn past_months_are_cached_for_good() {
     let config = config(3);
     let built = pipeline::build(&store(), &config, now());
-    let files = herald::server::ServedFiles::prepare(&built.snapshot, None, &config, now());
+    let files = herald::server::ServedFiles::prepare(&built.snapshot, None, &config, now(), None);
     let cache = |path: &str| files.get(path).unwrap().cache_control.to_str().unwrap().to_string();
     assert_eq!(cache("/vi/thoi-su/archive/2026-09.atom.xml"), "public, max-age=31536000, immutable");
     assert_eq!(cache("/vi/thoi-su/archive/2026-11.atom.xml"), "public, max-age=300", "the current month still changes");

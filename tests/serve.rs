@@ -134,6 +134,20 @@ async fn compression_negotiation() {
             request.send().await.unwrap()
         }
     };
+    // Compressed bodies are made in the background after start-up; until
+    // then the file is sent uncompressed, with the same Vary.
+    let identity_etag = get("").await.headers()[header::ETAG].clone();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let answer = get("br").await;
+        assert_eq!(answer.headers()[header::VARY], "Accept, Accept-Encoding");
+        if answer.headers().get(header::CONTENT_ENCODING).is_some() {
+            break;
+        }
+        assert_eq!(answer.headers()[header::ETAG], identity_etag, "uncompressed bytes carry the identity ETag");
+        assert!(tokio::time::Instant::now() < deadline, "no brotli body within {PATIENCE:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let plain = get("").await;
     assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
     assert_eq!(plain.headers()[header::VARY], "Accept, Accept-Encoding");

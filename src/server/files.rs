@@ -5,25 +5,22 @@
 //! A new [`ServedFiles`] is built after every site update. Files whose
 //! bytes did not change are carried over from the previous one (same
 //! compressed bodies, same `Last-Modified`), so an update costs work only
-//! for the files it touched.
+//! for the files it touched. Compressed bodies are made in the background
+//! (see [`super::compress`]), never on the publish path.
 
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use http::HeaderValue;
 use jiff::Timestamp;
 
+use super::compress::Compressor;
 use crate::config::Config;
 use crate::snapshot::{Resource, ResourceKind, Snapshot};
 
 /// Files smaller than this are not compressed: the saving is a few bytes.
 const MIN_COMPRESS_BYTES: usize = 512;
-/// gzip level: a good ratio at a few milliseconds per 100 KB feed.
-const GZIP_LEVEL: u32 = 6;
-/// brotli quality: smaller than gzip, still fast enough to run per update.
-const BROTLI_QUALITY: u32 = 6;
 
 /// What kind of route a request went to, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,10 +76,12 @@ impl Route {
 pub struct ServedFile {
     /// The rendered file.
     pub resource: Arc<Resource>,
-    /// gzip body, when worth having.
-    pub gzip: Option<Bytes>,
-    /// brotli body, when worth having.
-    pub brotli: Option<Bytes>,
+    /// Whether compressed bodies are worth having (large enough, not
+    /// already compressed).
+    pub compressible: bool,
+    /// gzip and brotli bodies, once the background compressor has made them;
+    /// until then (and forever when not compressible) the file is sent as is.
+    pub compressed: OnceLock<Compressed>,
     /// Strong ETags, one per representation: `[feed type, browser type]`
     /// × `[identity, gzip, brotli]`. Each representation has its own, so a
     /// cache never confuses one with another.
@@ -110,6 +109,15 @@ pub struct ServedFile {
     pub link: Option<HeaderValue>,
 }
 
+/// A file's compressed bodies.
+#[derive(Debug)]
+pub struct Compressed {
+    /// gzip.
+    pub gzip: Bytes,
+    /// brotli.
+    pub brotli: Bytes,
+}
+
 /// Every served file, by URL path.
 #[derive(Debug, Default)]
 pub struct ServedFiles {
@@ -132,18 +140,26 @@ impl ServedFiles {
         self.files.is_empty()
     }
 
+    /// Every file, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<ServedFile>> {
+        self.files.values()
+    }
+
     /// Prepares `snapshot` for serving, reusing what `previous` already
-    /// prepared for unchanged files. `now` dates files that changed after
-    /// start-up.
+    /// prepared for unchanged files, and queues the new ones on
+    /// `compressor` (without one, files are only ever sent uncompressed).
+    /// `now` dates files that changed after start-up.
     pub fn prepare(
         snapshot: &Snapshot,
         previous: Option<&ServedFiles>,
         config: &Config,
         now: Timestamp,
+        compressor: Option<&Compressor>,
     ) -> ServedFiles {
         let cache_control = header(&config.server.cache_control);
         let asset_cache_control = HeaderValue::from_static("public, max-age=3600");
         let mut files = HashMap::with_capacity(snapshot.len());
+        let mut fresh = Vec::new();
         for (path, resource) in snapshot.iter() {
             let old = previous.and_then(|p| p.files.get(path));
             let link = (resource.kind == ResourceKind::Feed && !config.hubs().is_empty())
@@ -169,13 +185,19 @@ impl ServedFiles {
                 ),
                 (Some(_), None) => Some(now),
             };
-            let served = prepare_file(
+            let served = Arc::new(prepare_file(
                 resource,
                 last_modified,
                 cache_control_for(resource, &cache_control, &asset_cache_control),
                 link,
-            );
-            files.insert(path.clone(), Arc::new(served));
+            ));
+            if served.compressible {
+                fresh.push(Arc::clone(&served));
+            }
+            files.insert(path.clone(), served);
+        }
+        if let Some(compressor) = compressor {
+            compressor.submit(fresh);
         }
         ServedFiles { files }
     }
@@ -204,8 +226,6 @@ fn prepare_file(
     link: Option<HeaderValue>,
 ) -> ServedFile {
     let compressible = resource.body.len() >= MIN_COMPRESS_BYTES && resource.content_type != "application/gzip";
-    let gzip = compressible.then(|| gzip(&resource.body));
-    let brotli = compressible.then(|| brotli(&resource.body));
     let tag = resource.etag.trim_matches('"');
     let route = match resource.kind {
         ResourceKind::Feed | ResourceKind::Archive { .. } => Route::Feed,
@@ -216,7 +236,7 @@ fn prepare_file(
     let feed_like = matches!(resource.kind, ResourceKind::Feed | ResourceKind::Archive { .. });
     let xml_feed = feed_like && resource.content_type.contains("+xml");
     let browser_content_type = xml_feed.then(|| HeaderValue::from_static("application/xml; charset=utf-8"));
-    let vary = match (xml_feed, gzip.is_some()) {
+    let vary = match (xml_feed, compressible) {
         (true, _) => Some(HeaderValue::from_static("Accept, Accept-Encoding")),
         (false, true) => Some(HeaderValue::from_static("Accept-Encoding")),
         (false, false) => None,
@@ -225,8 +245,8 @@ fn prepare_file(
         resource: Arc::clone(resource),
         browser_content_type,
         vary,
-        gzip,
-        brotli,
+        compressible,
+        compressed: OnceLock::new(),
         etags: [
             [header(&resource.etag), header(&format!("\"{tag}-gz\"")), header(&format!("\"{tag}-br\""))],
             [header(&format!("\"{tag}-x\"")), header(&format!("\"{tag}-x-gz\"")), header(&format!("\"{tag}-x-br\""))],
@@ -253,19 +273,6 @@ pub fn http_date(at: Timestamp) -> String {
 pub fn parse_http_date(text: &str) -> Option<Timestamp> {
     let parsed = jiff::fmt::strtime::parse("%a, %d %b %Y %H:%M:%S GMT", text.trim()).ok()?;
     parsed.to_datetime().ok()?.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
-}
-
-fn gzip(body: &[u8]) -> Bytes {
-    let mut encoder = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::new(GZIP_LEVEL));
-    let _ = encoder.write_all(body);
-    Bytes::from(encoder.finish().unwrap_or_default())
-}
-
-fn brotli(body: &[u8]) -> Bytes {
-    let mut out = Vec::with_capacity(body.len() / 4);
-    let params = brotli::enc::BrotliEncoderParams { quality: BROTLI_QUALITY as i32, ..Default::default() };
-    let _ = brotli::BrotliCompress(&mut std::io::Cursor::new(body), &mut out, &params);
-    Bytes::from(out)
 }
 
 #[cfg(test)]

@@ -153,8 +153,12 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every metric, with push delivery
-    /// outcomes when push runs.
-    pub fn render(&self, deliveries: Option<&crate::push::delivery::DeliveryCounters>) -> String {
+    /// outcomes when push runs and the files waiting for compression.
+    pub fn render(
+        &self,
+        deliveries: Option<&crate::push::delivery::DeliveryCounters>,
+        compression_pending: usize,
+    ) -> String {
         let mut out = String::with_capacity(4096);
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         out.push_str("# HELP herald_http_requests_total HTTP requests answered, by route and status.\n");
@@ -189,6 +193,12 @@ impl Metrics {
             format!("{:.6}", get(&self.last_build_seconds_micros) as f64 / 1e6),
         );
         single("herald_documents", "gauge", "Article documents in the store.", get(&self.documents).to_string());
+        single(
+            "herald_compression_pending",
+            "gauge",
+            "Served files waiting for their gzip and brotli bodies (sent uncompressed meanwhile).",
+            compression_pending.to_string(),
+        );
         single(
             "herald_store_errors",
             "gauge",
@@ -238,7 +248,7 @@ mod tests {
         metrics.update_published(Duration::from_micros(1_500), Duration::from_micros(101_500));
         metrics.update_published(Duration::from_micros(30_000), Duration::from_micros(130_000));
         metrics.update_published(Duration::from_micros(700), Duration::from_micros(100_700));
-        let text = metrics.render(None);
+        let text = metrics.render(None, 0);
         for line in [
             "herald_update_debounce_seconds 0.100000",
             "# TYPE herald_update_event_to_publish_seconds histogram",

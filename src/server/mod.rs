@@ -13,6 +13,7 @@
 //! peer is one of `[server] trusted_proxies`, [`client_address`] reads the
 //! client's address from `X-Forwarded-For` instead.
 
+pub mod compress;
 pub mod files;
 pub mod metrics;
 
@@ -49,6 +50,8 @@ pub struct ServerState {
     pub hub: std::sync::OnceLock<Arc<crate::push::hub::Hub>>,
     /// Outcomes of push deliveries, for `/metrics`.
     pub deliveries: std::sync::OnceLock<Arc<crate::push::delivery::DeliveryCounters>>,
+    /// The background compressor of served files (set by the daemon).
+    pub compressor: std::sync::OnceLock<compress::Compressor>,
 }
 
 /// Limits that protect the server from slow or oversized requests.
@@ -146,7 +149,8 @@ where
     let (route, response) = match request.uri().path() {
         "/healthz" => (Route::Health, dynamic(&method, state.health.load().as_ref().clone(), "application/json")),
         "/metrics" => {
-            let text = state.metrics.render(state.deliveries.get().map(Arc::as_ref));
+            let pending = state.compressor.get().map_or(0, compress::Compressor::pending);
+            let text = state.metrics.render(state.deliveries.get().map(Arc::as_ref), pending);
             (Route::Metrics, dynamic(&method, Bytes::from(text), "text/plain; version=0.0.4; charset=utf-8"))
         }
         path => {
@@ -259,12 +263,13 @@ enum Encoding {
 
 /// Sends `file`, or 304 when the client's copy is current.
 fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>> {
-    let encoding = negotiate(file, request.get(header::ACCEPT_ENCODING));
+    let compressed = file.compressed.get();
+    let encoding = negotiate(compressed.is_some(), request.get(header::ACCEPT_ENCODING));
     let browser = file.browser_content_type.is_some() && is_browser(request.get(header::ACCEPT));
-    let body = match encoding {
-        Encoding::Brotli => file.brotli.clone().unwrap_or_default(),
-        Encoding::Gzip => file.gzip.clone().unwrap_or_default(),
-        Encoding::Identity => file.resource.body.clone(),
+    let body = match (encoding, compressed) {
+        (Encoding::Brotli, Some(bodies)) => bodies.brotli.clone(),
+        (Encoding::Gzip, Some(bodies)) => bodies.gzip.clone(),
+        _ => file.resource.body.clone(),
     };
     let etag = &file.etags[usize::from(browser)][encoding as usize];
     let not_modified = is_not_modified(file, etag, request);
@@ -330,7 +335,8 @@ fn is_not_modified(file: &ServedFile, etag: &HeaderValue, request: &HeaderMap) -
 
 /// Picks brotli, then gzip, then identity, as `Accept-Encoding` allows:
 /// q-values honoured, `q=0` refuses, `*` covers only codings not named.
-fn negotiate(file: &ServedFile, accept: Option<&HeaderValue>) -> Encoding {
+/// Identity while the file has no `compressed` bodies (yet).
+fn negotiate(compressed: bool, accept: Option<&HeaderValue>) -> Encoding {
     let Some(accept) = accept.and_then(|v| v.to_str().ok()) else { return Encoding::Identity };
     let mut brotli: Option<f32> = None;
     let mut gzip: Option<f32> = None;
@@ -353,12 +359,12 @@ fn negotiate(file: &ServedFile, accept: Option<&HeaderValue>) -> Encoding {
     }
     let brotli = brotli.or(any).unwrap_or(0.0);
     let gzip = gzip.or(any).unwrap_or(0.0);
-    if file.brotli.is_some() && brotli > 0.0 && brotli >= gzip {
+    if !compressed {
+        Encoding::Identity
+    } else if brotli > 0.0 && brotli >= gzip {
         Encoding::Brotli
-    } else if file.gzip.is_some() && gzip > 0.0 {
+    } else if gzip > 0.0 {
         Encoding::Gzip
-    } else if file.brotli.is_some() && brotli > 0.0 {
-        Encoding::Brotli
     } else {
         Encoding::Identity
     }
