@@ -3,26 +3,14 @@
 
 mod common;
 
+use common::copy_dir;
+
 use std::path::{Path, PathBuf};
 
 use herald::config::{Config, Overrides};
 use herald::init::{Generator, Inspection, init, inspect, render_config};
 use herald::pipeline;
 use herald::store::FolderStore;
-
-/// Copies folder `from` into `to`, recursively.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// Writes `contents` at `path`, creating folders.
 fn write(path: &Path, contents: &str) {
