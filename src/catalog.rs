@@ -163,8 +163,13 @@ pub struct Catalog {
     by_section: BTreeMap<Placement, BTreeSet<Newest>>,
     /// Visible articles per language and publication month.
     by_month: BTreeMap<(String, Month), BTreeSet<Newest>>,
-    /// Visible articles per translation key, as (lang, source) pairs.
-    by_translation: HashMap<String, BTreeSet<(String, PathBuf)>>,
+    /// Months with visible articles per language and section, with how
+    /// many articles each holds.
+    section_months: BTreeMap<Placement, BTreeMap<Month, usize>>,
+    /// Visible articles per translation key, sorted by (lang, source): a
+    /// story has a version or two, so a list (a map would take a whole
+    /// tree node per story).
+    by_translation: HashMap<String, Vec<Arc<Article>>>,
     /// Future instants at which an article's visibility flips.
     timeline: BTreeSet<(Timestamp, PathBuf)>,
     /// The timeline entries of each source, to remove them by key.
@@ -183,10 +188,16 @@ impl Catalog {
 
     /// A catalog of `articles` at `now`, and a problem for each article
     /// refused because a document with a lower path has its id.
-    pub fn from_articles(articles: Vec<Article>, now: Timestamp) -> (Catalog, Vec<Diagnostic>) {
+    pub fn from_articles(mut articles: Vec<Article>, now: Timestamp) -> (Catalog, Vec<Diagnostic>) {
         let mut catalog = Catalog::new(now);
-        for article in articles {
+        // In the order given, taken from the back of the reversed list so
+        // that the list's memory is given back as the catalog grows.
+        articles.reverse();
+        while let Some(article) = articles.pop() {
             catalog.upsert(article);
+            if articles.capacity() > 1024 && articles.len() < articles.capacity() / 2 {
+                articles.shrink_to_fit();
+            }
         }
         let problems = catalog.duplicate_problems();
         (catalog, problems)
@@ -364,11 +375,13 @@ impl Catalog {
         self.all.insert(entry.clone());
         self.by_lang.entry(article.lang.clone()).or_default().insert(entry.clone());
         self.by_section.entry(placement(article)).or_default().insert(entry.clone());
+        *self.section_months.entry(placement(article)).or_default().entry(article.month).or_default() += 1;
         self.by_month.entry((article.lang.clone(), article.month)).or_default().insert(entry);
-        self.by_translation
-            .entry(article.translation_key.clone())
-            .or_default()
-            .insert((article.lang.clone(), article.source.path.clone()));
+        let versions = self.by_translation.entry(article.translation_key.clone()).or_default();
+        match versions.binary_search_by(|v| version_order(v, article)) {
+            Ok(at) => versions[at] = Arc::clone(article),
+            Err(at) => versions.insert(at, Arc::clone(article)),
+        }
     }
 
     fn unindex(&mut self, article: &Arc<Article>) {
@@ -380,8 +393,22 @@ impl Catalog {
         remove_from(&mut self.by_lang, &article.lang, &entry);
         remove_from(&mut self.by_section, &placement(article), &entry);
         remove_from(&mut self.by_month, &(article.lang.clone(), article.month), &entry);
+        let place = placement(article);
+        if let Some(months) = self.section_months.get_mut(&place) {
+            if let Some(count) = months.get_mut(&article.month) {
+                *count -= 1;
+                if *count == 0 {
+                    months.remove(&article.month);
+                }
+            }
+            if months.is_empty() {
+                self.section_months.remove(&place);
+            }
+        }
         if let Some(set) = self.by_translation.get_mut(&article.translation_key) {
-            set.remove(&(article.lang.clone(), article.source.path.clone()));
+            if let Ok(at) = set.binary_search_by(|v| version_order(v, article)) {
+                set.remove(at);
+            }
             if set.is_empty() {
                 self.by_translation.remove(&article.translation_key);
             }
@@ -420,6 +447,13 @@ impl Catalog {
         self.by_month.get(&(lang.to_string(), month)).into_iter().flatten().map(|n| &n.0)
     }
 
+    /// The months in which `section` of `lang` has visible articles, oldest
+    /// first. O(log n + months).
+    pub fn section_months(&self, lang: &str, section: &str) -> impl Iterator<Item = Month> {
+        let key = Placement { lang: lang.to_string(), section: section.to_string() };
+        self.section_months.get(&key).into_iter().flat_map(|months| months.keys().copied())
+    }
+
     /// Every (language, month) that has visible articles, sorted.
     pub fn months(&self) -> impl Iterator<Item = (&str, Month)> {
         self.by_month.keys().map(|(lang, month)| (lang.as_str(), *month))
@@ -438,12 +472,7 @@ impl Catalog {
     /// The visible versions of `article`'s story in every language
     /// (including itself), sorted by language code.
     pub fn translations(&self, article: &Article) -> Vec<&Arc<Article>> {
-        self.by_translation
-            .get(&article.translation_key)
-            .into_iter()
-            .flatten()
-            .filter_map(|(_, source)| self.by_source.get(source))
-            .collect()
+        self.by_translation.get(&article.translation_key).into_iter().flatten().collect()
     }
 
     /// How many documents the catalog knows: admitted articles and refused
@@ -528,6 +557,11 @@ impl Catalog {
         }
         change
     }
+}
+
+/// The order of the versions of a story: by language, then source.
+fn version_order(a: &Article, b: &Article) -> Ordering {
+    a.lang.cmp(&b.lang).then_with(|| a.source.path.cmp(&b.source.path))
 }
 
 fn placement(article: &Article) -> Placement {

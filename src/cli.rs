@@ -321,50 +321,74 @@ fn build(cli: &Cli, args: &BuildArgs) -> u8 {
     };
     let now = args.store.now.unwrap_or_else(Timestamp::now);
     let bar = progress_bar(cli);
-    let built = pipeline::build_reporting(&store, &config, now, &|step| match step {
-        pipeline::BuildStep::Reading { done, total } => {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
-        pipeline::BuildStep::Rendering => {
-            if let Ok(style) =
-                indicatif::ProgressStyle::with_template("{spinner} rendering feeds and sitemaps {elapsed}")
-            {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        }
+    let mut loaded = pipeline::load_reporting(&store, &config, now, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
     });
-    bar.finish_and_clear();
     // Warnings belong to `herald check`; a build reports what it skipped,
     // and says so when there was nothing to read at all.
-    let errors: Vec<Diagnostic> = built.loaded.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
-    print_diagnostics(&errors, false);
-    if built.loaded.documents == 0 {
-        print_diagnostics(&built.loaded.diagnostics, cli.quiet);
-    }
-    if args.strict && !errors.is_empty() {
+    let report = |loaded: &pipeline::Loaded| -> Vec<Diagnostic> {
+        let errors: Vec<Diagnostic> = loaded.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+        print_diagnostics(&errors, false);
+        if loaded.documents == 0 {
+            print_diagnostics(&loaded.diagnostics, cli.quiet);
+        }
+        errors
+    };
+    let refuse = |errors: &[Diagnostic]| {
         eprintln!("error: {} article(s) have errors; nothing was written (--strict)", errors.len());
-        return EXIT_PROBLEMS;
-    }
-    if let Err(e) = built.snapshot.write_dir_atomic(&args.out) {
+        EXIT_PROBLEMS
+    };
+    let cannot_write = |e: std::io::Error| {
         eprintln!("{}: error: cannot write the output: {e}", args.out.display());
-        return EXIT_USAGE;
+        EXIT_USAGE
+    };
+    // Errors are known once the store is read: a strict build stops before
+    // rendering anything.
+    if args.strict && loaded.has_errors() {
+        bar.finish_and_clear();
+        return refuse(&report(&loaded));
     }
-    let counts = built.loaded.catalog.counts();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} rendering feeds and sitemaps {elapsed}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    // Each file goes to a folder beside the output as soon as it is
+    // rendered; the folder replaces the output only once all went well.
+    let written = crate::snapshot::StagedDir::begin(&args.out)
+        .and_then(|staged| pipeline::write_site(&mut loaded, &store, &config, &staged).map(|files| (staged, files)));
+    bar.finish_and_clear();
+    let errors = report(&loaded);
+    let (staged, files) = match written {
+        Ok(written) => written,
+        Err(e) => return cannot_write(e),
+    };
+    // A body that could not be read while rendering (its file deleted
+    // meanwhile): the new folder is dropped, the output left as it was.
+    if args.strict && !errors.is_empty() {
+        drop(staged);
+        return refuse(&errors);
+    }
+    if let Err(e) = staged.commit() {
+        return cannot_write(e);
+    }
+    let counts = loaded.catalog.counts();
     if !cli.quiet {
         eprintln!(
             "wrote {} files to {} from {} visible articles ({} documents, {} skipped, {} drafts, {} scheduled, {} expired)",
-            built.snapshot.len(),
+            files,
             args.out.display(),
             counts.visible,
-            built.loaded.documents,
+            loaded.documents,
             errors.len(),
             counts.drafts,
             counts.scheduled,
             counts.expired,
         );
     }
+    // The process ends here: freeing the catalog article by article would
+    // only cost time (half a second for 100,000 articles).
+    std::mem::forget(loaded);
     EXIT_OK
 }
 

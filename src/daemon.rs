@@ -214,6 +214,7 @@ impl Daemon {
             config: config_tx,
             mirror: Arc::new(Mutex::new(Mirror { dir: config.server.out_dir.clone(), dirty: false })),
             rebuild_next: false,
+            unfinished: 0,
             push,
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
@@ -274,6 +275,9 @@ struct SiteLoop {
     mirror: Arc<Mutex<Mirror>>,
     /// Set when a step failed: the next step rebuilds everything.
     rebuild_next: bool,
+    /// Steps whose archives are still being brought up to date: they count
+    /// as completed (in `steps`) once the archives are.
+    unfinished: u64,
     /// WebSub and the outbox, when enabled.
     push: Option<Arc<Push>>,
 }
@@ -289,7 +293,37 @@ struct Mirror {
 
 impl SiteLoop {
     async fn run(mut self, mut events: mpsc::UnboundedReceiver<SiteEvent>, mut shutdown: watch::Receiver<bool>) {
+        // The start-up build is served: make the first edits as cheap as
+        // the next ones (its archive part is done as pending archive work).
+        let site = Arc::clone(&self.site);
+        let _ = tokio::task::spawn_blocking(move || lock(&site).warm_up()).await;
         loop {
+            if lock(&self.site).archives_pending() {
+                // The archives of earlier steps lag behind their live
+                // files: bring them up to date, unless events are waiting
+                // (their live files go first; the archive work adds up).
+                if *shutdown.borrow() {
+                    // Leave the output folder complete.
+                    while lock(&self.site).archives_pending() && !self.rebuild_next {
+                        self.complete_archives().await;
+                    }
+                    break;
+                }
+                match events.try_recv() {
+                    Ok(event) => {
+                        let mut batch = vec![event];
+                        while let Ok(more) = events.try_recv() {
+                            batch.push(more);
+                        }
+                        self.step(batch).await;
+                        self.unfinished += 1;
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => self.complete_archives().await,
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
+                }
+                self.count_steps();
+                continue;
+            }
             let next = lock(&self.site).next_change();
             let clock = Arc::clone(&self.clock);
             let event = tokio::select! {
@@ -307,9 +341,43 @@ impl SiteLoop {
                 batch.push(more);
             }
             self.step(batch).await;
-            self.steps.send_modify(|n| *n += 1);
+            self.unfinished += 1;
+            self.count_steps();
         }
         self.watcher = None;
+    }
+
+    /// Counts the steps taken as completed once their archives are up to
+    /// date.
+    fn count_steps(&mut self) {
+        if !lock(&self.site).archives_pending() {
+            let done = std::mem::take(&mut self.unfinished);
+            self.steps.send_modify(|n| *n += done);
+        }
+    }
+
+    /// Renders some of the archive documents that staged steps left (those
+    /// of one feed, so that a new event waits little), and publishes them
+    /// once they are all done. Does not count as a step.
+    async fn complete_archives(&mut self) {
+        let site = Arc::clone(&self.site);
+        let state = Arc::clone(&self.state);
+        let mirror = Arc::clone(&self.mirror);
+        let now = self.clock.now();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut site = lock(&site);
+            if let Some(update) = site.complete_some_archives() {
+                publish(&state, &site, &update, &mut lock(&mirror), now, false);
+            }
+        })
+        .await;
+        if let Err(e) = result {
+            tracing::error!(
+                "an archive update failed: {e}; the previous files stay served, and the next update rebuilds everything"
+            );
+            self.rebuild_next = true;
+            let _ = self.events.send(SiteEvent::Rebuild);
+        }
     }
 
     /// Applies a batch of events (an empty batch: the clock reached the next
@@ -363,9 +431,11 @@ impl SiteLoop {
             } else if rebuild {
                 site.rebuild(now)
             } else if !paths.is_empty() {
-                site.apply_paths(&paths, now)
+                // The live feeds and sitemaps now; the archives once these
+                // are served (`complete_archives`).
+                site.apply_paths_staged(&paths, now)
             } else {
-                site.advance(now)
+                site.advance_staged(now)
             };
             if housekeeping {
                 site.housekeeping();
@@ -383,6 +453,10 @@ impl SiteLoop {
                 let full = rebuild || everything;
                 push.announce(site.snapshot(), (!full).then_some(&update.changed_paths[..]), site.config(), now);
                 push.announce_articles(&mut site, (!full).then_some(&update.articles), now);
+            }
+            if rebuild || everything {
+                // Everything was rendered afresh: make the next edits cheap.
+                site.warm_up();
             }
             (update, Arc::clone(site.config()))
         })

@@ -11,7 +11,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::render::{self, BodyCache};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, StagedDir};
 use crate::store::{ArticleStore, FolderStore};
 
 /// The store read and indexed at one instant.
@@ -119,6 +119,24 @@ pub fn build_reporting(
     let snapshot = render::render_site(&loaded.catalog, config, store, &mut bodies);
     loaded.diagnostics.append(&mut bodies.problems);
     Built { snapshot, loaded }
+}
+
+/// Renders the site of `loaded` file by file into `staged` (the folder
+/// `herald build` swaps in), never holding the whole site in memory; the
+/// problems met reading bodies are added to `loaded.diagnostics`. How many
+/// files were written.
+pub fn write_site(
+    loaded: &mut Loaded,
+    store: &dyn ArticleStore,
+    config: &Config,
+    staged: &StagedDir,
+) -> std::io::Result<usize> {
+    let mut bodies = BodyCache::default();
+    let written = render::render_site_to(&loaded.catalog, config, store, &mut bodies, &|path, resource| {
+        staged.put(&path, &resource)
+    });
+    loaded.diagnostics.append(&mut bodies.problems);
+    written
 }
 
 /// Warnings `herald check` reports about content that builds but is

@@ -4,12 +4,25 @@
 //! [`LiveSite`] is synchronous and owns no threads or sockets, so every
 //! behaviour (an edit, a deletion, a scheduled article's date arriving, a
 //! broken edit keeping the last good version) is testable without a
-//! process. Each step re-renders only the files the change touches: the
-//! feeds of the languages and sections involved (and of translations, whose
-//! Atom entries link to each other), the sitemap months involved, and the
-//! small site-wide files (news sitemap, index, pages sitemap, index page).
+//! process. Each step does work proportional to the change, not to the
+//! store:
+//!
+//! - it renders only the documents that show a changed item: the live feeds
+//!   whose newest items changed (an edit to an old article leaves them
+//!   alone), the archive and sitemap months of the changed articles, and
+//!   those of their translations only when their links changed (a title
+//!   edit leaves them alone); plus the small site-wide files;
+//! - it renders a document by its items ([`crate::render::splice`]): the
+//!   bytes of unchanged items are copied from the previous rendering, so a
+//!   megabyte archive month with one edited item costs one item;
+//! - it tracks the paths it writes instead of comparing whole snapshots.
+//!
+//! The daemon takes *staged* steps ([`LiveSite::apply_paths_staged`]): the
+//! live feeds and sitemaps are served first, and the archives follow, a
+//! feed at a time ([`LiveSite::complete_some_archives`]), giving way to new
+//! changes. Either way the files end up exactly those of a full build.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,10 +31,12 @@ use jiff::Timestamp;
 
 use crate::article::{Article, Month};
 use crate::catalog::{Catalog, Change, StateCounts};
-use crate::config::{Config, SiteScope};
+use crate::config::{Config, SiteScope, fill_template};
 use crate::diagnostic::Diagnostic;
-use crate::render::{self, BodyCache, FeedFormat, FeedScope, news_sitemap, sitemap};
-use crate::snapshot::Snapshot;
+use crate::render::archive::History;
+use crate::render::splice::{self, Layout, Previous};
+use crate::render::{self, BodyCache, FeedDoc, FeedFormat, FeedScope, news_sitemap, sitemap};
+use crate::snapshot::{Resource, ResourceKind, Snapshot};
 use crate::store::{ArticleStore, Loaded};
 
 /// What one step changed.
@@ -42,9 +57,13 @@ pub struct BuildStats {
     pub full_builds: u64,
     /// When the last step finished (site clock).
     pub last_build: Option<Timestamp>,
-    /// How long the last step took, in seconds.
+    /// How long the last step took, in seconds (for a staged step, until
+    /// its live feeds and sitemaps were ready; its archives are
+    /// [`BuildStats::last_archive_seconds`]).
     pub last_build_seconds: f64,
-    /// Total seconds spent in steps.
+    /// How long the last [`LiveSite::complete_archives`] took, in seconds.
+    pub last_archive_seconds: f64,
+    /// Total seconds spent in steps, archives included.
     pub total_build_seconds: f64,
 }
 
@@ -60,15 +79,128 @@ pub struct LiveSite {
     problems: BTreeMap<PathBuf, Diagnostic>,
     stats: BuildStats,
     /// The archive months published for each archived feed scope.
-    archive_months: std::collections::HashMap<FeedScope, Vec<Month>>,
+    archive_months: HashMap<FeedScope, Vec<Month>>,
+    /// What each live feed showed when it was last rendered, so a change
+    /// that leaves a feed's items alone does not render it again.
+    live_feeds: HashMap<FeedScope, LiveFeed>,
+    /// Where the items lie in the feed and archive documents rendered
+    /// since the last full build, by the document's RSS path, so that the
+    /// next rendering copies the unchanged ones.
+    layouts: HashMap<String, Layout>,
+    /// The same for the monthly sitemaps, by language and month.
+    sitemap_layouts: HashMap<(String, Month), SitemapLayout>,
+    /// Every sitemap listed in the sitemap index, with its newest date.
+    sitemaps: BTreeMap<String, Option<Timestamp>>,
+    /// Every archive document listed in each language's archive index,
+    /// with its newest date.
+    archive_entries: HashMap<String, BTreeMap<String, Option<Timestamp>>>,
+    /// Archive documents a staged step left for [`LiveSite::complete_archives`].
+    pending: PendingArchives,
+    /// Every path written or removed since the last [`Update`], with the
+    /// file it held before (what the update reports as changed).
+    written: BTreeMap<String, Option<Arc<Resource>>>,
+}
+
+/// The items of a live feed as last rendered.
+#[derive(Debug)]
+struct LiveFeed {
+    /// Its articles, newest first (the very versions shown).
+    articles: Vec<Arc<Article>>,
+    /// Its history links.
+    history: History,
+}
+
+/// Where the entries lie in a one-part monthly sitemap.
+#[derive(Debug)]
+struct SitemapLayout {
+    /// The ETag of the bytes this describes.
+    etag: String,
+    /// The articles listed, in order.
+    articles: Vec<Arc<Article>>,
+    /// Length of the header.
+    head: usize,
+    /// Length of each entry.
+    lengths: Vec<usize>,
+}
+
+/// `lang`'s sitemap of `articles` (oldest first, at least one), copying
+/// from `old` (a layout and the file it describes) the entries of the
+/// articles it lists that are not `relinked`; `None` when it needs more
+/// than one file.
+fn splice_sitemap(
+    articles: &[&Arc<Article>],
+    old: Option<(&SitemapLayout, &Arc<Resource>)>,
+    relinked: &HashSet<PathBuf>,
+    lang: &str,
+    catalog: &Catalog,
+    config: &Config,
+) -> Option<(Vec<u8>, SitemapLayout)> {
+    let (head, tail) = sitemap::urlset_frame(config, lang);
+    let mut old_entries: HashMap<usize, (usize, usize)> = HashMap::new();
+    if let Some((layout, _)) = old {
+        let mut at = layout.head;
+        for (article, length) in layout.articles.iter().zip(&layout.lengths) {
+            old_entries.insert(Arc::as_ptr(article) as usize, (at, *length));
+            at += length;
+        }
+    }
+    let mut out = Vec::with_capacity(old.map_or(head.len() + articles.len() * 512, |(_, r)| r.body.len() + 1024));
+    out.extend_from_slice(&head);
+    let mut lengths = Vec::with_capacity(articles.len());
+    for article in articles {
+        let copied = match (old, old_entries.get(&(Arc::as_ptr(article) as usize))) {
+            (Some((_, file)), Some((start, length))) if !relinked.contains(&article.source.path) => {
+                out.extend_from_slice(file.body.get(*start..start + length)?);
+                Some(*length)
+            }
+            _ => None,
+        };
+        let length = match copied {
+            Some(length) => length,
+            None => {
+                let bytes = sitemap::entry_bytes(&sitemap::article_entry(article, catalog, config), config, lang);
+                out.extend_from_slice(&bytes);
+                bytes.len()
+            }
+        };
+        lengths.push(length);
+    }
+    out.extend_from_slice(&tail);
+    if articles.len() > sitemap::MAX_URLS || out.len() > sitemap::MAX_BYTES {
+        return None;
+    }
+    let articles = articles.iter().map(|a| Arc::clone(a)).collect();
+    Some((out, SitemapLayout { etag: String::new(), articles, head: head.len(), lengths }))
+}
+
+/// Archive documents still to bring up to date.
+#[derive(Debug, Default)]
+struct PendingArchives {
+    /// Feed scopes whose archive layout may have changed.
+    scopes: BTreeSet<FeedScope>,
+    /// Archive months holding an item that changed.
+    months: BTreeSet<(FeedScope, Month)>,
+    /// Articles whose items changed although they did not (see
+    /// [`Touched::relinked`]).
+    relinked: HashSet<PathBuf>,
+    /// Languages whose archives changed, so whose archive index is due.
+    langs: BTreeSet<String>,
 }
 
 /// The parts of the site one step touched.
 #[derive(Debug, Default)]
 struct Touched {
-    languages: BTreeSet<String>,
-    sections: BTreeSet<(String, String)>,
-    months: BTreeSet<(String, Month)>,
+    /// Feed scopes whose articles, or whose items, may have changed.
+    scopes: BTreeSet<FeedScope>,
+    /// Archive months holding an item that may have changed.
+    archive_months: BTreeSet<(FeedScope, Month)>,
+    /// Sitemap months, per language, holding an entry that may have
+    /// changed.
+    sitemap_months: BTreeSet<(String, Month)>,
+    /// Visible articles whose feed item or sitemap entry may have changed
+    /// although the article did not: another version of their story
+    /// changed its address, language or visibility.
+    relinked: HashSet<PathBuf>,
 }
 
 /// The months before and after `month` in `months` (sorted).
@@ -78,11 +210,54 @@ fn neighbours(months: &[Month], month: Month) -> (Option<Month>, Option<Month>) 
     (before, after)
 }
 
+/// The feeds `article` appears in when visible.
+fn scopes_of(article: &Article, config: &Config) -> Vec<FeedScope> {
+    let mut out = Vec::with_capacity(3);
+    let in_site = match config.feeds.site_scope {
+        SiteScope::DefaultLanguage => article.lang == config.site.default_language,
+        SiteScope::AllLanguages => true,
+    };
+    if in_site {
+        out.push(FeedScope::Site);
+    }
+    if config.language(&article.lang).is_some() {
+        out.push(FeedScope::Language(article.lang.clone()));
+    }
+    out.push(FeedScope::Section { lang: article.lang.clone(), section: article.section.clone() });
+    out
+}
+
+/// Whether the other versions of a story show `old` and `new` differently
+/// (in their feed items' translation links and their sitemap alternates).
+fn links_differ(old: &Article, new: &Article) -> bool {
+    old.url != new.url
+        || old.lang != new.lang
+        || old.translation_key != new.translation_key
+        || old.in_sitemap != new.in_sitemap
+}
+
+/// Whether `old` and `new` have different sitemap entries or places in
+/// the sitemap (sitemaps show neither titles nor summaries).
+fn sitemap_entry_differs(old: &Article, new: &Article) -> bool {
+    links_differ(old, new)
+        || old.updated() != new.updated()
+        || old.images != new.images
+        || old.date != new.date
+        || old.month != new.month
+        || old.id != new.id
+}
+
 impl Touched {
-    fn add(&mut self, article: &Article) {
-        self.languages.insert(article.lang.clone());
-        self.sections.insert((article.lang.clone(), article.section.clone()));
-        self.months.insert((article.lang.clone(), article.month));
+    /// Marks every file that shows `article`: its feeds, their archive
+    /// months and, if `sitemap`, its sitemap month.
+    fn add(&mut self, article: &Article, sitemap: bool, config: &Config) {
+        for scope in scopes_of(article, config) {
+            self.archive_months.insert((scope.clone(), article.month));
+            self.scopes.insert(scope);
+        }
+        if sitemap && article.in_sitemap {
+            self.sitemap_months.insert((article.lang.clone(), article.month));
+        }
     }
 }
 
@@ -97,7 +272,14 @@ impl LiveSite {
             snapshot: Snapshot::new(),
             problems: BTreeMap::new(),
             stats: BuildStats::default(),
-            archive_months: std::collections::HashMap::new(),
+            archive_months: HashMap::new(),
+            live_feeds: HashMap::new(),
+            layouts: HashMap::new(),
+            sitemap_layouts: HashMap::new(),
+            sitemaps: BTreeMap::new(),
+            archive_entries: HashMap::new(),
+            pending: PendingArchives::default(),
+            written: BTreeMap::new(),
         };
         site.rebuild(now);
         site
@@ -154,6 +336,24 @@ impl LiveSite {
     /// every document in or once in them) and updates what they touch.
     pub fn apply_paths(&mut self, paths: &[PathBuf], now: Timestamp) -> Update {
         let started = Instant::now();
+        let change = self.read_paths(paths, now);
+        self.finish_step(change, started, false)
+    }
+
+    /// [`LiveSite::apply_paths`] in two stages: this one brings the live
+    /// feeds, the sitemaps and the small site-wide files up to date, and
+    /// leaves the archive documents (the months of RFC 5005 archives and
+    /// the archive indexes) to [`LiveSite::complete_archives`], so the new
+    /// live files can be served first. Until then the archives may lag
+    /// behind; a further staged step adds its own archive work to theirs.
+    pub fn apply_paths_staged(&mut self, paths: &[PathBuf], now: Timestamp) -> Update {
+        let started = Instant::now();
+        let change = self.read_paths(paths, now);
+        self.finish_step(change, started, true)
+    }
+
+    /// Moves the clock and reads the documents at `paths` into the catalog.
+    fn read_paths(&mut self, paths: &[PathBuf], now: Timestamp) -> Change {
         let mut change = self.catalog.advance(now);
         let mut documents = BTreeSet::new();
         for path in paths {
@@ -187,7 +387,7 @@ impl LiveSite {
             }
         }
         self.cache_scheduled_bodies(&documents);
-        self.finish_step(change, started)
+        change
     }
 
     /// Renders now the bodies of articles among `sources` that are not
@@ -223,7 +423,49 @@ impl LiveSite {
     pub fn advance(&mut self, now: Timestamp) -> Update {
         let started = Instant::now();
         let change = self.catalog.advance(now);
-        self.finish_step(change, started)
+        self.finish_step(change, started, false)
+    }
+
+    /// [`LiveSite::advance`], leaving the archives to
+    /// [`LiveSite::complete_archives`] (see [`LiveSite::apply_paths_staged`]).
+    pub fn advance_staged(&mut self, now: Timestamp) -> Update {
+        let started = Instant::now();
+        let change = self.catalog.advance(now);
+        self.finish_step(change, started, true)
+    }
+
+    /// Whether staged steps left archive documents to bring up to date.
+    pub fn archives_pending(&self) -> bool {
+        !self.pending.scopes.is_empty()
+    }
+
+    /// Brings up to date the archive documents that staged steps left:
+    /// afterwards the files are exactly those of a full build. The update
+    /// names the archive files that changed; its articles are empty (the
+    /// staged steps reported them).
+    pub fn complete_archives(&mut self) -> Update {
+        let started = Instant::now();
+        self.render_pending_archives(usize::MAX);
+        self.archives_done(started)
+    }
+
+    /// [`LiveSite::complete_archives`] a little at a time (the archives of
+    /// one feed), so that a new change need not wait for all of them: the
+    /// update once the last are done, `None` before. The files rendered
+    /// meanwhile are in the snapshot, and reported by the next update.
+    pub fn complete_some_archives(&mut self) -> Option<Update> {
+        let started = Instant::now();
+        self.render_pending_archives(1);
+        self.stats.total_build_seconds += started.elapsed().as_secs_f64();
+        (!self.archives_pending()).then(|| self.archives_done(Instant::now()))
+    }
+
+    fn archives_done(&mut self, started: Instant) -> Update {
+        let changed_paths = self.take_changes();
+        let seconds = started.elapsed().as_secs_f64();
+        self.stats.last_archive_seconds = seconds;
+        self.stats.total_build_seconds += seconds;
+        Update { articles: Change::default(), changed_paths }
     }
 
     /// Reads the whole store again (the safety net for missed file events)
@@ -254,10 +496,78 @@ impl LiveSite {
         self.bodies = bodies;
         self.archive_months = render::archive_layout(&self.catalog, &self.config);
         self.add_index_page(&mut snapshot);
+        // Everything is rendered afresh: nothing is left pending, and the
+        // whole snapshot is compared.
+        self.pending = PendingArchives::default();
+        self.written.clear();
+        self.layouts.clear();
+        self.sitemap_layouts.clear();
+        self.sitemaps = snapshot
+            .iter()
+            .filter(|(_, r)| r.kind == ResourceKind::Sitemap)
+            .map(|(path, r)| (path.clone(), r.last_modified))
+            .collect();
+        self.archive_entries.clear();
+        for (scope, months) in &self.archive_months {
+            let entries = self.archive_entries.entry(scope.lang(&self.config).to_string()).or_default();
+            for month in months {
+                for format in FeedFormat::ALL {
+                    let path = render::archive::archive_path(scope, *month, format, &self.config);
+                    let modified = snapshot.get(&path).and_then(|r| r.last_modified);
+                    entries.insert(path, modified);
+                }
+            }
+        }
+        self.remember_live_feeds();
         let changed_paths = self.snapshot.changed_paths(&snapshot);
         self.snapshot = snapshot;
         self.record(started, true);
         Update { articles: change, changed_paths }
+    }
+
+    /// Prepares what the first edits after a full build would otherwise
+    /// pay for: the item layouts of the live feeds and of each language's
+    /// newest sitemap month, now, and those of every feed's newest archive
+    /// month, queued as archive work ([`LiveSite::complete_archives`]).
+    /// Changes no file.
+    pub fn warm_up(&mut self) {
+        let config = Arc::clone(&self.config);
+        let none = HashSet::new();
+        let mut scopes: Vec<FeedScope> = self.live_feeds.keys().cloned().collect();
+        scopes.sort();
+        for scope in scopes {
+            if !self.layouts.contains_key(&scope.path(FeedFormat::Rss, &config)) {
+                let doc = render::feed::feed_doc(&scope, &self.catalog, &config, self.store.as_ref(), &mut self.bodies);
+                let rendered =
+                    self.splice_doc(&doc, None, ResourceKind::Feed, |format| scope.path(format, &config), &none);
+                self.keep_doc(scope.path(FeedFormat::Rss, &config), rendered);
+            }
+        }
+        if config.sitemaps.enabled {
+            let mut newest: BTreeMap<String, Month> = BTreeMap::new();
+            for (lang, month) in self.catalog.months() {
+                newest.insert(lang.to_string(), month);
+            }
+            for (lang, month) in newest {
+                if !self.sitemap_layouts.contains_key(&(lang.clone(), month)) {
+                    let first = sitemap::month_path(&lang, month, &config);
+                    for (path, resource) in self.sitemap_month(&lang, month, &first, &none) {
+                        self.put(path, resource);
+                    }
+                }
+            }
+        }
+        if config.archives.enabled {
+            for (scope, months) in &self.archive_months {
+                let Some(month) = months.last() else { continue };
+                if !self.layouts.contains_key(&render::archive::archive_path(scope, *month, FeedFormat::Rss, &config)) {
+                    self.pending.scopes.insert(scope.clone());
+                    self.pending.months.insert((scope.clone(), *month));
+                }
+            }
+        }
+        let changed = self.take_changes();
+        debug_assert!(changed.is_empty(), "warming up changed {changed:?}");
     }
 
     /// Switches to a new configuration (already validated) and rebuilds.
@@ -288,12 +598,15 @@ impl LiveSite {
         tracing::debug!("housekeeping: {} cached bodies dropped", before - self.bodies.len());
     }
 
-    /// Re-renders what `change` touched, plus the time-dependent files.
-    fn finish_step(&mut self, change: Change, started: Instant) -> Update {
+    /// Re-renders what `change` touched, plus the time-dependent files;
+    /// the archives too unless `staged`.
+    fn finish_step(&mut self, change: Change, started: Instant, staged: bool) -> Update {
         let touched = self.touched(&change);
-        let before = self.snapshot.clone();
         self.render_touched(&touched);
-        let changed_paths = before.changed_paths(&self.snapshot);
+        if !staged {
+            self.render_pending_archives(usize::MAX);
+        }
+        let changed_paths = self.take_changes();
         self.record(started, false);
         Update { articles: change, changed_paths }
     }
@@ -309,143 +622,359 @@ impl LiveSite {
         self.stats.total_build_seconds += seconds;
     }
 
-    /// The languages, sections and months a change touches, including
-    /// those of the changed articles' translations.
+    /// What a change touches: the feeds, archive months and sitemap months
+    /// that show a changed article, and the other versions of its story
+    /// when it changed how they link to it.
     fn touched(&self, change: &Change) -> Touched {
+        let config = &self.config;
         let mut touched = Touched::default();
-        let mut involved: Vec<&Arc<Article>> = Vec::new();
-        involved.extend(change.published.iter());
-        involved.extend(change.unpublished.iter());
-        for (old, new) in &change.updated {
-            involved.push(old);
-            involved.push(new);
+        let mut relink: Vec<&Arc<Article>> = Vec::new();
+        for article in change.published.iter().chain(&change.unpublished) {
+            touched.add(article, true, config);
+            relink.push(article);
         }
-        for article in involved {
-            touched.add(article);
-            for translation in self.catalog.translations(article) {
-                touched.add(translation);
+        for (old, new) in &change.updated {
+            let sitemap = sitemap_entry_differs(old, new);
+            touched.add(old, sitemap, config);
+            touched.add(new, sitemap, config);
+            if links_differ(old, new) {
+                relink.push(old);
+                relink.push(new);
+            }
+        }
+        for article in relink {
+            for version in self.catalog.translations(article) {
+                if touched.relinked.insert(version.source.path.clone()) {
+                    touched.add(version, true, config);
+                }
             }
         }
         touched
     }
 
+    /// Remembers what every live feed shows (after a full render).
+    fn remember_live_feeds(&mut self) {
+        let mut feeds = HashMap::new();
+        for scope in render::feed::feed_scopes(&self.catalog, &self.config) {
+            let shown = self.live_feed(&scope);
+            feeds.insert(scope, shown);
+        }
+        self.live_feeds = feeds;
+    }
+
+    /// The articles and history `scope`'s live feed shows now.
+    fn live_feed(&self, scope: &FeedScope) -> LiveFeed {
+        let limit = self.config.feeds.item_limit;
+        LiveFeed {
+            articles: scope.articles(&self.catalog, &self.config).take(limit).cloned().collect(),
+            history: render::archive::live_history(scope, &self.catalog, &self.config),
+        }
+    }
+
+    /// Renders the live feeds, sitemaps and site-wide files `touched`
+    /// concerns, and queues its archive work.
     fn render_touched(&mut self, touched: &Touched) {
         let config = Arc::clone(&self.config);
-        let mut scopes: Vec<FeedScope> = Vec::new();
-        let site_touched = match config.feeds.site_scope {
-            SiteScope::DefaultLanguage => touched.languages.contains(&config.site.default_language),
-            SiteScope::AllLanguages => !touched.languages.is_empty(),
-        };
-        if site_touched {
-            scopes.push(FeedScope::Site);
+        for scope in &touched.scopes {
+            self.render_live_feed(scope, &touched.relinked);
         }
-        scopes.extend(
-            touched.languages.iter().filter(|l| config.language(l).is_some()).map(|l| FeedScope::Language(l.clone())),
-        );
-        scopes.extend(
-            touched
-                .sections
-                .iter()
-                .map(|(lang, section)| FeedScope::Section { lang: lang.clone(), section: section.clone() }),
-        );
-        for scope in &scopes {
-            let empty_section = matches!(scope, FeedScope::Section { lang, section } if self.catalog.in_section(lang, section).next().is_none());
-            if empty_section {
-                for format in FeedFormat::ALL {
-                    self.snapshot.remove(&scope.path(format, &config));
-                }
-                continue;
-            }
-            for (path, resource) in
-                render::render_feed(scope, &self.catalog, &config, self.store.as_ref(), &mut self.bodies)
-            {
-                self.snapshot.insert(path, resource);
-            }
-        }
-
         if config.archives.enabled {
-            self.render_touched_archives(&scopes, touched);
+            self.pending.scopes.extend(touched.scopes.iter().cloned());
+            self.pending.months.extend(touched.archive_months.iter().cloned());
+            self.pending.relinked.extend(touched.relinked.iter().cloned());
         }
 
         if config.sitemaps.enabled {
+            // Sitemaps whose bytes changed, appeared or disappeared.
             let mut sitemap_paths = Vec::new();
-            for (lang, month) in &touched.months {
+            for (lang, month) in &touched.sitemap_months {
                 let first = sitemap::month_path(lang, *month, &config);
-                let mut part = 1;
-                while self.snapshot.remove(&sitemap::part_path(&first, part)).is_some() {
+                let files = self.sitemap_month(lang, *month, &first, &touched.relinked);
+                let mut part = files.len() + 1;
+                for (path, resource) in files {
+                    if self.put(path.clone(), resource) {
+                        sitemap_paths.push(path);
+                    }
+                }
+                while self.remove_file(&sitemap::part_path(&first, part)) {
                     sitemap_paths.push(sitemap::part_path(&first, part));
                     part += 1;
                 }
-                for (path, resource) in sitemap::month_files(lang, *month, &self.catalog, &config) {
-                    sitemap_paths.push(path.clone());
-                    self.snapshot.insert(path, resource);
-                }
             }
             let (pages_path, pages) = sitemap::pages_file(&self.catalog, &config);
-            self.snapshot.insert(pages_path.clone(), pages);
-            sitemap_paths.push(pages_path);
-            if let Some(news_path) = &config.sitemaps.news_path {
-                match news_sitemap::news_file(&self.catalog, &config) {
-                    Some((path, resource)) => {
-                        self.snapshot.insert(path, resource);
-                    }
-                    None => {
-                        self.snapshot.remove(news_path);
-                    }
-                }
-                sitemap_paths.push(news_path.clone());
+            if self.put(pages_path.clone(), pages) {
+                sitemap_paths.push(pages_path);
             }
-            render::refresh_sitemap_index(&mut self.snapshot, &config);
-            sitemap_paths.push(config.sitemaps.index_path.clone());
-            if config.sitemaps.gzip {
+            if let Some(news_path) = &config.sitemaps.news_path {
+                let changed = match news_sitemap::news_file(&self.catalog, &config) {
+                    Some((path, resource)) => self.put(path, resource),
+                    None => self.remove_file(news_path),
+                };
+                if changed {
+                    sitemap_paths.push(news_path.clone());
+                }
+            }
+            if !sitemap_paths.is_empty() {
+                // The index lists every sitemap with its newest date.
+                let children: Vec<(String, Option<Timestamp>)> =
+                    self.sitemaps.iter().map(|(path, at)| (path.clone(), *at)).collect();
+                let (index_path, index) = sitemap::index_file(&children, &config);
+                if self.put(index_path.clone(), index) {
+                    sitemap_paths.push(index_path);
+                }
+            }
+            if config.sitemaps.gzip && !sitemap_paths.is_empty() {
                 sitemap_paths.sort();
                 sitemap_paths.dedup();
+                for path in &sitemap_paths {
+                    self.note(&format!("{path}.gz"));
+                }
                 render::refresh_gzip_twins(&mut self.snapshot, &sitemap_paths);
             }
         }
         let (path, page) = render::html::index_page(&self.catalog, &config);
-        self.snapshot.insert(path, page);
+        self.put(path, page);
     }
 
-    /// Brings the archives of `scopes` up to date: months whose articles
-    /// were touched, months whose neighbours (and so links) changed, months
-    /// that emptied, and whole scopes that became archived or complete.
-    fn render_touched_archives(&mut self, scopes: &[FeedScope], touched: &Touched) {
+    /// The files of `lang`'s sitemap of `month` (whose first part is at
+    /// `first`), copying the entries of articles that did not change from
+    /// the current file when the month fits one.
+    fn sitemap_month(
+        &mut self,
+        lang: &str,
+        month: Month,
+        first: &str,
+        relinked: &HashSet<PathBuf>,
+    ) -> Vec<(String, Resource)> {
+        let key = (lang.to_string(), month);
+        let mut articles: Vec<&Arc<Article>> = self.catalog.in_month(lang, month).filter(|a| a.in_sitemap).collect();
+        articles.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id)));
+        let old = self
+            .sitemap_layouts
+            .get(&key)
+            .and_then(|layout| self.snapshot.get(first).filter(|f| f.etag == layout.etag).map(|f| (layout, f)));
+        let spliced = if articles.is_empty() {
+            None
+        } else {
+            splice_sitemap(&articles, old, relinked, lang, &self.catalog, &self.config)
+        };
+        let Some((bytes, mut layout)) = spliced else {
+            self.sitemap_layouts.remove(&key);
+            return sitemap::month_files(lang, month, &self.catalog, &self.config);
+        };
+        let newest = articles.iter().map(|a| a.updated()).max();
+        let resource = Resource::new(ResourceKind::Sitemap, bytes, sitemap::SITEMAP_CONTENT_TYPE, newest);
+        debug_assert!(
+            sitemap::month_files(lang, month, &self.catalog, &self.config)
+                == vec![(first.to_string(), resource.clone())],
+            "{first}: the assembled sitemap differs from the one written at once"
+        );
+        layout.etag = resource.etag.clone();
+        self.sitemap_layouts.insert(key, layout);
+        vec![(first.to_string(), resource)]
+    }
+
+    /// Renders `scope`'s live feed, unless it would show the very items it
+    /// shows already (an edit to an article outside the feed's newest
+    /// items leaves it alone); removes it when its section emptied.
+    fn render_live_feed(&mut self, scope: &FeedScope, relinked: &HashSet<PathBuf>) {
         let config = Arc::clone(&self.config);
-        let mut langs = BTreeSet::new();
-        for scope in scopes {
-            let old = self.archive_months.remove(scope).unwrap_or_default();
-            let new = if render::archive::is_archived(scope, &self.catalog, &config) {
-                render::archive::months(scope, &self.catalog, &config)
-            } else {
-                Vec::new()
-            };
-            let month_touched = |month: &Month| match scope {
-                FeedScope::Site => touched.months.iter().any(|(_, m)| m == month),
-                FeedScope::Language(lang) | FeedScope::Section { lang, .. } => {
-                    touched.months.contains(&(lang.clone(), *month))
-                }
-            };
-            for month in old.iter().filter(|m| !new.contains(m)) {
-                for format in FeedFormat::ALL {
-                    self.snapshot.remove(&render::archive::archive_path(scope, *month, format, &config));
-                }
+        if let FeedScope::Section { lang, section } = scope
+            && self.catalog.count_in_section(lang, section) == 0
+        {
+            for format in FeedFormat::ALL {
+                self.remove_file(&scope.path(format, &config));
             }
-            for month in &new {
-                if !old.contains(month) || neighbours(&old, *month) != neighbours(&new, *month) || month_touched(month)
-                {
-                    for (path, resource) in render::render_archive_month(scope, *month, &new, &self.catalog, &config) {
-                        self.snapshot.insert(path, resource);
-                    }
-                }
-            }
-            if !new.is_empty() {
-                self.archive_months.insert(scope.clone(), new);
-            }
-            langs.insert(scope.lang(&config).to_string());
+            self.live_feeds.remove(scope);
+            self.layouts.remove(&scope.path(FeedFormat::Rss, &config));
+            return;
         }
-        let langs: Vec<String> = langs.into_iter().collect();
-        render::refresh_archive_indexes(&mut self.snapshot, &self.archive_months, &langs, &config);
+        let shown = self.live_feed(scope);
+        if let Some(before) = self.live_feeds.get(scope)
+            && before.history == shown.history
+            && before.articles.len() == shown.articles.len()
+            && before.articles.iter().zip(&shown.articles).all(|(a, b)| Arc::ptr_eq(a, b))
+            && !shown.articles.iter().any(|a| relinked.contains(&a.source.path))
+        {
+            return;
+        }
+        let doc = render::feed::feed_doc(scope, &self.catalog, &config, self.store.as_ref(), &mut self.bodies);
+        let rendered = self.splice_doc(&doc, None, ResourceKind::Feed, |format| scope.path(format, &config), relinked);
+        self.keep_doc(scope.path(FeedFormat::Rss, &config), rendered);
+        self.live_feeds.insert(scope.clone(), shown);
+    }
+
+    /// Brings the archives of the pending scopes up to date: months whose
+    /// items changed, months whose neighbours (and so links) changed,
+    /// months that emptied, and whole scopes that became archived or
+    /// complete; then the archive indexes of the languages concerned.
+    /// Works through at most `limit` pending scopes (the archive indexes
+    /// come with the last one).
+    fn render_pending_archives(&mut self, limit: usize) {
+        let config = Arc::clone(&self.config);
+        // Shared by every pending scope, kept until the last is done.
+        let months = std::mem::take(&mut self.pending.months);
+        let relinked = std::mem::take(&mut self.pending.relinked);
+        for _ in 0..limit {
+            let Some(scope) = self.pending.scopes.pop_first() else { break };
+            if self.render_scope_archives(&scope, &months, &relinked) {
+                self.pending.langs.insert(scope.lang(&config).to_string());
+            }
+        }
+        if !self.pending.scopes.is_empty() {
+            self.pending.months.extend(months);
+            self.pending.relinked.extend(relinked);
+            return;
+        }
+        // The archive index of each language whose archives changed (a
+        // full build writes those of the declared languages).
+        let langs = std::mem::take(&mut self.pending.langs);
+        for lang in langs.into_iter().filter(|l| config.language(l).is_some()) {
+            match self.archive_entries.get(&lang).filter(|e| !e.is_empty()) {
+                Some(entries) => {
+                    let entries = entries.iter().map(|(path, at)| (path.as_str(), *at));
+                    let (path, index) = render::archive::index_file_of(&lang, entries, &config);
+                    self.put(path, index);
+                }
+                None => {
+                    self.remove_file(&fill_template(&config.archives.index_path, &[("lang", &lang)]));
+                }
+            }
+        }
+    }
+
+    /// Brings `scope`'s archive documents up to date, re-rendering the
+    /// months in `months` and those whose neighbours changed; whether any
+    /// file changed.
+    fn render_scope_archives(
+        &mut self,
+        scope: &FeedScope,
+        months: &BTreeSet<(FeedScope, Month)>,
+        relinked: &HashSet<PathBuf>,
+    ) -> bool {
+        let config = Arc::clone(&self.config);
+        let old = self.archive_months.remove(scope).unwrap_or_default();
+        let new = if render::archive::is_archived(scope, &self.catalog, &config) {
+            render::archive::months(scope, &self.catalog, &config)
+        } else {
+            Vec::new()
+        };
+        let mut changed = false;
+        let config = &*config;
+        let path_of = |month: Month| move |format| render::archive::archive_path(scope, month, format, config);
+        let lang = scope.lang(config).to_string();
+        for month in old.iter().filter(|m| !new.contains(m)) {
+            for format in FeedFormat::ALL {
+                let path = path_of(*month)(format);
+                changed |= self.remove_file(&path);
+                if let Some(entries) = self.archive_entries.get_mut(&lang) {
+                    entries.remove(&path);
+                }
+            }
+            self.layouts.remove(&path_of(*month)(FeedFormat::Rss));
+        }
+        let this_month = Month::of(self.catalog.now(), &config.site.time_zone);
+        for month in &new {
+            let (prev, next) = neighbours(&new, *month);
+            if !old.contains(month)
+                || neighbours(&old, *month) != (prev, next)
+                || months.contains(&(scope.clone(), *month))
+            {
+                // Items whose bytes will be copied need not be built.
+                let layout = self.layouts.get(&path_of(*month)(FeedFormat::Rss));
+                let copied =
+                    |a: &Arc<Article>| layout.is_some_and(|l| l.holds(a)) && !relinked.contains(&a.source.path);
+                let catalog = &self.catalog;
+                let doc = render::feed::archive_doc_partial(scope, *month, prev, next, catalog, config, |a| !copied(a));
+                let complete = || render::feed::archive_doc(scope, *month, prev, next, catalog, config);
+                let kind = ResourceKind::Archive { past: *month < this_month };
+                let rendered = self.splice_doc(&doc, Some(&complete), kind, path_of(*month), relinked);
+                let entries = self.archive_entries.entry(lang.clone()).or_default();
+                for (path, resource) in &rendered.0 {
+                    entries.insert(path.clone(), resource.last_modified);
+                }
+                changed |= self.keep_doc(path_of(*month)(FeedFormat::Rss), rendered);
+            }
+        }
+        if !new.is_empty() {
+            self.archive_months.insert(scope.clone(), new);
+        }
+        changed
+    }
+
+    /// Writes `doc` in the three formats, copying from its previous
+    /// rendering the items whose article and body are the same and that
+    /// are not `relinked`. `complete` builds the document with every item
+    /// when `doc` holds placeholders ([`splice::render`]).
+    fn splice_doc(
+        &self,
+        doc: &FeedDoc,
+        complete: Option<&dyn Fn() -> FeedDoc>,
+        kind: ResourceKind,
+        path_of: impl Fn(FeedFormat) -> String,
+        relinked: &HashSet<PathBuf>,
+    ) -> (Vec<(String, Resource)>, Option<Layout>) {
+        let paths = FeedFormat::ALL.map(&path_of);
+        let previous = self
+            .layouts
+            .get(&paths[0])
+            .map(|layout| Previous { layout, files: [0, 1, 2].map(|n| self.snapshot.get(&paths[n])) });
+        splice::render(doc, complete, &self.config, kind, &path_of, previous, |a| relinked.contains(&a.source.path))
+    }
+
+    /// Publishes a document [`LiveSite::splice_doc`] rendered, whose RSS
+    /// path is `key`; whether any of its files' bytes are new.
+    fn keep_doc(&mut self, key: String, (files, layout): (Vec<(String, Resource)>, Option<Layout>)) -> bool {
+        match layout {
+            Some(layout) => self.layouts.insert(key, layout),
+            None => self.layouts.remove(&key),
+        };
+        let mut changed = false;
+        for (path, resource) in files {
+            changed |= self.put(path, resource);
+        }
+        changed
+    }
+
+    /// Remembers what `path` holds before this step first writes it.
+    fn note(&mut self, path: &str) {
+        if !self.written.contains_key(path) {
+            let before = self.snapshot.get(path).cloned();
+            self.written.insert(path.to_string(), before);
+        }
+    }
+
+    /// Writes `resource` at `path`; whether its bytes are new.
+    fn put(&mut self, path: String, resource: Resource) -> bool {
+        self.note(&path);
+        if resource.kind == ResourceKind::Sitemap {
+            self.sitemaps.insert(path.clone(), resource.last_modified);
+        }
+        let changed = self.snapshot.get(&path).is_none_or(|old| old.etag != resource.etag);
+        self.snapshot.insert(path, resource);
+        changed
+    }
+
+    /// Removes the file at `path`; whether there was one.
+    fn remove_file(&mut self, path: &str) -> bool {
+        self.note(path);
+        self.sitemaps.remove(path);
+        self.snapshot.remove(path).is_some()
+    }
+
+    /// The paths written since the last update whose bytes changed,
+    /// appeared or disappeared, sorted.
+    fn take_changes(&mut self) -> Vec<String> {
+        let written = std::mem::take(&mut self.written);
+        written
+            .into_iter()
+            .filter(|(path, before)| match (before, self.snapshot.get(path)) {
+                (Some(before), Some(now)) => before.etag != now.etag,
+                (None, None) => false,
+                _ => true,
+            })
+            .map(|(path, _)| path)
+            .collect()
     }
 
     fn add_index_page(&self, snapshot: &mut Snapshot) {

@@ -3,9 +3,11 @@
 //! Last-Modified).
 //!
 //! A snapshot is immutable once built. The server holds the current one and
-//! swaps in a new one after a rebuild; `herald build` writes one to a folder
-//! with [`Snapshot::write_dir_atomic`], which assembles the files aside and
-//! swaps the whole folder in, so no reader ever sees a half-written site.
+//! swaps in a new one after a rebuild, and writes it to a folder with
+//! [`Snapshot::write_dir_atomic`]; `herald build` writes each file as it is
+//! rendered, without a snapshot, through the same [`StagedDir`]. Both
+//! assemble the files aside and swap the whole folder in, so no reader ever
+//! sees a half-written site.
 //!
 //! Files whose bytes did not change keep their identity (inode, mtime) in
 //! the output folder, so a web server serving it (nginx's `mtime-size`
@@ -148,52 +150,11 @@ impl Snapshot {
     /// exist, be empty, or have been written by herald (it holds
     /// [`OUTPUT_MARKER`]): herald never replaces a folder it did not create.
     pub fn write_dir_atomic(&self, out: &Path) -> io::Result<()> {
-        let out = absolute(out)?;
-        let parent = out.parent().ok_or_else(|| io::Error::other("the output folder has no parent folder"))?;
-        let name = out.file_name().ok_or_else(|| io::Error::other("the output folder has no name"))?.to_string_lossy();
-        guard_output_folder(&out)?;
-        std::fs::create_dir_all(parent)?;
-
-        let staging = parent.join(format!(".{name}.herald-new-{}", std::process::id()));
-        if staging.exists() {
-            // Left by a crash; removing it only unlinks names.
-            std::fs::remove_dir_all(&staging)?;
+        let staged = StagedDir::begin(out)?;
+        for (path, resource) in &self.resources {
+            staged.put(path, resource)?;
         }
-        let previous = out.is_dir().then_some(out.as_path());
-        let written = self.write_files(&staging, previous);
-        if let Err(e) = written {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-
-        if !out.exists() {
-            return std::fs::rename(&staging, &out);
-        }
-        // Linux swaps two folders atomically; elsewhere, two renames leave
-        // a moment with no folder, but never a partial one.
-        match rustix::fs::renameat_with(
-            rustix::fs::CWD,
-            &staging,
-            rustix::fs::CWD,
-            &out,
-            rustix::fs::RenameFlags::EXCHANGE,
-        ) {
-            Ok(()) => std::fs::remove_dir_all(&staging),
-            Err(_) => {
-                let previous = parent.join(format!(".{name}.herald-old-{}", std::process::id()));
-                if previous.exists() {
-                    std::fs::remove_dir_all(&previous)?;
-                }
-                std::fs::rename(&out, &previous)?;
-                if let Err(e) = std::fs::rename(&staging, &out) {
-                    // Put the previous output back rather than leave none.
-                    std::fs::rename(&previous, &out)?;
-                    let _ = std::fs::remove_dir_all(&staging);
-                    return Err(e);
-                }
-                std::fs::remove_dir_all(&previous)
-            }
-        }
+        staged.commit()
     }
 
     /// Brings a folder written by [`Snapshot::write_dir_atomic`] up to date
@@ -233,24 +194,152 @@ impl Snapshot {
         }
         Ok(())
     }
+}
 
-    /// Writes every file into the new folder `folder`, reusing the files of
-    /// `previous` (the folder being replaced) whose bytes are the same.
-    fn write_files(&self, folder: &Path, previous: Option<&Path>) -> io::Result<()> {
-        std::fs::create_dir_all(folder)?;
-        let old = |relative: &Path| previous.map(|p| p.join(relative));
-        let marker = Path::new(OUTPUT_MARKER);
-        place_file(&folder.join(marker), OUTPUT_MARKER_TEXT, old(marker).as_deref(), hard_link)?;
-        for (path, resource) in &self.resources {
-            let relative = relative_file(path)?;
-            let file = folder.join(&relative);
-            if let Some(dir) = file.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            place_file(&file, &resource.body, old(&relative).as_deref(), hard_link)?;
+/// A new output folder being assembled file by file beside the folder it
+/// replaces, then swapped in place of it in one step: what
+/// [`Snapshot::write_dir_atomic`] does with a whole snapshot, and what
+/// `herald build` does with each file as soon as it is rendered (so the
+/// site is never held in memory whole).
+///
+/// [`StagedDir::begin`] checks the output folder and creates the staging
+/// folder (with the [`OUTPUT_MARKER`]); [`StagedDir::put`] places one file
+/// (hard-linked from the previous output when its bytes are the same, see
+/// [`Snapshot::write_dir_atomic`]) and may be called from several threads
+/// at once; [`StagedDir::commit`] swaps the folders. Dropped without a
+/// successful commit (an error, `--strict` finding a problem), the staging
+/// folder is removed and the output is left as it was.
+#[derive(Debug)]
+pub struct StagedDir {
+    /// The output folder (absolute).
+    out: PathBuf,
+    /// The folder holding `out`.
+    parent: PathBuf,
+    /// `out`'s file name.
+    name: String,
+    /// The folder being assembled.
+    staging: PathBuf,
+    /// The current output, whose unchanged files are linked, not written.
+    previous: Option<PathBuf>,
+    /// Folders already created in the staging folder.
+    folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    /// URL paths of the files put so far.
+    paths: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Whether the staging folder no longer needs removing.
+    done: bool,
+}
+
+impl StagedDir {
+    /// Starts a new folder to replace `out`, which must not exist, be
+    /// empty, or have been written by herald; nothing in `out` changes
+    /// until [`StagedDir::commit`].
+    pub fn begin(out: &Path) -> io::Result<StagedDir> {
+        let out = absolute(out)?;
+        let parent = out.parent().ok_or_else(|| io::Error::other("the output folder has no parent folder"))?;
+        let name = out.file_name().ok_or_else(|| io::Error::other("the output folder has no name"))?.to_string_lossy();
+        guard_output_folder(&out)?;
+        std::fs::create_dir_all(parent)?;
+        let staging = parent.join(format!(".{name}.herald-new-{}", std::process::id()));
+        if staging.exists() {
+            // Left by a crash; removing it only unlinks names.
+            std::fs::remove_dir_all(&staging)?;
         }
-        Ok(())
+        let previous = out.is_dir().then(|| out.clone());
+        let staged = StagedDir {
+            parent: parent.to_path_buf(),
+            name: name.into_owned(),
+            out,
+            staging,
+            previous,
+            folders: Default::default(),
+            paths: Default::default(),
+            done: false,
+        };
+        std::fs::create_dir_all(&staged.staging)?;
+        let marker = Path::new(OUTPUT_MARKER);
+        let old = staged.previous.as_ref().map(|p| p.join(marker));
+        place_file(&staged.staging.join(marker), OUTPUT_MARKER_TEXT, old.as_deref(), hard_link)?;
+        Ok(staged)
     }
+
+    /// Places `resource` at URL path `path` (which must start with `/` and
+    /// stay inside the folder). Putting a path again replaces its file.
+    pub fn put(&self, path: &str, resource: &Resource) -> io::Result<()> {
+        let relative = relative_file(path)?;
+        let file = self.staging.join(&relative);
+        if let Some(dir) = relative.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let known = lock(&self.folders).contains(dir);
+            if !known {
+                std::fs::create_dir_all(self.staging.join(dir))?;
+                lock(&self.folders).insert(dir.to_path_buf());
+            }
+        }
+        if !lock(&self.paths).insert(path.to_string()) {
+            std::fs::remove_file(&file)?;
+        }
+        let old = self.previous.as_ref().map(|p| p.join(&relative));
+        place_file(&file, &resource.body, old.as_deref(), hard_link)
+    }
+
+    /// How many files have been put.
+    pub fn len(&self) -> usize {
+        lock(&self.paths).len()
+    }
+
+    /// Whether no file has been put.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Swaps the new folder in place of the output folder and removes the
+    /// previous contents. If the swap fails, the output is as it was.
+    pub fn commit(mut self) -> io::Result<()> {
+        if !self.out.exists() {
+            std::fs::rename(&self.staging, &self.out)?;
+            self.done = true;
+            return Ok(());
+        }
+        // Linux swaps two folders atomically; elsewhere, two renames leave
+        // a moment with no folder, but never a partial one.
+        match rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            &self.staging,
+            rustix::fs::CWD,
+            &self.out,
+            rustix::fs::RenameFlags::EXCHANGE,
+        ) {
+            // The staging name now holds the previous output.
+            Ok(()) => std::fs::remove_dir_all(&self.staging).inspect(|_| self.done = true),
+            Err(_) => {
+                let previous = self.parent.join(format!(".{}.herald-old-{}", self.name, std::process::id()));
+                if previous.exists() {
+                    std::fs::remove_dir_all(&previous)?;
+                }
+                std::fs::rename(&self.out, &previous)?;
+                if let Err(e) = std::fs::rename(&self.staging, &self.out) {
+                    // Put the previous output back rather than leave none.
+                    std::fs::rename(&previous, &self.out)?;
+                    return Err(e);
+                }
+                self.done = true;
+                std::fs::remove_dir_all(&previous)
+            }
+        }
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// Locks `mutex`, also after another thread panicked holding it (the sets
+/// it guards stay consistent: each change is one insert).
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn hard_link(from: &Path, to: &Path) -> io::Result<()> {
@@ -499,6 +588,46 @@ mod tests {
         assert!(!out.join("gone.xml").exists());
         let names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert!(!names.iter().any(|n| n.to_string_lossy().contains("herald-new")), "{names:?}");
+    }
+
+    #[test]
+    fn a_staged_folder_dropped_leaves_the_output_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        snapshot(&[("/a.xml", "one")]).write_dir_atomic(&out).unwrap();
+        let staged = StagedDir::begin(&out).unwrap();
+        staged.put("/a.xml", &snapshot(&[("/a.xml", "two")]).get("/a.xml").unwrap().clone()).unwrap();
+        assert!(staged.put("/../b.xml", &Resource::new(ResourceKind::Other, vec![], "text/plain", None)).is_err());
+        drop(staged);
+        assert_eq!(std::fs::read_to_string(out.join("a.xml")).unwrap(), "one");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("public")]);
+    }
+
+    #[test]
+    fn a_staged_folder_takes_files_from_several_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let staged = StagedDir::begin(&out).unwrap();
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let staged = &staged;
+                scope.spawn(move || {
+                    for i in 0..25 {
+                        let body = format!("{t}-{i}").into_bytes();
+                        let resource = Resource::new(ResourceKind::Other, body, "text/plain", None);
+                        staged.put(&format!("/t{t}/n{}/{i}.txt", i % 3), &resource).unwrap();
+                    }
+                });
+            }
+        });
+        // A path put again is replaced.
+        staged.put("/t0/n0/0.txt", &Resource::new(ResourceKind::Other, b"again".to_vec(), "text/plain", None)).unwrap();
+        assert_eq!(staged.len(), 100);
+        staged.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("t3/n1/4.txt")).unwrap(), "3-4");
+        assert_eq!(std::fs::read_to_string(out.join("t0/n0/0.txt")).unwrap(), "again");
+        assert!(out.join(OUTPUT_MARKER).exists());
     }
 
     #[test]

@@ -21,6 +21,15 @@ pub fn is_xml_char(c: char) -> bool {
 /// into `\n` anyway; doing it here keeps what we write equal to what readers
 /// parse back.
 pub fn clean(input: &str) -> String {
+    if is_clean(input) {
+        return input.to_string();
+    }
+    clean_slowly(input)
+}
+
+/// [`clean`] without its shortcut: normalise, fold carriage returns, drop
+/// characters XML forbids.
+fn clean_slowly(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut previous_was_cr = false;
     for c in input.nfc() {
@@ -39,10 +48,31 @@ pub fn clean(input: &str) -> String {
     out
 }
 
+/// Whether [`clean`] would return `input` as it is: NFC already (most text
+/// is: checking is much cheaper than normalising), with no carriage return
+/// and no character XML forbids.
+fn is_clean(input: &str) -> bool {
+    let plain_ascii = input.bytes().all(|b| matches!(b, b'\t' | b'\n' | b' '..=b'~'));
+    plain_ascii
+        || (input.chars().all(|c| c != '\r' && is_xml_char(c))
+            && unicode_normalization::is_nfc_quick(input.chars()) == unicode_normalization::IsNormalized::Yes)
+}
+
 /// Normalises one-line text (titles, names, tags): [`clean`], then every run
 /// of whitespace becomes one space and the ends are trimmed.
 pub fn clean_line(input: &str) -> String {
     let cleaned = clean(input);
+    // Already one line with single spaces: nothing to collapse.
+    let mut previous_space = true;
+    let collapsed = cleaned.chars().all(|c| {
+        let space = c == ' ';
+        let fine = !(space && previous_space) && (space || !c.is_whitespace());
+        previous_space = space;
+        fine
+    });
+    if collapsed && !previous_space {
+        return cleaned;
+    }
     let mut out = String::with_capacity(cleaned.len());
     for word in cleaned.split_whitespace() {
         if !out.is_empty() {
@@ -150,6 +180,44 @@ mod tests {
         assert!(!is_slug("-a"));
         assert!(!is_slug(""));
         assert!(!is_slug("đồn"));
+    }
+
+    fn clean_line_slowly(input: &str) -> String {
+        clean_slowly(input).split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn shortcuts_change_nothing() {
+        let samples = [
+            "",
+            " ",
+            "plain words",
+            " leading",
+            "trailing ",
+            "two  spaces",
+            "tab\there",
+            "line\nbreak",
+            "cr\r\nlf",
+            "nbsp\u{a0}here",
+            "Ngành Tuyên giáo",
+            "Nga\u{300}nh",
+            "a\u{0}b\u{fffe}",
+            "emoji 🎉 & <tag>",
+            "\u{7f}del",
+            "e\u{301}\u{327}",
+        ];
+        for sample in samples {
+            assert_eq!(clean(sample), clean_slowly(sample), "{sample:?}");
+            assert_eq!(clean_line(sample), clean_line_slowly(sample), "{sample:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn shortcuts_change_nothing_anywhere(sample in "(\\PC|[ \t\r\n\u{a0}\u{300}\u{301}\u{0}]){0,24}") {
+            proptest::prop_assert_eq!(clean(&sample), clean_slowly(&sample));
+            proptest::prop_assert_eq!(clean_line(&sample), clean_line_slowly(&sample));
+        }
     }
 
     #[test]

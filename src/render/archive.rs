@@ -102,7 +102,7 @@ pub fn months(scope: &FeedScope, catalog: &Catalog, config: &Config) -> Vec<Mont
             SiteScope::AllLanguages => catalog.months().map(|(_, m)| m).collect(),
         },
         FeedScope::Language(lang) => lang_months(catalog, lang),
-        FeedScope::Section { lang, section } => catalog.in_section(lang, section).map(|a| a.month).collect(),
+        FeedScope::Section { lang, section } => catalog.section_months(lang, section).collect(),
     };
     set.into_iter().collect()
 }
@@ -182,6 +182,15 @@ pub fn insert_marker(xml: Vec<u8>, tag: &str, marker: &str) -> Vec<u8> {
 /// The archive index of `lang`: a sitemaps.org `urlset` listing every
 /// archive document of the language's feeds, with their newest dates.
 pub fn index_file(lang: &str, entries: &[(String, Option<jiff::Timestamp>)], config: &Config) -> (String, Resource) {
+    index_file_of(lang, entries.iter().map(|(path, at)| (path.as_str(), *at)), config)
+}
+
+/// [`index_file`] of `entries` given as (path, newest date), sorted by path.
+pub fn index_file_of<'a>(
+    lang: &str,
+    entries: impl Iterator<Item = (&'a str, Option<jiff::Timestamp>)> + Clone,
+    config: &Config,
+) -> (String, Resource) {
     let tz = &config.site.time_zone;
     let mut out = super::XML_DECLARATION.as_bytes().to_vec();
     if config.site.stylesheets {
@@ -194,12 +203,12 @@ pub fn index_file(lang: &str, entries: &[(String, Option<jiff::Timestamp>)], con
         .create_element("urlset")
         .with_attribute(("xmlns", "http://www.sitemaps.org/schemas/sitemap/0.9"))
         .write_inner_content(|w| {
-            for (path, lastmod) in entries {
+            for (path, lastmod) in entries.clone() {
                 w.create_element("url").write_inner_content(|w| {
                     w.create_element("loc").write_text_content(BytesText::new(&config.url_for(path)))?;
                     if let Some(at) = lastmod {
                         w.create_element("lastmod")
-                            .write_text_content(BytesText::new(&super::time::rfc3339(*at, tz)))?;
+                            .write_text_content(BytesText::new(&super::time::rfc3339(at, tz)))?;
                     }
                     Ok(())
                 })?;
@@ -208,7 +217,7 @@ pub fn index_file(lang: &str, entries: &[(String, Option<jiff::Timestamp>)], con
         });
     let mut bytes = writer.into_inner();
     bytes.push(b'\n');
-    let newest = entries.iter().filter_map(|(_, at)| *at).max();
+    let newest = entries.filter_map(|(_, at)| at).max();
     let path = fill_template(&config.archives.index_path, &[("lang", lang)]);
     (path, Resource::new(ResourceKind::Other, bytes, SITEMAP_CONTENT_TYPE, newest))
 }

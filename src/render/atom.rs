@@ -15,6 +15,12 @@ use crate::config::Config;
 
 /// Writes `doc` as an Atom 1.0 document.
 pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
+    write_items(doc, &doc.items, config)
+}
+
+/// Writes `doc` with `items` (some of its items) as its entries, the rest
+/// as for the whole document ([`super::splice`]).
+pub fn write_items(doc: &FeedDoc, items: &[FeedItem], config: &Config) -> Vec<u8> {
     let tz = &config.site.time_zone;
     let feed = Feed {
         title: Text::plain(doc.title.clone()),
@@ -48,7 +54,7 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
         rights: config.site.copyright.clone().map(Text::plain),
         subtitle: (!doc.description.is_empty()).then(|| Text::plain(doc.description.clone())),
         lang: Some(doc.lang.clone()),
-        entries: doc.items.iter().map(|item| entry(item, config)).collect(),
+        entries: items.iter().map(|item| entry(item, config)).collect(),
         ..Feed::default()
     };
     let mut feed = feed;
@@ -56,7 +62,7 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
     if marker.is_some() {
         feed.namespaces.insert("fh".to_string(), super::archive::HISTORY_NS.to_string());
     }
-    let mut out = Vec::with_capacity(4096 + doc.items.len() * 2048);
+    let mut out = Vec::with_capacity(4096 + items.len() * 2048);
     out.extend_from_slice(super::XML_DECLARATION.as_bytes());
     let write_config = WriteConfig { write_document_declaration: false, indent_size: Some(2) };
     // Writing to a Vec cannot fail.

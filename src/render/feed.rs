@@ -186,6 +186,26 @@ pub struct FeedItem {
     pub translations: Vec<(String, String)>,
 }
 
+impl FeedItem {
+    /// An item standing for `article` whose bytes are copied, never
+    /// written: it has the article (what a document's header depends on)
+    /// and nothing else.
+    fn placeholder(article: &Arc<Article>) -> FeedItem {
+        FeedItem {
+            article: Arc::clone(article),
+            iri: String::new(),
+            section_title: String::new(),
+            content_html: None,
+            translations: Vec::new(),
+        }
+    }
+
+    /// Whether this is a placeholder (an item always has an IRI).
+    pub fn is_placeholder(&self) -> bool {
+        self.iri.is_empty()
+    }
+}
+
 /// One article as a feed item (also the article data of webhook events).
 pub fn feed_item(
     article: &Arc<Article>,
@@ -257,11 +277,34 @@ pub fn archive_doc(
     catalog: &Catalog,
     config: &Config,
 ) -> FeedDoc {
+    archive_doc_partial(scope, month, prev, next, catalog, config, |_| true)
+}
+
+/// [`archive_doc`] with complete items only for the articles `complete`
+/// names; the others are placeholders (see [`FeedItem::is_placeholder`])
+/// for a writer that copies their bytes from an earlier rendering
+/// ([`super::splice`]). Building an item (its links to translations) costs
+/// more than copying its bytes.
+pub fn archive_doc_partial(
+    scope: &FeedScope,
+    month: Month,
+    prev: Option<Month>,
+    next: Option<Month>,
+    catalog: &Catalog,
+    config: &Config,
+    complete: impl Fn(&Arc<Article>) -> bool,
+) -> FeedDoc {
     use super::archive::{History, archive_path, articles_in_month};
     let lang = scope.lang(config).to_string();
     let articles = articles_in_month(scope, month, catalog, config);
     let updated = articles.iter().map(|a| a.updated()).max().unwrap_or(Timestamp::UNIX_EPOCH);
-    let items = articles.into_iter().map(|article| item_with(article, None, catalog, config)).collect();
+    let items = articles
+        .into_iter()
+        .map(|article| match complete(article) {
+            true => item_with(article, None, catalog, config),
+            false => FeedItem::placeholder(article),
+        })
+        .collect();
     let url = |format| config.url_for(&archive_path(scope, month, format, config));
     FeedDoc {
         lang: lang.clone(),

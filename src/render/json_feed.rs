@@ -77,6 +77,12 @@ pub struct JsonItem<'a> {
 
 /// Writes `doc` as a JSON Feed 1.1 document.
 pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
+    write_items(doc, &doc.items, config)
+}
+
+/// Writes `doc` with `items` (some of its items) as its items, the rest as
+/// for the whole document ([`super::splice`]).
+pub fn write_items(doc: &FeedDoc, items: &[FeedItem], config: &Config) -> Vec<u8> {
     let feed = JsonFeed {
         version: VERSION,
         title: &doc.title,
@@ -96,7 +102,7 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
         } else {
             config.hubs().into_iter().map(|url| Hub { kind: "WebSub", url }).collect()
         },
-        items: doc.items.iter().map(|item| item_of(item, config)).collect(),
+        items: items.iter().map(|item| item_of(item, config)).collect(),
     };
     let mut out = serde_json::to_vec_pretty(&feed).unwrap_or_default();
     out.push(b'\n');

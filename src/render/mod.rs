@@ -12,8 +12,13 @@ pub mod json_feed;
 pub mod news_sitemap;
 pub mod rss;
 pub mod sitemap;
+pub mod splice;
 pub mod stylesheet;
 pub mod time;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
 
 use crate::article::Month;
 use crate::catalog::Catalog;
@@ -40,62 +45,162 @@ pub const JSON_FEED_CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
 /// Renders every file of the site into a new snapshot: feeds, sitemaps,
 /// stylesheets and robots.txt.
 pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore, bodies: &mut BodyCache) -> Snapshot {
-    let mut snapshot = Snapshot::new();
+    let snapshot = std::sync::Mutex::new(Snapshot::new());
+    let rendered = render_site_to(catalog, config, store, bodies, &|path, resource| {
+        snapshot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path, resource);
+        Ok(())
+    });
+    // Inserting never fails.
+    debug_assert!(rendered.is_ok());
+    snapshot.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Where [`render_site_to`] hands each file: called from several threads at
+/// once, each path once.
+pub type Emit<'a> = dyn Fn(String, Resource) -> std::io::Result<()> + Sync + 'a;
+
+/// Renders every file of the site, as [`render_site`] does, handing each
+/// to `emit` as soon as it is rendered instead of holding them all, so
+/// `herald build` writes a large site without keeping it in memory.
+///
+/// The archive months and monthly sitemaps, most of the work, depend on the
+/// catalog alone and are rendered on [`std::thread::available_parallelism`]
+/// threads: `emit` is called from all of them, in no particular order (the
+/// bytes of each file do not depend on the order). Stops at the first error
+/// `emit` returns. How many files were emitted.
+pub fn render_site_to(
+    catalog: &Catalog,
+    config: &Config,
+    store: &dyn ArticleStore,
+    bodies: &mut BodyCache,
+    emit: &Emit<'_>,
+) -> std::io::Result<usize> {
+    // What the indexes need of the files already emitted.
+    let emitted: std::sync::Mutex<BTreeMap<String, (ResourceKind, Option<Timestamp>)>> = Default::default();
+    let put = |path: String, resource: Resource| -> std::io::Result<()> {
+        let twin = (config.sitemaps.gzip
+            && matches!(resource.kind, ResourceKind::Sitemap | ResourceKind::SitemapIndex))
+        .then(|| sitemap::gzip_twin(&path, &resource));
+        let mut files = vec![(path, resource)];
+        files.extend(twin);
+        for (path, resource) in files {
+            lock(&emitted).insert(path.clone(), (resource.kind, resource.last_modified));
+            emit(path, resource)?;
+        }
+        Ok(())
+    };
+
     for scope in feed::feed_scopes(catalog, config) {
         for (path, resource) in render_feed(&scope, catalog, config, store, bodies) {
-            snapshot.insert(path, resource);
+            put(path, resource)?;
         }
     }
     bodies.retain_used();
+
     let layout = archive_layout(catalog, config);
+    let mut jobs: Vec<MonthJob<'_>> = Vec::new();
     for (scope, months) in &layout {
-        for month in months {
-            for (path, resource) in render_archive_month(scope, *month, months, catalog, config) {
-                snapshot.insert(path, resource);
-            }
+        jobs.extend(months.iter().map(|month| MonthJob::Archive { scope, month: *month, months }));
+    }
+    if config.sitemaps.enabled {
+        jobs.extend(catalog.months().map(|(lang, month)| MonthJob::Sitemap { lang, month }));
+    }
+    in_parallel(&jobs, |job| {
+        let files = match *job {
+            MonthJob::Archive { scope, month, months } => render_archive_month(scope, month, months, catalog, config),
+            MonthJob::Sitemap { lang, month } => sitemap::month_files(lang, month, catalog, config),
+        };
+        files.into_iter().try_for_each(|(path, resource)| put(path, resource))
+    })?;
+
+    for lang in &config.languages {
+        let entries = archive_index_entries(&layout, &lang.code, config, |path| {
+            lock(&emitted).get(path).and_then(|(_, modified)| *modified)
+        });
+        if !entries.is_empty() {
+            let (path, resource) = archive::index_file(&lang.code, &entries, config);
+            put(path, resource)?;
         }
     }
-    let langs: Vec<String> = config.languages.iter().map(|l| l.code.clone()).collect();
-    refresh_archive_indexes(&mut snapshot, &layout, &langs, config);
     if config.sitemaps.enabled {
-        for (lang, month) in catalog.months() {
-            for (path, resource) in sitemap::month_files(lang, month, catalog, config) {
-                snapshot.insert(path, resource);
-            }
-        }
         let (path, resource) = sitemap::pages_file(catalog, config);
-        snapshot.insert(path, resource);
+        put(path, resource)?;
         if let Some((path, resource)) = news_sitemap::news_file(catalog, config) {
-            snapshot.insert(path, resource);
+            put(path, resource)?;
         }
-        refresh_sitemap_index(&mut snapshot, config);
-        if config.sitemaps.gzip {
-            let sitemaps: Vec<String> = snapshot
-                .iter()
-                .filter(|(_, r)| matches!(r.kind, ResourceKind::Sitemap | ResourceKind::SitemapIndex))
-                .map(|(p, _)| p.clone())
-                .collect();
-            refresh_gzip_twins(&mut snapshot, &sitemaps);
-        }
+        let children: Vec<(String, Option<Timestamp>)> = lock(&emitted)
+            .iter()
+            .filter(|(_, (kind, _))| *kind == ResourceKind::Sitemap)
+            .map(|(path, (_, modified))| (path.clone(), *modified))
+            .collect();
+        let (path, resource) = sitemap::index_file(&children, config);
+        put(path, resource)?;
     }
     if config.sitemaps.robots_txt {
         let (path, resource) = sitemap::robots_file(config);
-        snapshot.insert(path, resource);
+        put(path, resource)?;
     }
     if config.site.stylesheets {
         for (path, resource) in stylesheet::files(config) {
-            snapshot.insert(path, resource);
+            put(path, resource)?;
         }
     }
     if let Some(indexnow) = &config.indexnow {
         // IndexNow checks that the site owns the key: /{key}.txt holds it.
         let body = indexnow.key.clone().into_bytes();
-        snapshot.insert(
+        put(
             format!("/{}.txt", indexnow.key),
             Resource::new(ResourceKind::Other, body, "text/plain; charset=utf-8", None),
-        );
+        )?;
     }
-    snapshot
+    let count = lock(&emitted).len();
+    Ok(count)
+}
+
+/// One month's files of a full render that depend on the catalog alone.
+enum MonthJob<'a> {
+    /// The archive documents of `scope` for `month` (`months`: the scope's
+    /// archive months).
+    Archive { scope: &'a FeedScope, month: Month, months: &'a [Month] },
+    /// The sitemap of `lang` for `month`.
+    Sitemap { lang: &'a str, month: Month },
+}
+
+/// Runs `work` on every job, on as many threads as the machine has cores
+/// (each thread takes the next job when done with one, so large and small
+/// jobs even out). Stops at the first error, and returns it.
+fn in_parallel<J: Sync>(jobs: &[J], work: impl Fn(&J) -> std::io::Result<()> + Sync) -> std::io::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    if threads <= 1 {
+        return jobs.iter().try_for_each(work);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
+    let worker = || {
+        while lock(&failed).is_none() {
+            let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(job) = jobs.get(at) else { break };
+            if let Err(e) = work(job) {
+                lock(&failed).get_or_insert(e);
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(worker);
+        }
+        worker();
+    });
+    match failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Locks `mutex`, also after a thread panicked holding it (a panic reaches
+/// the caller anyway when the threads are joined).
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Rewrites the sitemap index from the sitemaps the snapshot holds.
@@ -195,20 +300,8 @@ pub fn refresh_archive_indexes(
     config: &Config,
 ) {
     for lang in langs {
-        let mut entries: Vec<(String, Option<jiff::Timestamp>)> = Vec::new();
-        for (scope, months) in layout {
-            if scope.lang(config) != lang {
-                continue;
-            }
-            for month in months {
-                for format in FeedFormat::ALL {
-                    let path = archive::archive_path(scope, *month, format, config);
-                    let modified = snapshot.get(&path).and_then(|r| r.last_modified);
-                    entries.push((path, modified));
-                }
-            }
-        }
-        entries.sort();
+        let entries =
+            archive_index_entries(layout, lang, config, |path| snapshot.get(path).and_then(|r| r.last_modified));
         let index_path = fill_template(&config.archives.index_path, &[("lang", lang)]);
         if entries.is_empty() {
             snapshot.remove(&index_path);
@@ -217,6 +310,31 @@ pub fn refresh_archive_indexes(
             snapshot.insert(path, resource);
         }
     }
+}
+
+/// The entries of `lang`'s archive index: every archive document of the
+/// language's feeds in `layout`, with its date (`modified`), sorted.
+fn archive_index_entries(
+    layout: &std::collections::HashMap<FeedScope, Vec<Month>>,
+    lang: &str,
+    config: &Config,
+    modified: impl Fn(&str) -> Option<Timestamp>,
+) -> Vec<(String, Option<Timestamp>)> {
+    let mut entries: Vec<(String, Option<Timestamp>)> = Vec::new();
+    for (scope, months) in layout {
+        if scope.lang(config) != lang {
+            continue;
+        }
+        for month in months {
+            for format in FeedFormat::ALL {
+                let path = archive::archive_path(scope, *month, format, config);
+                let at = modified(&path);
+                entries.push((path, at));
+            }
+        }
+    }
+    entries.sort();
+    entries
 }
 
 /// Writes `doc` in the three formats, at the paths `path_of` gives.
@@ -230,16 +348,8 @@ fn render_doc(
     FeedFormat::ALL
         .into_iter()
         .map(|format| {
-            let (mut bytes, content_type) = match format {
-                FeedFormat::Rss => (rss::write(doc, config), RSS_CONTENT_TYPE),
-                FeedFormat::Atom => (atom::write(doc, config), ATOM_CONTENT_TYPE),
-                FeedFormat::Json => (json_feed::write(doc, config), JSON_FEED_CONTENT_TYPE),
-            };
-            if config.site.stylesheets && format != FeedFormat::Json {
-                let instruction = stylesheet::processing_instruction(config, stylesheet::Kind::Feed, &doc.lang);
-                bytes = stylesheet::insert_after_declaration(bytes, &instruction);
-            }
-            (path_of(format), Resource::new(kind, bytes, content_type, last_modified))
+            let bytes = splice::format_bytes(doc, &doc.items, format, config);
+            (path_of(format), Resource::new(kind, bytes, splice::content_type(format), last_modified))
         })
         .collect()
 }

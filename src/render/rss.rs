@@ -18,9 +18,18 @@ use super::time::rfc2822;
 use crate::config::Config;
 
 const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
+const CONTENT_NS: &str = "http://purl.org/rss/1.0/modules/content/";
 
 /// Writes `doc` as an RSS 2.0 document.
 pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
+    write_items(doc, &doc.items, config)
+}
+
+/// Writes `doc` with `items` (some of its items) in place of all of them:
+/// everything else, namespace declarations included, is that of the whole
+/// document, so its items can be written one at a time
+/// ([`super::splice`]).
+pub fn write_items(doc: &FeedDoc, items: &[FeedItem], config: &Config) -> Vec<u8> {
     let tz = &config.site.time_zone;
     let mut channel = Channel {
         title: doc.title.clone(),
@@ -38,9 +47,17 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
             ..Image::default()
         }),
         atom_ext: Some(AtomExtension { links: feed_links(doc, config) }),
-        items: doc.items.iter().map(|item| rss_item(item, config)).collect(),
+        items: items.iter().map(|item| rss_item(item, config)).collect(),
         ..Channel::default()
     };
+    // The namespaces the items use, declared for all of them (the crate
+    // declares those of the items it writes).
+    if doc.items.iter().any(|i| i.content_html.is_some()) {
+        channel.namespaces.insert("content".to_string(), CONTENT_NS.to_string());
+    }
+    if doc.items.iter().any(|i| !i.article.authors.is_empty()) {
+        channel.namespaces.insert("dc".to_string(), rss::extension::dublincore::NAMESPACE.to_string());
+    }
     if doc.items.iter().any(|i| !i.article.images.is_empty()) {
         channel.namespaces.insert("media".to_string(), MEDIA_NS.to_string());
     }
@@ -48,7 +65,7 @@ pub fn write(doc: &FeedDoc, config: &Config) -> Vec<u8> {
     if marker.is_some() {
         channel.namespaces.insert("fh".to_string(), super::archive::HISTORY_NS.to_string());
     }
-    let mut out = Vec::with_capacity(4096 + doc.items.len() * 2048);
+    let mut out = Vec::with_capacity(4096 + items.len() * 2048);
     // Writing to a Vec cannot fail.
     let _ = channel.pretty_write_to(&mut out, b' ', 2);
     out.push(b'\n');

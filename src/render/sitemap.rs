@@ -169,6 +169,30 @@ impl<'c> UrlsetWriter<'c> {
     }
 }
 
+/// The header of a one-part sitemap of `stylesheet_lang` and the closing
+/// after its entries: with the entries' [`entry_bytes`] between them, the
+/// bytes [`pack`] writes for entries that fit one file (so that a sitemap
+/// can be written again entry by entry).
+pub fn urlset_frame(config: &Config, stylesheet_lang: &str) -> (Vec<u8>, Vec<u8>) {
+    let head = UrlsetWriter::new(config, stylesheet_lang, false).writer.into_inner();
+    let mut one = UrlsetWriter::new(config, stylesheet_lang, false);
+    let entry = UrlEntry { loc: String::new(), lastmod: None, alternates: Vec::new(), images: Vec::new(), news: None };
+    let _ = one.write_entry(&entry);
+    let written = one.writer.get_ref().len();
+    one.count = 1;
+    let (bytes, _) = one.finish();
+    (head, bytes[written..].to_vec())
+}
+
+/// The bytes `entry` takes in a sitemap of `stylesheet_lang` (see
+/// [`urlset_frame`]).
+pub fn entry_bytes(entry: &UrlEntry, config: &Config, stylesheet_lang: &str) -> Vec<u8> {
+    let mut writer = UrlsetWriter::new(config, stylesheet_lang, false);
+    let start = writer.writer.get_ref().len();
+    let _ = writer.write_entry(entry);
+    writer.writer.into_inner().split_off(start)
+}
+
 /// Packs `entries` into as many files as the limits need: `(bytes, newest
 /// lastmod)` per file, in order.
 pub fn pack(

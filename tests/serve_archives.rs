@@ -1,0 +1,76 @@
+//! `herald serve` publishes an edit's live feeds and sitemap first and its
+//! archive documents (RFC 5005 months, archive indexes) right after: both
+//! end up served, and the output folder mirrors both.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use herald::clock::ManualClock;
+use herald::daemon::{ConfigSource, Daemon};
+
+/// Longest wait for the daemon to reflect a change.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Polls `url` until its body satisfies `done`, for at most PATIENCE.
+async fn wait_for(client: &reqwest::Client, url: &str, done: impl Fn(&str) -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let body = client.get(url).send().await.unwrap().text().await.unwrap();
+        if done(&body) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{url} did not change within {PATIENCE:?}:\n{body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_edit_reaches_the_live_feed_then_its_archive() {
+    let mut store = TempStore::new();
+    // One item per live feed: every article is also in an archive month.
+    store.extra_config = "[feeds]\nitem_limit = 1\n".to_string();
+    store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
+    store.article("thoi-su/hai.vi.md", "Hai", "2026-11-10T08:00:00+07:00");
+    store.article("thoi-su/ba.vi.md", "Ba", "2026-10-10T08:00:00+07:00");
+    let out = store.dir.path().join("public");
+    let source = ConfigSource {
+        path: store.config_path(),
+        overrides: herald::config::Overrides { out_dir: Some(out.clone()), ..Default::default() },
+    };
+    let config = source.load().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let clock = Arc::new(ManualClock::new(now()));
+    let daemon = Daemon::start(config, source, listener, clock).await.unwrap();
+    let base = format!("http://{}", daemon.addr);
+    let client = http_client();
+
+    store.article("thoi-su/mot.vi.md", "Một (sửa)", "2026-11-20T08:00:00+07:00");
+    wait_for(&client, &format!("{base}/vi/thoi-su/rss.xml"), |b| b.contains("Một (sửa)")).await;
+    for path in ["/archive/2026-11.rss.xml", "/vi/archive/2026-11.atom.xml", "/vi/thoi-su/archive/2026-11.feed.json"] {
+        wait_for(&client, &format!("{base}{path}"), |b| b.contains("Một (sửa)")).await;
+    }
+    // The October archive did not change; the November one is mirrored.
+    assert!(
+        !client
+            .get(format!("{base}/vi/archive/2026-10.rss.xml"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("sửa")
+    );
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !std::fs::read_to_string(out.join("vi/thoi-su/archive/2026-11.rss.xml"))
+        .unwrap_or_default()
+        .contains("Một (sửa)")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "the output folder's archive was not updated");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    daemon.shutdown().await;
+}
