@@ -191,7 +191,8 @@ pub struct ServerSettings {
     pub max_header_bytes: usize,
     /// Most connections served at once; more wait to be accepted.
     pub max_connections: usize,
-    /// How long the watcher waits for a burst of file events to settle.
+    /// How long the watcher waits for quiet before reading files still
+    /// open for writing (complete files are read at once).
     pub watch_debounce: std::time::Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for
     /// per-client limits); empty trusts no one.

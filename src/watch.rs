@@ -1,18 +1,42 @@
 //! Watching the store folder: notify's many event kinds become one small
 //! message, "these store-relative paths changed" (or "rescan everything"
-//! when the kernel's queue overflowed), after a short debounce so a burst
-//! of saves is one update. Each message carries when its first file event
-//! was seen and when the batch was delivered, for the update-latency
-//! metrics.
+//! when the kernel's queue overflowed).
+//!
+//! Events are batched. The first event of a burst opens a batch; the batch
+//! is delivered
+//! - [`SETTLE`] after its last event when every file it saw being written
+//!   was closed, renamed into place or deleted: the files are complete (an
+//!   editor's save, which writes a temporary file and renames it over the
+//!   article, is delivered about a millisecond after the rename);
+//! - otherwise once no event came for the quiet period
+//!   (`[server] watch_debounce_ms`, 100 ms by default): a file written in
+//!   place in slow pieces is read once it is finished, not half-written
+//!   (also where the platform reports no "closed after writing" event);
+//! - and at the latest [`MAX_HOLD`] after its first event, so that a long
+//!   copy is delivered in pieces rather than held back.
+//!
+//! The watching thread sleeps while nothing happens: no timer ticks in an
+//! idle daemon.
+//!
+//! Each message carries when its first file event was seen and when the
+//! batch was delivered, for the update-latency metrics.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use notify::RecursiveMode;
-use notify::event::EventKind;
-use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind};
+use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::mpsc::UnboundedSender;
+
+/// The longest a batch is held open by a steady stream of events.
+pub const MAX_HOLD: Duration = Duration::from_secs(1);
+
+/// How long a batch whose files are all complete waits for more events:
+/// the events of one save arrive within microseconds, those of a copy of
+/// many files back to back.
+pub const SETTLE: Duration = Duration::from_millis(2);
 
 /// What the watcher reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,61 +54,256 @@ pub struct StoreChange {
     /// What changed.
     pub event: StoreEvent,
     /// When the watcher saw the batch's first file event (before the
-    /// debounce).
+    /// quiet period).
     pub first_event: Instant,
-    /// When the watcher delivered the batch (after the debounce).
+    /// When the watcher delivered the batch (after the quiet period).
     pub delivered: Instant,
 }
 
-/// A running watcher; dropping it stops watching.
+/// A running watcher; dropping it stops watching (and its thread ends).
 pub struct StoreWatcher {
-    _debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
+    _watcher: RecommendedWatcher,
 }
 
-/// Watches `store_dir` recursively, sending what changed to `events`.
-pub fn watch(
-    store_dir: &Path,
-    debounce: Duration,
-    events: UnboundedSender<StoreChange>,
-) -> notify::Result<StoreWatcher> {
+/// Watches `store_dir` recursively, sending what changed to `events` in
+/// batches (see the module's documentation; `quiet` is the quiet period
+/// for files still being written).
+pub fn watch(store_dir: &Path, quiet: Duration, events: UnboundedSender<StoreChange>) -> notify::Result<StoreWatcher> {
     let root = store_dir.canonicalize()?;
-    let prefix = root.clone();
-    let mut debouncer = new_debouncer(effective_debounce(debounce), None, move |result: DebounceEventResult| {
-        let delivered = Instant::now();
-        let mut first_event = delivered;
-        let message = match result {
-            Ok(batch) => {
-                first_event = batch.iter().map(|e| e.time).min().unwrap_or(delivered).min(delivered);
-                if batch.iter().any(|e| e.event.need_rescan()) {
-                    StoreEvent::Rescan
-                } else {
-                    let paths: BTreeSet<PathBuf> = batch
-                        .iter()
-                        .filter(|e| !matches!(e.event.kind, EventKind::Access(_)))
-                        .flat_map(|e| e.event.paths.iter())
-                        .filter_map(|p| p.strip_prefix(&prefix).ok().map(Path::to_path_buf))
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .collect();
-                    if paths.is_empty() {
-                        return;
-                    }
-                    StoreEvent::Paths(paths.into_iter().collect())
+    let (raw_tx, raw_rx) = channel::<(notify::Result<Event>, Instant)>();
+    let mut watcher = notify::recommended_watcher(move |event| {
+        // The receiving thread is gone only when the watcher is dropped.
+        let _ = raw_tx.send((event, Instant::now()));
+    })?;
+    watcher.watch(&root, RecursiveMode::Recursive)?;
+    std::thread::Builder::new()
+        .name("herald-watch".to_string())
+        .spawn(move || batch_events(&raw_rx, &root, effective_debounce(quiet), &events))?;
+    Ok(StoreWatcher { _watcher: watcher })
+}
+
+/// The quiet period the watcher really uses for a configured one (the
+/// configuration allows 0: deliver each event with whatever came with it).
+pub fn effective_debounce(configured: Duration) -> Duration {
+    configured
+}
+
+/// The watcher thread: turns raw events into batches until the watcher
+/// (the sending side) is dropped or the daemon stops listening.
+fn batch_events(
+    raw: &Receiver<(notify::Result<Event>, Instant)>,
+    root: &Path,
+    quiet: Duration,
+    events: &UnboundedSender<StoreChange>,
+) {
+    // Wait, without a timer, for the first event of the next batch.
+    while let Ok((event, at)) = raw.recv() {
+        if !matters(&event) {
+            continue;
+        }
+        let mut batch = Batch::new(at);
+        batch.add(event, root);
+        // When the last event that matters came.
+        let mut last = at;
+        loop {
+            let wait = if batch.writing.is_empty() { SETTLE } else { quiet };
+            let deadline = (last + wait).min(batch.first_event + MAX_HOLD);
+            let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else { break };
+            match raw.recv_timeout(left) {
+                Ok((event, at)) if matters(&event) => {
+                    batch.add(event, root);
+                    last = at;
+                }
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    batch.deliver(events);
+                    return;
                 }
             }
-            Err(errors) => {
-                for e in errors {
-                    tracing::warn!("watching the store: {e}; reading it again");
-                }
-                StoreEvent::Rescan
+        }
+        if !batch.deliver(events) {
+            return;
+        }
+    }
+}
+
+/// Whether an event can change the store or end a write: not the opening
+/// and reading of files (herald's own reads of articles among them), which
+/// must neither open a batch nor keep one open.
+fn matters(event: &notify::Result<Event>) -> bool {
+    match event {
+        Ok(event) => match event.kind {
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            EventKind::Access(_) => event.need_rescan(),
+            _ => true,
+        },
+        Err(_) => true,
+    }
+}
+
+/// The events of one batch, gathered.
+struct Batch {
+    paths: BTreeSet<PathBuf>,
+    /// Files created or written and not yet closed, renamed or deleted:
+    /// while there are any, the batch waits for the quiet period.
+    writing: BTreeSet<PathBuf>,
+    rescan: bool,
+    first_event: Instant,
+}
+
+impl Batch {
+    fn new(first_event: Instant) -> Batch {
+        Batch { paths: BTreeSet::new(), writing: BTreeSet::new(), rescan: false, first_event }
+    }
+
+    fn add(&mut self, event: notify::Result<Event>, root: &Path) {
+        let event = match event {
+            Ok(event) if event.need_rescan() => {
+                self.rescan = true;
+                return;
+            }
+            Ok(event) => event,
+            Err(e) => {
+                tracing::warn!("watching the store: {e}; reading it again");
+                self.rescan = true;
+                return;
             }
         };
-        let _ = events.send(StoreChange { event: message, first_event, delivered });
-    })?;
-    debouncer.watch(&root, RecursiveMode::Recursive)?;
-    Ok(StoreWatcher { _debouncer: debouncer })
+        match event.kind {
+            // Being written: complete once closed, renamed or deleted.
+            EventKind::Create(CreateKind::File) | EventKind::Modify(ModifyKind::Data(_)) => {
+                self.writing.extend(event.paths.iter().cloned());
+            }
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Modify(ModifyKind::Name(_))
+            | EventKind::Remove(_) => {
+                for path in &event.paths {
+                    self.writing.remove(path);
+                }
+            }
+            _ => {}
+        }
+        if matches!(event.kind, EventKind::Access(_)) {
+            return;
+        }
+        self.paths.extend(
+            event
+                .paths
+                .iter()
+                .filter_map(|p| p.strip_prefix(root).ok().map(Path::to_path_buf))
+                .filter(|p| !p.as_os_str().is_empty()),
+        );
+    }
+
+    /// Sends the batch (if it holds anything); false when nobody listens.
+    fn deliver(self, events: &UnboundedSender<StoreChange>) -> bool {
+        let event = if self.rescan {
+            StoreEvent::Rescan
+        } else if self.paths.is_empty() {
+            return !events.is_closed();
+        } else {
+            StoreEvent::Paths(self.paths.into_iter().collect())
+        };
+        tracing::debug!(
+            "store events: {event:?}, {:.1} ms after the first",
+            self.first_event.elapsed().as_secs_f64() * 1000.0
+        );
+        events.send(StoreChange { event, first_event: self.first_event, delivered: Instant::now() }).is_ok()
+    }
 }
 
-/// The debounce the watcher really uses for a configured one.
-pub fn effective_debounce(configured: Duration) -> Duration {
-    configured.max(Duration::from_millis(10))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn poll(rx: &mut tokio::sync::mpsc::UnboundedReceiver<StoreChange>, within: Duration) -> Option<StoreChange> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(change) = rx.try_recv() {
+                return Some(change);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn temp_store(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("herald-watch-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("thoi-su")).unwrap();
+        dir
+    }
+
+    /// An editor's save (a hidden file written, then renamed over the
+    /// article) is one batch naming the article, delivered as soon as the
+    /// file is complete (long before the quiet period), and timed from its
+    /// first event.
+    #[test]
+    fn a_complete_save_is_one_batch_delivered_at_once() {
+        let dir = temp_store("save");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let quiet = Duration::from_secs(30);
+        let watcher = watch(&dir, quiet, tx).unwrap();
+        let hidden = dir.join("thoi-su/.bai.vi.md.tmp");
+        std::fs::write(&hidden, "+++\ntitle = \"Bài\"\n+++\n").unwrap();
+        std::fs::rename(&hidden, dir.join("thoi-su/bai.vi.md")).unwrap();
+        let change = poll(&mut rx, Duration::from_secs(10)).expect("a batch before the quiet period");
+        let StoreEvent::Paths(paths) = &change.event else { panic!("{:?}", change.event) };
+        assert!(paths.contains(&PathBuf::from("thoi-su/bai.vi.md")), "{paths:?}");
+        assert!(paths.iter().all(|p| p.is_relative()), "{paths:?}");
+        assert!(change.delivered >= change.first_event);
+        // Nothing else was pending: the save was one batch.
+        assert!(poll(&mut rx, Duration::from_millis(200)).is_none());
+        drop(watcher);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A file written in place and not yet closed is delivered only after
+    /// the quiet period (it may be half-written), and again once closed.
+    #[test]
+    fn a_file_still_being_written_waits_for_the_quiet_period() {
+        use std::io::Write as _;
+        let dir = temp_store("open");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let quiet = Duration::from_millis(300);
+        let watcher = watch(&dir, quiet, tx).unwrap();
+        let mut file = std::fs::File::create(dir.join("thoi-su/bai.vi.md")).unwrap();
+        file.write_all(b"+++\ntitle = ").unwrap();
+        let change = poll(&mut rx, Duration::from_secs(10)).expect("a batch after the quiet period");
+        assert!(change.delivered - change.first_event >= quiet, "{:?}", change.delivered - change.first_event);
+        file.write_all(b"\"B\\u00e0i\"\n+++\n").unwrap();
+        drop(file);
+        let change = poll(&mut rx, Duration::from_secs(10)).expect("a batch once the file is closed");
+        assert_eq!(change.event, StoreEvent::Paths(vec![PathBuf::from("thoi-su/bai.vi.md")]));
+        drop(watcher);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A steady stream of events is delivered in pieces: a batch is held
+    /// at most `MAX_HOLD` after its first event.
+    #[test]
+    fn a_steady_stream_is_not_held_back() {
+        use std::io::Write as _;
+        let dir = temp_store("stream");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        // A quiet period longer than the stream lasts, and a file that is
+        // never closed: only the hold limit can end the batch.
+        let watcher = watch(&dir, Duration::from_secs(30), tx).unwrap();
+        let mut file = std::fs::File::create(dir.join("thoi-su/log.md")).unwrap();
+        let started = Instant::now();
+        let mut first = None;
+        while first.is_none() && started.elapsed() < Duration::from_secs(20) {
+            file.write_all(b"x").unwrap();
+            first = poll(&mut rx, Duration::from_millis(20));
+        }
+        let change = first.expect("a batch while events kept coming");
+        assert!(change.delivered - change.first_event >= MAX_HOLD);
+        assert!(change.delivered - change.first_event < Duration::from_secs(30));
+        drop(file);
+        drop(watcher);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -350,7 +350,9 @@ cache_control = "public, max-age=300"
 request_timeout_seconds = 30
 max_header_bytes = 16384
 max_connections = 10000
-# How long a burst of file changes may settle before a rebuild.
+# A saved file (closed after writing, or renamed into place) is read at
+# once; a file still open for writing once the store has been quiet this
+# long. Raise it if articles are written in place in slow pieces.
 watch_debounce_ms = 100
 
 # Periodic jobs, cron lines (minute hour day-of-month month day-of-week) read

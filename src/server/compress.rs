@@ -23,6 +23,10 @@ use bytes::Bytes;
 use super::files::{Compressed, ServedFile};
 use crate::snapshot::ResourceKind;
 
+/// The `nice` value of the compression threads where the idle scheduling
+/// class is refused: the lowest priority.
+const WORKER_NICENESS: i32 = 19;
+
 /// gzip level: a good ratio at a few milliseconds per 100 KB feed.
 const GZIP_LEVEL: u32 = 6;
 /// brotli quality: smaller than gzip, fast enough for every update.
@@ -120,7 +124,28 @@ impl Drop for Compressor {
 
 /// A worker: takes the next file (live ones first), compresses it unless it
 /// was replaced meanwhile, until the compressor is dropped.
+/// Puts the calling thread in the idle scheduling class (Linux
+/// `SCHED_IDLE`): it runs only when a core has nothing else to do, and any
+/// other thread waking up takes the core at once. Compressing a large
+/// store takes minutes of CPU after start-up; an edit or a request must
+/// never wait for it. Falls back to `nice` 19 if the class is refused;
+/// elsewhere the thread keeps the process's priority.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: sched_setscheduler reads `param` only during the call;
+        // pid 0 is the calling thread.
+        let refused = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } != 0;
+        if refused && let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), WORKER_NICENESS)
+        {
+            tracing::debug!("compression threads keep the normal priority: {e}");
+        }
+    }
+}
+
 fn work(shared: &Shared) {
+    lower_priority();
     loop {
         let next = {
             let mut queues = lock(&shared.queues);
@@ -185,6 +210,37 @@ mod tests {
         .unwrap();
         let files = super::super::ServedFiles::prepare(&snapshot, None, &config, jiff::Timestamp::UNIX_EPOCH, None);
         Arc::clone(files.get("/f.xml").unwrap())
+    }
+
+    /// The compression threads run in the idle scheduling class (or at
+    /// the lowest `nice`), so that they only use CPU time nothing else
+    /// wants.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn workers_run_at_the_lowest_priority() {
+        let compressor = Compressor::start(1);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let lowered = |(nice, policy): (i32, u32)| nice == WORKER_NICENESS || policy == libc::SCHED_IDLE as u32;
+        let found = loop {
+            // Fields 19 and 41 of /proc/self/task/TID/stat: the nice value
+            // and the scheduling policy; the worker sets them as it starts.
+            let found = std::fs::read_dir("/proc/self/task").unwrap().flatten().find_map(|task| {
+                let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+                if !comm.starts_with("herald-compress") {
+                    return None;
+                }
+                let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+                let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+                Some((fields.get(16)?.parse::<i32>().ok()?, fields.get(38)?.parse::<u32>().ok()?))
+            });
+            match found {
+                Some(seen) if lowered(seen) => break found,
+                _ if std::time::Instant::now() > deadline => break found,
+                _ => std::thread::yield_now(),
+            }
+        };
+        assert!(found.is_some_and(lowered), "nice and policy of the worker: {found:?}");
+        drop(compressor);
     }
 
     fn wait_until_idle(compressor: &Compressor) {

@@ -148,7 +148,9 @@ impl ServedFiles {
     /// Prepares `snapshot` for serving, reusing what `previous` already
     /// prepared for unchanged files, and queues the new ones on
     /// `compressor` (without one, files are only ever sent uncompressed).
-    /// `now` dates files that changed after start-up.
+    /// `now` dates files that changed after start-up. Looks at every file:
+    /// for start-up and configuration changes; an update that knows which
+    /// paths changed uses [`ServedFiles::update`].
     pub fn prepare(
         snapshot: &Snapshot,
         previous: Option<&ServedFiles>,
@@ -156,42 +158,13 @@ impl ServedFiles {
         now: Timestamp,
         compressor: Option<&Compressor>,
     ) -> ServedFiles {
-        let cache_control = header(&config.server.cache_control);
-        let asset_cache_control = HeaderValue::from_static("public, max-age=3600");
+        let headers = SharedHeaders::of(config);
         let mut files = HashMap::with_capacity(snapshot.len());
         let mut fresh = Vec::new();
         for (path, resource) in snapshot.iter() {
-            let old = previous.and_then(|p| p.files.get(path));
-            let link = (resource.kind == ResourceKind::Feed && !config.hubs().is_empty())
-                .then(|| header(&crate::push::delivery::link_header(config, &config.url_for(path))));
-            if let Some(old) = old
-                && old.resource.etag == resource.etag
-                && old.resource.content_type == resource.content_type
-                && old.cache_control == cache_control_for(resource, &cache_control, &asset_cache_control)
-                && old.link == link
-            {
-                files.insert(path.clone(), Arc::clone(old));
-                continue;
-            }
-            let last_modified = match (previous, old) {
-                // At start-up: no earlier than now, since the file may have
-                // changed while herald was stopped (If-Modified-Since must
-                // never hide a change); the content's own date if later.
-                (None, _) => Some(resource.last_modified.map_or(now, |t| t.max(now))),
-                // A changed file: now, and always later than before.
-                (Some(_), Some(old)) => Some(
-                    old.last_modified
-                        .map_or(now, |t| now.max(t.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(t))),
-                ),
-                (Some(_), None) => Some(now),
-            };
-            let served = Arc::new(prepare_file(
-                resource,
-                last_modified,
-                cache_control_for(resource, &cache_control, &asset_cache_control),
-                link,
-            ));
-            if served.compressible {
+            let old = previous.map(|p| p.files.get(path));
+            let served = headers.serve(path, resource, old, config, now);
+            if served.compressible && !old.flatten().is_some_and(|old| Arc::ptr_eq(old, &served)) {
                 fresh.push(Arc::clone(&served));
             }
             files.insert(path.clone(), served);
@@ -200,6 +173,97 @@ impl ServedFiles {
             compressor.submit(fresh);
         }
         ServedFiles { files }
+    }
+
+    /// `previous` with the files at `changed` (paths whose bytes changed,
+    /// appeared or went) taken from `snapshot`: the same result as
+    /// [`ServedFiles::prepare`] when the configuration is unchanged, with
+    /// work for the changed files only (besides copying the map's
+    /// pointers), so that an edit costs the same in a store of any size.
+    pub fn update(
+        previous: &ServedFiles,
+        snapshot: &Snapshot,
+        changed: &[String],
+        config: &Config,
+        now: Timestamp,
+        compressor: Option<&Compressor>,
+    ) -> ServedFiles {
+        let headers = SharedHeaders::of(config);
+        let mut files = previous.files.clone();
+        let mut fresh = Vec::new();
+        for path in changed {
+            match snapshot.get(path) {
+                Some(resource) => {
+                    let served = headers.serve(path, resource, Some(previous.files.get(path)), config, now);
+                    if served.compressible {
+                        fresh.push(Arc::clone(&served));
+                    }
+                    files.insert(path.clone(), served);
+                }
+                None => {
+                    files.remove(path);
+                }
+            }
+        }
+        if let Some(compressor) = compressor {
+            compressor.submit(fresh);
+        }
+        ServedFiles { files }
+    }
+}
+
+/// Header values shared by many files, made once per update.
+struct SharedHeaders {
+    cache_control: HeaderValue,
+    asset_cache_control: HeaderValue,
+    /// Whether feeds name a hub in a `Link` header.
+    hubs: bool,
+}
+
+impl SharedHeaders {
+    fn of(config: &Config) -> SharedHeaders {
+        SharedHeaders {
+            cache_control: header(&config.server.cache_control),
+            asset_cache_control: HeaderValue::from_static("public, max-age=3600"),
+            hubs: !config.hubs().is_empty(),
+        }
+    }
+
+    /// The served file for `resource` at `path`: `old` itself when nothing
+    /// it sends changed. `old` is `None` at start-up (no previous files),
+    /// `Some(None)` for a new path.
+    fn serve(
+        &self,
+        path: &str,
+        resource: &Arc<Resource>,
+        old: Option<Option<&Arc<ServedFile>>>,
+        config: &Config,
+        now: Timestamp,
+    ) -> Arc<ServedFile> {
+        let link = (resource.kind == ResourceKind::Feed && self.hubs)
+            .then(|| header(&crate::push::delivery::link_header(config, &config.url_for(path))));
+        let cache_control = cache_control_for(resource, &self.cache_control, &self.asset_cache_control);
+        if let Some(Some(old)) = old
+            && old.resource.etag == resource.etag
+            && old.resource.content_type == resource.content_type
+            && old.cache_control == cache_control
+            && old.link == link
+        {
+            return Arc::clone(old);
+        }
+        let last_modified = match old {
+            // At start-up: no earlier than now, since the file may have
+            // changed while herald was stopped (If-Modified-Since must
+            // never hide a change); the content's own date if later.
+            None => Some(resource.last_modified.map_or(now, |t| t.max(now))),
+            // A changed file: now, and always later than before.
+            Some(Some(old)) => Some(
+                old.last_modified
+                    .map_or(now, |t| now.max(t.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(t))),
+            ),
+            Some(None) => Some(now),
+        };
+        Arc::new(prepare_file(resource, last_modified, cache_control, link))
     }
 }
 
@@ -278,6 +342,62 @@ pub fn parse_http_date(text: &str) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config() -> Config {
+        Config::parse(
+            "[site]\nbase_url = \"https://example.vn/\"\ndefault_language = \"vi\"\ntitle = \"T\"\n[languages.vi]\n\n[websub]\nenabled = true\n",
+            std::path::Path::new("feeds.toml"),
+            &Default::default(),
+        )
+        .unwrap()
+    }
+
+    fn file(kind: ResourceKind, text: &str) -> Resource {
+        Resource::new(kind, text.repeat(100).into_bytes(), "application/rss+xml; charset=utf-8", None)
+    }
+
+    /// What a client would see of every file: path, ETag, dates and
+    /// headers, one line per file, sorted.
+    fn seen(files: &ServedFiles) -> Vec<String> {
+        let mut seen: Vec<String> = files
+            .files
+            .iter()
+            .map(|(path, f)| {
+                format!("{path} {} {:?} {:?} {:?}", f.resource.etag, f.last_modified, f.cache_control, f.link)
+            })
+            .collect();
+        seen.sort();
+        seen
+    }
+
+    /// An update that names the changed paths gives exactly what looking
+    /// at every file gives, and keeps the unchanged files themselves.
+    #[test]
+    fn an_update_of_the_changed_paths_equals_a_full_prepare() {
+        let config = config();
+        let start: Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
+        let later: Timestamp = "2026-11-02T00:00:00Z".parse().unwrap();
+        let mut snapshot = Snapshot::new();
+        snapshot.insert("/rss.xml".into(), file(ResourceKind::Feed, "a"));
+        snapshot.insert("/archive/2026-10.rss.xml".into(), file(ResourceKind::Archive { past: true }, "b"));
+        snapshot.insert("/sitemap.xml".into(), file(ResourceKind::SitemapIndex, "c"));
+        let first = ServedFiles::prepare(&snapshot, None, &config, start, None);
+
+        snapshot.insert("/rss.xml".into(), file(ResourceKind::Feed, "a2"));
+        snapshot.remove("/sitemap.xml");
+        snapshot.insert("/vi/rss.xml".into(), file(ResourceKind::Feed, "d"));
+        let changed = ["/rss.xml".to_string(), "/sitemap.xml".to_string(), "/vi/rss.xml".to_string()];
+        let updated = ServedFiles::update(&first, &snapshot, &changed, &config, later, None);
+        let full = ServedFiles::prepare(&snapshot, Some(&first), &config, later, None);
+
+        assert_eq!(seen(&updated), seen(&full));
+        assert_eq!(updated.len(), 3);
+        assert!(updated.get("/sitemap.xml").is_none());
+        let archive = "/archive/2026-10.rss.xml";
+        assert!(Arc::ptr_eq(updated.get(archive).unwrap(), first.get(archive).unwrap()));
+        assert_eq!(updated.get("/rss.xml").unwrap().last_modified, Some(later));
+        assert!(updated.get("/rss.xml").unwrap().link.is_some(), "feeds name the hub");
+    }
 
     #[test]
     fn http_dates_round_trip() {

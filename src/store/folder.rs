@@ -104,7 +104,7 @@ impl FolderStore {
     fn read(&self, rel: &Path, config: &Config) -> Loaded {
         let Some(info) = classify(rel) else { return Loaded::Gone };
         let full = self.root.join(rel);
-        let bytes = match std::fs::read(&full) {
+        let bytes = match read_file(&full) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Gone,
             Err(e) => return Loaded::Invalid(Diagnostic::error(&full, format!("cannot read: {e}"))),
@@ -192,10 +192,38 @@ impl ArticleStore for FolderStore {
 
     fn body(&self, article: &Article) -> Result<String, Diagnostic> {
         let full = self.root.join(&article.source.path);
-        let text = std::fs::read_to_string(&full)
+        let text = read_file(&full)
+            .and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            })
             .map_err(|e| Diagnostic::error(&full, format!("cannot read the body: {e}")))?;
         document_body(&full, &text)
     }
+}
+
+/// Reads a whole store file without updating its access time (Linux
+/// `O_NOATIME`, allowed when herald owns the file; otherwise a plain read).
+/// Reading a store must not write to it: the first read after an edit
+/// would otherwise update the inode and wait for the file system's journal
+/// (seen as one-second stalls of an update while the disk was busy), and a
+/// full build would dirty 100,000 inodes.
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::io::Read as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOATIME).open(path) {
+            Ok(mut file) => {
+                let mut bytes = Vec::with_capacity(file.metadata().map_or(0, |m| m.len() as usize));
+                file.read_to_end(&mut bytes)?;
+                return Ok(bytes);
+            }
+            // Not the owner: O_NOATIME is refused; read as anyone may.
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    std::fs::read(path)
 }
 
 /// The body of a document's text: after the front matter for Markdown,
@@ -351,6 +379,43 @@ fn syntax_diagnostic(path: &Path, e: SyntaxError) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reading a store file gives its bytes and leaves its access time
+    /// alone, where a plain read would update it (checked first: on a file
+    /// system mounted `noatime` there is nothing to show).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reading_a_document_does_not_touch_its_access_time() {
+        use rustix::fs::{AtFlags, CWD, Timespec, Timestamps, UTIME_OMIT, utimensat};
+        let dir = std::env::temp_dir().join(format!("herald-noatime-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bai.vi.md");
+        std::fs::write(&file, "+++\ntitle = \"Bài\"\n+++\nThân bài.\n").unwrap();
+        let accessed = || std::fs::metadata(&file).unwrap().accessed().unwrap();
+        // An access time a day before the modification: with relatime, the
+        // next plain read updates it.
+        let set_old_access_time = || {
+            let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+            let secs = modified.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 - 86_400;
+            let times = Timestamps {
+                last_access: Timespec { tv_sec: secs, tv_nsec: 0 },
+                last_modification: Timespec { tv_sec: 0, tv_nsec: UTIME_OMIT },
+            };
+            utimensat(CWD, &file, &times, AtFlags::empty()).unwrap();
+            accessed()
+        };
+        let before = set_old_access_time();
+        let plain = std::fs::read(&file).unwrap();
+        let plain_read_updates = accessed() != before;
+        let before = set_old_access_time();
+        assert_eq!(read_file(&file).unwrap(), plain);
+        if plain_read_updates {
+            assert_eq!(accessed(), before, "read_file updated the access time");
+        } else {
+            eprintln!("this file system keeps no access times: nothing to compare");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     fn info(path: &str) -> Option<PathInfo> {
         classify(Path::new(path))
