@@ -127,6 +127,7 @@ probes = {(r["server"], r["case"]): r for r in load_lines("http-probes.jsonl")}
 http_file = load("http-file.json")
 fanout = {int(re.search(r"load-(\d+)", p).group(1)): (load(os.path.basename(p)) or {}).get("load")
           for p in glob.glob(os.path.join(RUN, "load-*.json"))}
+fanout_cpu = {n: load(f"fanout-cpu-{n}.json") or {} for n in fanout}
 idle = {int(re.search(r"idle-(\d+)\.json", p).group(1)): load(os.path.basename(p))
         for p in glob.glob(os.path.join(RUN, "idle-[0-9]*.json")) if re.search(r"idle-(\d+)\.json$", p)}
 idle_ready = {n: load(f"idle-{n}-ready.json") for n in idle}
@@ -339,17 +340,20 @@ elif fanout:
     for n in sorted(fanout):
         f = fanout[n]
         if not f:
-            rows.append([num(n)] + ["–"] * 8)
+            rows.append([num(n)] + ["–"] * 10)
             continue
+        cpu = fanout_cpu.get(n, {})
+        cpu_s = lambda key: secs(cpu[key]) if isinstance(cpu.get(key), (int, float)) else "–"
         rows.append([num(n), num(f["delivered"]), secs(f["latency_p50_s"]), secs(f["latency_p99_s"]),
                      secs(f["latency_max_s"]), num(f["deliveries_per_s"]), f["duplicates"], f["misses"],
-                     f"{secs(f['subscribe_phase_s'])}"])
+                     f"{secs(f['subscribe_phase_s'])}", cpu_s("herald_cpu_s"), cpu_s("checker_cpu_s")])
     w(table(["subscribers", "delivered", "p50", "p99", "max", "deliveries/s", "duplicates", "misses",
-             "subscribing"], rows))
+             "subscribing", "herald CPU", "subscribers' CPU"], rows))
     w("\nOne change to /vi/rss.xml of the sample store, to N subscribers of the W3C hub checker's load mode (one "
       "Python aiohttp process for all callbacks, on the same cores). Latency is from the publish (writing the "
-      "article file; it includes the watcher's debounce and the checker's publish command polling the topic) to "
-      "each subscriber's first 2xx delivery.\n")
+      "article file; it includes the watcher's wait and the checker's publish command polling the topic) to "
+      "each subscriber's first 2xx delivery. CPU: seconds (user + system) used by herald and by the checker's "
+      "process while the checker ran (subscribing, verification and the fan-out).\n")
 else:
     w("Not measured (see fanout.log).\n")
 
