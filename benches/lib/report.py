@@ -189,7 +189,7 @@ def target_rows():
         f = latency["file_event_to_publish"]
         w = latency["from_write"]
         figure = (f"p99 {secs(e['p99_s'])} from the watcher's batch; {secs(f['p99_s'])} from the first file "
-                  f"event (debounce {secs(latency['debounce_s'])}); {secs(w['p99_s'])} from the write")
+                  f"event; {secs(w['p99_s'])} from the write")
         if lat_n != 100000:
             figure += f" — on {num(lat_n)} articles"
         add("one edit in 100,000: new bytes served ≤ 20 ms (p99) from the file event", "Hugo ~0.4 s (10,000)",
@@ -285,8 +285,8 @@ if skipped("latency"):
 elif latency:
     rows = []
     for key, what in (("from_write", "from the write (rename), seen by an HTTP client: all three files new"),
-                      ("file_event_to_publish", "from the first file event to the files swapped (includes the debounce)"),
-                      ("event_to_publish", "from the watcher's debounced batch to the files swapped (herald's work)")):
+                      ("file_event_to_publish", "from the first file event to the files swapped (includes the watcher's wait)"),
+                      ("event_to_publish", "from the watcher's batch to the files swapped (herald's work)")):
         s = latency[key]
         rows.append([what, s["n"], secs(s["p50_s"]), secs(s["p99_s"]), secs(s["max_s"])])
     w(table(["latency", "edits", "p50", "p99", "max"], rows))
@@ -295,7 +295,8 @@ elif latency:
       f"article's section feed, /vi/rss.xml and its month's /vi/sitemap-YYYY-MM.xml over one kept-alive "
       f"connection with If-None-Match until all three serve new bytes (the feeds with the marker). herald's "
       f"figures are its /metrics gauges read after each edit (`herald_last_update_event_to_publish_seconds`, "
-      f"`herald_last_update_file_event_to_publish_seconds`). The watcher's debounce is "
+      f"`herald_last_update_file_event_to_publish_seconds`). The watcher delivers a saved file about 2 ms after "
+      f"its last event; its quiet period for files still open for writing is "
       f"{secs(latency['debounce_s'])} (`herald_update_debounce_seconds`). Failed edits: {latency['failed']}; "
       f"updates per edit: {latency['updates_per_edit']}.\n")
     r = load("latency-ready.json") or {}
