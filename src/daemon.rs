@@ -124,7 +124,16 @@ impl Daemon {
             let config = Arc::clone(&config);
             let store = Arc::clone(&store);
             tokio::task::spawn_blocking(move || {
-                let mut site = LiveSite::start(config, store, now);
+                // With an output folder, whole: the folder is written once
+                // complete. Without, a large store's live files are served
+                // before its archives are rendered.
+                let mut site = match config.server.out_dir {
+                    Some(_) => LiveSite::start(config, store, now),
+                    None => {
+                        let from = config.server.deferred_archives_from;
+                        LiveSite::start_without_archives(config, store, now, from)
+                    }
+                };
                 // Make the first edits as cheap as the next ones (a few
                 // tenths of a second at 100,000 articles; it changes no
                 // file, and its archive part is left as pending work).
@@ -153,6 +162,10 @@ impl Daemon {
         );
 
         let state = Arc::new(ServerState::default());
+        if site.archives_pending() {
+            tracing::info!("serving the live feeds and sitemaps; rendering the archives now");
+            state.archives_starting.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let compressor = state.compressor.get_or_init(|| Compressor::start(Compressor::default_workers()));
         compressor.submit(files.iter().map(Arc::clone));
         if watcher.is_some() {
@@ -575,6 +588,9 @@ fn publish(
             );
         }
     }
+    if !site.archives_pending() && state.archives_starting.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        tracing::info!("the archives are rendered: every file is served");
+    }
     publish_health(state, site, now);
     published
 }
@@ -603,6 +619,10 @@ fn publish_health(state: &ServerState, site: &LiveSite, now: Timestamp) {
             "expired": counts.expired,
         },
         "files": site.snapshot().len(),
+        // False while archive documents lag behind the live files (for a
+        // few milliseconds after an edit; after a deferred start, until
+        // they are all rendered).
+        "archives_complete": !site.archives_pending(),
         "next_change": site.next_change().map(|t| crate::render::time::rfc3339(t, tz)),
         "store_error_count": all_problems.len(),
         "store_errors": problems,

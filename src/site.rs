@@ -264,7 +264,32 @@ impl Touched {
 impl LiveSite {
     /// Reads the whole store and renders every file at `now`.
     pub fn start(config: Arc<Config>, store: Arc<dyn ArticleStore>, now: Timestamp) -> LiveSite {
-        let mut site = LiveSite {
+        let mut site = LiveSite::empty(config, store, now);
+        site.rebuild(now);
+        site
+    }
+
+    /// [`LiveSite::start`] in two stages, for a large store: this one reads
+    /// the store and renders everything but the archive documents (the
+    /// live feeds, sitemaps and small files, ready to serve), and leaves
+    /// every feed's archive months and the archive indexes as pending
+    /// archive work ([`LiveSite::complete_some_archives`]). At 100,000
+    /// articles the archives are most of the bytes and of the time.
+    /// Only when the store holds at least `min_documents` documents: a
+    /// small store is rendered whole at once, as [`LiveSite::start`] does.
+    pub fn start_without_archives(
+        config: Arc<Config>,
+        store: Arc<dyn ArticleStore>,
+        now: Timestamp,
+        min_documents: usize,
+    ) -> LiveSite {
+        let mut site = LiveSite::empty(config, store, now);
+        site.rebuild_parts(now, Some(min_documents));
+        site
+    }
+
+    fn empty(config: Arc<Config>, store: Arc<dyn ArticleStore>, now: Timestamp) -> LiveSite {
+        LiveSite {
             config,
             store,
             catalog: Catalog::new(now),
@@ -280,9 +305,7 @@ impl LiveSite {
             archive_entries: HashMap::new(),
             pending: PendingArchives::default(),
             written: BTreeMap::new(),
-        };
-        site.rebuild(now);
-        site
+        }
     }
 
     /// The configuration in force.
@@ -472,6 +495,13 @@ impl LiveSite {
     /// and re-renders everything. Broken documents keep their last good
     /// version.
     pub fn rebuild(&mut self, now: Timestamp) -> Update {
+        self.rebuild_parts(now, None)
+    }
+
+    /// [`LiveSite::rebuild`]; with `defer_from`, when the store holds at
+    /// least that many documents, the archive documents are left as
+    /// pending archive work (see [`LiveSite::start_without_archives`]).
+    fn rebuild_parts(&mut self, now: Timestamp, defer_from: Option<usize>) -> Update {
         let started = Instant::now();
         let scan = self.store.scan(&self.config);
         let mut articles = scan.articles;
@@ -488,17 +518,30 @@ impl LiveSite {
         let change = Catalog::diff(&self.catalog, &catalog);
         self.catalog = catalog;
         self.problems = problems;
+        let archives = defer_from.is_none_or(|min| self.documents() < min);
         // Scheduled bodies are marked as used, so the full render keeps them.
         let scheduled = self.scheduled_sources();
         self.cache_scheduled_bodies(&scheduled);
         let mut bodies = std::mem::take(&mut self.bodies);
-        let mut snapshot = render::render_site(&self.catalog, &self.config, self.store.as_ref(), &mut bodies);
+        let mut snapshot = if archives {
+            render::render_site(&self.catalog, &self.config, self.store.as_ref(), &mut bodies)
+        } else {
+            render::render_site_without_archives(&self.catalog, &self.config, self.store.as_ref(), &mut bodies)
+        };
         self.bodies = bodies;
-        self.archive_months = render::archive_layout(&self.catalog, &self.config);
-        self.add_index_page(&mut snapshot);
-        // Everything is rendered afresh: nothing is left pending, and the
-        // whole snapshot is compared.
+        let layout = render::archive_layout(&self.catalog, &self.config);
+        // Everything is rendered afresh: nothing is left pending (but the
+        // archives when they are left out), and the whole snapshot is
+        // compared.
         self.pending = PendingArchives::default();
+        if archives {
+            self.archive_months = layout;
+        } else {
+            // Every archive month is new to the pending work: all rendered.
+            self.archive_months = HashMap::new();
+            self.pending.scopes = layout.into_keys().collect();
+        }
+        self.add_index_page(&mut snapshot);
         self.written.clear();
         self.layouts.clear();
         self.sitemap_layouts.clear();

@@ -109,7 +109,7 @@ fn thens() -> impl Strategy<Value = Then> {
 /// Applies `edits` as staged steps, doing with the archives after each what
 /// it says, and checks after each step that every file but the archives
 /// equals a full build, and after each completion that every file does.
-fn staged_equals_full(edits: &[(Edit, Then)]) -> Result<(), TestCaseError> {
+fn staged_equals_full(edits: &[(Edit, Then)], deferred_start: bool) -> Result<(), TestCaseError> {
     let config = config();
     let store = Arc::new(MemoryStore::new());
     let mut documents: std::collections::BTreeMap<String, Vec<u8>> = [
@@ -126,7 +126,22 @@ fn staged_equals_full(edits: &[(Edit, Then)]) -> Result<(), TestCaseError> {
         store.insert(path.as_str(), bytes.clone());
     }
     let mut now = now();
-    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now);
+    let mut site = if deferred_start {
+        // As `herald serve` starts on a large store: the archives after.
+        let site =
+            LiveSite::start_without_archives(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now, 0);
+        prop_assert!(site.archives_pending());
+        let expected = full_build(&documents, &config, now);
+        let differing: Vec<String> = site.snapshot().changed_paths(&expected);
+        prop_assert!(
+            differing.iter().all(|p| is_archive(p, [site.snapshot(), &expected], &config)),
+            "at the start, files besides the archives differ: {differing:?}"
+        );
+        prop_assert!(!differing.is_empty(), "the archives were rendered at once");
+        site
+    } else {
+        LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now)
+    };
     for (edit, then) in edits {
         match edit {
             Edit::Write { path, title, day, month, extra } => {
@@ -181,9 +196,42 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
-    fn staged_updates_equal_a_full_build(edits in proptest::collection::vec((edits(), thens()), 1..12)) {
-        staged_equals_full(&edits)?;
+    fn staged_updates_equal_a_full_build(
+        edits in proptest::collection::vec((edits(), thens()), 1..12),
+        deferred_start in any::<bool>(),
+    ) {
+        staged_equals_full(&edits, deferred_start)?;
     }
+}
+
+/// A start that leaves the archives for later ends, once they are done, in
+/// exactly the files of a full start; a store smaller than the threshold
+/// is rendered whole at once.
+#[test]
+fn a_deferred_start_completes_to_a_full_start() {
+    let store = Arc::new(MemoryStore::new());
+    for (n, month) in [(1, 9), (2, 10), (3, 10), (4, 11), (5, 11)] {
+        store.insert(
+            format!("thoi-su/bai-{n}.vi.md").as_str(),
+            article(&format!("Bài {n}"), &format!("2026-{month:02}-0{n}T08:00:00+07:00"), ""),
+        );
+    }
+    let full = LiveSite::start(config(), store.clone() as Arc<dyn ArticleStore>, now());
+    let mut deferred = LiveSite::start_without_archives(config(), store.clone() as Arc<dyn ArticleStore>, now(), 5);
+    assert!(deferred.archives_pending());
+    assert!(deferred.snapshot().len() < full.snapshot().len());
+    let mut chunks = 0;
+    while deferred.complete_some_archives().is_none() {
+        chunks += 1;
+        assert!(chunks < 100, "the archive work does not end");
+    }
+    assert!(!deferred.archives_pending());
+    assert_eq!(deferred.snapshot().changed_paths(full.snapshot()), Vec::<String>::new());
+    assert_eq!(deferred.snapshot().len(), full.snapshot().len());
+
+    let whole = LiveSite::start_without_archives(config(), store as Arc<dyn ArticleStore>, now(), 6);
+    assert!(!whole.archives_pending(), "5 documents, threshold 6: rendered whole");
+    assert_eq!(whole.snapshot().changed_paths(full.snapshot()), Vec::<String>::new());
 }
 
 /// A site with three Vietnamese articles in one section (two fit the live
@@ -279,12 +327,15 @@ fn a_staged_step_leaves_the_archives_for_later() {
 /// both is done.
 #[test]
 fn staged_steps_add_up() {
-    staged_equals_full(&[
+    let edits = [
         (Edit::Write { path: "kinh-te/g.vi.md".into(), title: "x".into(), day: 3, month: 9, extra: "" }, Then::Wait),
         (Edit::Write { path: "thoi-su/f.vi.md".into(), title: "y".into(), day: 4, month: 10, extra: "" }, Then::Some),
         (Edit::Delete { path: "thoi-su/b.vi.md".into() }, Then::All),
-    ])
-    .unwrap();
+    ];
+    // Also after a start that left every archive for later.
+    for deferred_start in [false, true] {
+        staged_equals_full(&edits, deferred_start).unwrap();
+    }
 }
 
 /// The archives can be completed one feed at a time: nothing is reported

@@ -74,3 +74,52 @@ async fn an_edit_reaches_the_live_feed_then_its_archive() {
     }
     daemon.shutdown().await;
 }
+
+/// On a store large enough to defer its archives (a threshold of 0 here),
+/// the live feed is served at once and an archive document answers 503 with
+/// `Retry-After` or already 200, never 404; soon it is 200 with exactly the
+/// bytes of a full build, and a path that does not exist is 404 again.
+#[tokio::test]
+async fn a_deferred_start_serves_the_archives_right_after() {
+    let mut store = TempStore::new();
+    store.extra_config = "[feeds]\nitem_limit = 1\n\n[server]\ndeferred_archives_from = 0\n".to_string();
+    store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
+    store.article("thoi-su/hai.vi.md", "Hai", "2026-11-10T08:00:00+07:00");
+    store.article("thoi-su/ba.vi.md", "Ba", "2026-10-10T08:00:00+07:00");
+    let source = ConfigSource { path: store.config_path(), overrides: Default::default() };
+    let config = source.load().unwrap();
+    assert_eq!(config.server.deferred_archives_from, 0);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let clock = Arc::new(ManualClock::new(now()));
+    let daemon = Daemon::start(config, source, listener, clock).await.unwrap();
+    let base = format!("http://{}", daemon.addr);
+    let client = http_client();
+
+    let live = client.get(format!("{base}/vi/rss.xml")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+    let built = store.build();
+    let archive = "/vi/archive/2026-10.rss.xml";
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let body = loop {
+        let response = client.get(format!("{base}{archive}")).send().await.unwrap();
+        match response.status().as_u16() {
+            200 => break response.bytes().await.unwrap(),
+            503 => assert_eq!(response.headers()["retry-after"], "5"),
+            other => panic!("{archive} answered {other} while the archives were being rendered"),
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{archive} was not served within {PATIENCE:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert_eq!(body, built.snapshot.get(archive).unwrap().body);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let status = client.get(format!("{base}/no-such-file.xml")).send().await.unwrap().status();
+        if status == 404 {
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(tokio::time::Instant::now() < deadline, "unknown paths still answer 503");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    daemon.shutdown().await;
+}

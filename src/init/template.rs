@@ -354,6 +354,10 @@ max_connections = 10000
 # once; a file still open for writing once the store has been quiet this
 # long. Raise it if articles are written in place in slow pieces.
 watch_debounce_ms = 100
+# From this many documents (and without out_dir), `herald serve` starts
+# serving the live feeds and sitemaps before the feed archives are rendered
+# (meanwhile a path not found gets 503 and Retry-After instead of 404).
+deferred_archives_from = 20000
 
 # Periodic jobs, cron lines (minute hour day-of-month month day-of-week) read
 # in the site's time zone: a full rescan as a safety net, and housekeeping.

@@ -45,8 +45,30 @@ pub const JSON_FEED_CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
 /// Renders every file of the site into a new snapshot: feeds, sitemaps,
 /// stylesheets and robots.txt.
 pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore, bodies: &mut BodyCache) -> Snapshot {
+    render_site_into_snapshot(catalog, config, store, bodies, true)
+}
+
+/// [`render_site`] without the archive documents (RFC 5005 months and
+/// archive indexes): what `herald serve` renders before it starts serving
+/// a large store, leaving the archives (most of the bytes) for right after.
+pub fn render_site_without_archives(
+    catalog: &Catalog,
+    config: &Config,
+    store: &dyn ArticleStore,
+    bodies: &mut BodyCache,
+) -> Snapshot {
+    render_site_into_snapshot(catalog, config, store, bodies, false)
+}
+
+fn render_site_into_snapshot(
+    catalog: &Catalog,
+    config: &Config,
+    store: &dyn ArticleStore,
+    bodies: &mut BodyCache,
+    archives: bool,
+) -> Snapshot {
     let snapshot = std::sync::Mutex::new(Snapshot::new());
-    let rendered = render_site_to(catalog, config, store, bodies, &|path, resource| {
+    let rendered = render_site_parts(catalog, config, store, bodies, archives, &|path, resource| {
         snapshot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path, resource);
         Ok(())
     });
@@ -75,6 +97,18 @@ pub fn render_site_to(
     bodies: &mut BodyCache,
     emit: &Emit<'_>,
 ) -> std::io::Result<usize> {
+    render_site_parts(catalog, config, store, bodies, true, emit)
+}
+
+/// [`render_site_to`], with or without the archive documents.
+fn render_site_parts(
+    catalog: &Catalog,
+    config: &Config,
+    store: &dyn ArticleStore,
+    bodies: &mut BodyCache,
+    archives: bool,
+    emit: &Emit<'_>,
+) -> std::io::Result<usize> {
     // What the indexes need of the files already emitted.
     let emitted: std::sync::Mutex<BTreeMap<String, (ResourceKind, Option<Timestamp>)>> = Default::default();
     let put = |path: String, resource: Resource| -> std::io::Result<()> {
@@ -97,7 +131,7 @@ pub fn render_site_to(
     }
     bodies.retain_used();
 
-    let layout = archive_layout(catalog, config);
+    let layout = if archives { archive_layout(catalog, config) } else { std::collections::HashMap::new() };
     let mut jobs: Vec<MonthJob<'_>> = Vec::new();
     for (scope, months) in &layout {
         jobs.extend(months.iter().map(|month| MonthJob::Archive { scope, month: *month, months }));

@@ -52,6 +52,11 @@ pub struct ServerState {
     pub deliveries: std::sync::OnceLock<Arc<crate::push::delivery::DeliveryCounters>>,
     /// The background compressor of served files (set by the daemon).
     pub compressor: std::sync::OnceLock<compress::Compressor>,
+    /// Set while the archive documents of a large store are still being
+    /// rendered after start-up (the live files are served already): a path
+    /// not found may be one of them, so it is answered 503 with
+    /// `Retry-After` rather than a 404 a crawler would remember.
+    pub archives_starting: std::sync::atomic::AtomicBool,
 }
 
 /// Limits that protect the server from slow or oversized requests.
@@ -169,6 +174,9 @@ where
                         (Route::Hub, hub.handle(request, client, &files).await)
                     }
                     Some(_) => (Route::Hub, method_not_allowed("POST")),
+                    None if state.archives_starting.load(std::sync::atomic::Ordering::Relaxed) => {
+                        (Route::NotFound, not_yet_rendered())
+                    }
                     None => (Route::NotFound, plain(StatusCode::NOT_FOUND, "not found\n")),
                 },
             }
@@ -244,6 +252,16 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+/// 503 for a path that may be an archive document not rendered yet (see
+/// [`ServerState::archives_starting`]): retry in a few seconds, cache nothing.
+fn not_yet_rendered() -> Response<Full<Bytes>> {
+    let mut response =
+        plain(StatusCode::SERVICE_UNAVAILABLE, "starting: the feed archives are being rendered; retry shortly\n");
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -374,6 +392,22 @@ fn negotiate(compressed: bool, accept: Option<&HeaderValue>) -> Encoding {
 mod tests {
     use super::*;
     use crate::config::IpNetwork;
+
+    /// While a deferred start renders the archives, a path not found may be
+    /// one of them: 503 with Retry-After, not cached; afterwards, 404.
+    #[tokio::test]
+    async fn a_path_not_found_while_the_archives_render_is_503() {
+        let state = ServerState::default();
+        let get = || Request::get("/vi/archive/2026-10.rss.xml").body(Full::new(Bytes::new())).unwrap();
+        let localhost = IpAddr::from([127, 0, 0, 1]);
+        state.archives_starting.store(true, std::sync::atomic::Ordering::Relaxed);
+        let response = handle(get(), localhost, &state).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        state.archives_starting.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(handle(get(), localhost, &state).await.status(), StatusCode::NOT_FOUND);
+    }
 
     fn resolve(peer: &str, forwarded: &[&str], trusted: &[&str]) -> String {
         let mut headers = HeaderMap::new();
