@@ -269,6 +269,16 @@ def edits(a):
     herald's own figures from /metrics."""
     base = a.base.rstrip("/")
     conns = {}
+    # A large store's archives are rendered right after start-up (the live
+    # files are served first): measure the steady state, once /healthz says
+    # they are complete (an edit meanwhile waits for the archive work in
+    # progress, up to the rendering of one feed's archive months).
+    deadline = time.time() + 1800
+    while b'"archives_complete": true' not in get(conns, f"{base}/healthz")[2]:
+        if time.time() > deadline:
+            print("edits: the archives were not complete within 1800 s", file=sys.stderr)
+            return 1
+        time.sleep(0.1)
     status, _, feed = get(conns, f"{base}/vi/rss.xml")
     if status != 200:
         print(f"edits: /vi/rss.xml answered {status}", file=sys.stderr)
