@@ -185,6 +185,11 @@ struct PendingArchives {
     relinked: HashSet<PathBuf>,
     /// Languages whose archives changed, so whose archive index is due.
     langs: BTreeSet<String>,
+    /// Archive months not rendered since a deferred start
+    /// ([`LiveSite::start_without_archives`]), newest first: each is
+    /// rendered whole from the catalog as it is then, a few at a time and
+    /// on every core, after the edits' own archive work.
+    deferred: std::collections::VecDeque<(FeedScope, Month)>,
 }
 
 /// The parts of the site one step touched.
@@ -459,7 +464,7 @@ impl LiveSite {
 
     /// Whether staged steps left archive documents to bring up to date.
     pub fn archives_pending(&self) -> bool {
-        !self.pending.scopes.is_empty()
+        !self.pending.scopes.is_empty() || !self.pending.deferred.is_empty()
     }
 
     /// Brings up to date the archive documents that staged steps left:
@@ -534,13 +539,17 @@ impl LiveSite {
         // archives when they are left out), and the whole snapshot is
         // compared.
         self.pending = PendingArchives::default();
-        if archives {
-            self.archive_months = layout;
-        } else {
-            // Every archive month is new to the pending work: all rendered.
-            self.archive_months = HashMap::new();
-            self.pending.scopes = layout.into_keys().collect();
+        if !archives {
+            // Every archive month is left for later, newest first (the
+            // likeliest to be asked for); the archive indexes at the end.
+            let mut deferred: Vec<(FeedScope, Month)> =
+                layout.iter().flat_map(|(scope, months)| months.iter().map(|m| (scope.clone(), *m))).collect();
+            deferred.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            self.pending.deferred = deferred.into();
+            self.pending.langs = layout.keys().map(|scope| scope.lang(&self.config).to_string()).collect();
         }
+        // As rendered (or as they will be once the deferred work is done).
+        self.archive_months = layout;
         self.add_index_page(&mut snapshot);
         self.written.clear();
         self.layouts.clear();
@@ -869,6 +878,17 @@ impl LiveSite {
             self.pending.relinked.extend(relinked);
             return;
         }
+        // Then the months a deferred start left, a batch (one month per
+        // core) per step unless everything is asked for.
+        loop {
+            self.render_deferred_months();
+            if self.pending.deferred.is_empty() {
+                break;
+            }
+            if limit != usize::MAX {
+                return;
+            }
+        }
         // The archive index of each language whose archives changed (a
         // full build writes those of the declared languages).
         let langs = std::mem::take(&mut self.pending.langs);
@@ -882,6 +902,40 @@ impl LiveSite {
                 None => {
                     self.remove_file(&fill_template(&config.archives.index_path, &[("lang", &lang)]));
                 }
+            }
+        }
+    }
+
+    /// Renders the next few archive months a deferred start left (one per
+    /// core, in parallel: each depends on the catalog alone), skipping
+    /// those an edit's archive work already rendered or removed since.
+    fn render_deferred_months(&mut self) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut batch = Vec::new();
+        while batch.len() < cores {
+            let Some((scope, month)) = self.pending.deferred.pop_front() else { break };
+            let rss = render::archive::archive_path(&scope, month, FeedFormat::Rss, &self.config);
+            let listed = self.archive_months.get(&scope).is_some_and(|months| months.contains(&month));
+            if listed && !self.layouts.contains_key(&rss) {
+                batch.push((scope, month));
+            }
+        }
+        let (catalog, config, layout) = (&self.catalog, &*self.config, &self.archive_months);
+        let rendered: Vec<Vec<(String, Resource)>> = std::thread::scope(|threads| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|(scope, month)| {
+                    let months = layout.get(scope).map_or(&[][..], Vec::as_slice);
+                    threads.spawn(move || render::render_archive_month(scope, *month, months, catalog, config))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        });
+        for ((scope, _), files) in batch.iter().zip(rendered) {
+            let lang = scope.lang(&self.config).to_string();
+            for (path, resource) in files {
+                self.archive_entries.entry(lang.clone()).or_default().insert(path.clone(), resource.last_modified);
+                self.put(path, resource);
             }
         }
     }
