@@ -205,8 +205,12 @@ impl Batch {
         } else {
             StoreEvent::Paths(self.paths.into_iter().collect())
         };
+        let what = match &event {
+            StoreEvent::Paths(paths) => format!("{} path(s), the first {:?}", paths.len(), paths[0]),
+            StoreEvent::Rescan => "a rescan".to_string(),
+        };
         tracing::debug!(
-            "store events: {event:?}, {:.1} ms after the first",
+            "store change: {what}, delivered {:.1} ms after its first event",
             self.first_event.elapsed().as_secs_f64() * 1000.0
         );
         events.send(StoreChange { event, first_event: self.first_event, delivered: Instant::now() }).is_ok()
