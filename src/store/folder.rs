@@ -160,7 +160,10 @@ impl ArticleStore for FolderStore {
         let read_part = &read_part;
         let results: Vec<(Vec<Article>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = paths.chunks(chunk).map(|part| scope.spawn(move || read_part(part))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            // A reader that panicked must not leave its share of the store
+            // out silently: the panic goes on to the caller (the daemon then
+            // keeps the files it serves; `herald build` stops).
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
         });
         // The first part's list grows in place to hold them all.
         let mut parts = results.into_iter();
