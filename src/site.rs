@@ -920,19 +920,13 @@ impl LiveSite {
                 batch.push((scope, month));
             }
         }
-        let (catalog, config, layout) = (&self.catalog, &*self.config, &self.archive_months);
-        let rendered: Vec<Vec<(String, Resource)>> = std::thread::scope(|threads| {
-            let handles: Vec<_> = batch
-                .iter()
-                .map(|(scope, month)| {
-                    let months = layout.get(scope).map_or(&[][..], Vec::as_slice);
-                    threads.spawn(move || render::render_archive_month(scope, *month, months, catalog, config))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-        });
-        for ((scope, _), files) in batch.iter().zip(rendered) {
-            let lang = scope.lang(&self.config).to_string();
+        let jobs: Vec<render::ArchiveMonthJob<'_>> = batch
+            .iter()
+            .map(|(scope, month)| (scope, *month, self.archive_months.get(scope).map_or(&[][..], Vec::as_slice)))
+            .collect();
+        let rendered = render::render_archive_months(&jobs, &self.catalog, &self.config);
+        let langs: Vec<String> = batch.iter().map(|(scope, _)| scope.lang(&self.config).to_string()).collect();
+        for (lang, files) in langs.into_iter().zip(rendered) {
             for (path, resource) in files {
                 self.archive_entries.entry(lang.clone()).or_default().insert(path.clone(), resource.last_modified);
                 self.put(path, resource);

@@ -27,14 +27,20 @@ async fn wait_for(client: &reqwest::Client, url: &str, done: impl Fn(&str) -> bo
     }
 }
 
-#[tokio::test]
-async fn an_edit_reaches_the_live_feed_then_its_archive() {
+/// A store of three articles in two months, with one item per live feed
+/// (every article is also in an archive month), and `extra` configuration.
+fn three_articles(extra: &str) -> TempStore {
     let mut store = TempStore::new();
-    // One item per live feed: every article is also in an archive month.
-    store.extra_config = "[feeds]\nitem_limit = 1\n".to_string();
+    store.extra_config = format!("[feeds]\nitem_limit = 1\n{extra}");
     store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
     store.article("thoi-su/hai.vi.md", "Hai", "2026-11-10T08:00:00+07:00");
     store.article("thoi-su/ba.vi.md", "Ba", "2026-10-10T08:00:00+07:00");
+    store
+}
+
+#[tokio::test]
+async fn an_edit_reaches_the_live_feed_then_its_archive() {
+    let store = three_articles("");
     let out = store.dir.path().join("public");
     let source = ConfigSource {
         path: store.config_path(),
@@ -81,11 +87,7 @@ async fn an_edit_reaches_the_live_feed_then_its_archive() {
 /// bytes of a full build, and a path that does not exist is 404 again.
 #[tokio::test]
 async fn a_deferred_start_serves_the_archives_right_after() {
-    let mut store = TempStore::new();
-    store.extra_config = "[feeds]\nitem_limit = 1\n\n[server]\ndeferred_archives_from = 0\n".to_string();
-    store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
-    store.article("thoi-su/hai.vi.md", "Hai", "2026-11-10T08:00:00+07:00");
-    store.article("thoi-su/ba.vi.md", "Ba", "2026-10-10T08:00:00+07:00");
+    let store = three_articles("\n[server]\ndeferred_archives_from = 0\n");
     let source = ConfigSource { path: store.config_path(), overrides: Default::default() };
     let config = source.load().unwrap();
     assert_eq!(config.server.deferred_archives_from, 0);

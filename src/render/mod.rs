@@ -312,6 +312,29 @@ pub fn render_archive_month(
     })
 }
 
+/// One archive month to render: its feed scope, the month, and the scope's
+/// archive months (for the links to the neighbours).
+pub type ArchiveMonthJob<'a> = (&'a FeedScope, Month, &'a [Month]);
+
+/// [`render_archive_month`] for each of `jobs`, on every core: each job's
+/// files, in the order of `jobs`.
+pub fn render_archive_months(
+    jobs: &[ArchiveMonthJob<'_>],
+    catalog: &Catalog,
+    config: &Config,
+) -> Vec<Vec<(String, Resource)>> {
+    let numbered: Vec<(usize, &ArchiveMonthJob<'_>)> = jobs.iter().enumerate().collect();
+    let files = std::sync::Mutex::new(vec![Vec::new(); jobs.len()]);
+    let rendered = in_parallel(&numbered, |(at, (scope, month, months))| {
+        let month_files = render_archive_month(scope, *month, months, catalog, config);
+        lock(&files)[*at] = month_files;
+        Ok(())
+    });
+    // Rendering never fails.
+    debug_assert!(rendered.is_ok());
+    files.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The archive months of every archived feed scope: what
 /// [`render_site`] publishes.
 pub fn archive_layout(catalog: &Catalog, config: &Config) -> std::collections::HashMap<FeedScope, Vec<Month>> {

@@ -122,8 +122,6 @@ impl Drop for Compressor {
     }
 }
 
-/// A worker: takes the next file (live ones first), compresses it unless it
-/// was replaced meanwhile, until the compressor is dropped.
 /// Puts the calling thread in the idle scheduling class (Linux
 /// `SCHED_IDLE`): it runs only when a core has nothing else to do, and any
 /// other thread waking up takes the core at once. Compressing a large
@@ -144,6 +142,8 @@ fn lower_priority() {
     }
 }
 
+/// A worker: takes the next file (live ones first), compresses it unless it
+/// was replaced meanwhile, until the compressor is dropped.
 fn work(shared: &Shared) {
     lower_priority();
     loop {

@@ -194,8 +194,9 @@ impl ServedFiles {
         for path in changed {
             match snapshot.get(path) {
                 Some(resource) => {
-                    let served = headers.serve(path, resource, Some(previous.files.get(path)), config, now);
-                    if served.compressible {
+                    let old = previous.files.get(path);
+                    let served = headers.serve(path, resource, Some(old), config, now);
+                    if served.compressible && !old.is_some_and(|old| Arc::ptr_eq(old, &served)) {
                         fresh.push(Arc::clone(&served));
                     }
                     files.insert(path.clone(), served);
