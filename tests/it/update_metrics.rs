@@ -5,12 +5,11 @@
 //! so never less), and names the watcher's debounce. The benchmark suite
 //! (benches/run) reads these. No assertion depends on how fast anything is.
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use herald::clock::ManualClock;
 use herald::daemon::{ConfigSource, Daemon};
 

@@ -1,6 +1,5 @@
 //! Helpers shared by the integration tests: fixture stores, a fixed clock,
 //! and builds that return what the pipeline produced.
-#![allow(dead_code)]
 
 pub mod process;
 pub mod subscriber;

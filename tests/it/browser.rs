@@ -6,7 +6,6 @@
 //! passes, unless `HERALD_REQUIRE_BROWSER=1` (set by `.ci/run`, which
 //! installs it) makes a missing browser a failure.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -77,7 +76,7 @@ async fn feeds_and_sitemaps_render_as_pages_in_a_browser() {
     };
     let config = source.load().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let clock = Arc::new(ManualClock::new(common::now()));
+    let clock = Arc::new(ManualClock::new(crate::common::now()));
     let daemon = Daemon::start(config, source, listener, clock).await.unwrap();
     let base = format!("http://{}", daemon.addr);
 

@@ -1,9 +1,8 @@
 //! `herald init`: inspecting a store (plain, generated, Hugo, Zola) and
 //! writing a commented feeds.toml with which `herald check` passes.
 
-mod common;
 
-use common::copy_dir;
+use crate::common::copy_dir;
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +23,7 @@ fn check_passes(config_path: &Path) -> Config {
     let config = Config::load(config_path, &Overrides::default())
         .unwrap_or_else(|e| panic!("{e}\n---\n{}", std::fs::read_to_string(config_path).unwrap()));
     let store = FolderStore::open(&config.store_dir).unwrap();
-    let loaded = pipeline::load(&store, &config, common::now());
+    let loaded = pipeline::load(&store, &config, crate::common::now());
     let errors: Vec<String> = loaded.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
     assert!(errors.is_empty(), "herald check finds errors:\n{}", errors.join("\n"));
     let undeclared: Vec<String> =
@@ -289,7 +288,7 @@ fn empty_store_still_gets_a_valid_config() {
 
 #[test]
 fn odd_folders_and_languages_are_reported_not_fatal() {
-    let store = common::TempStore::new();
+    let store = crate::common::TempStore::new();
     store.article("Tin Tức/bai-mot.vi.md", "Bài một", "2026-11-20T08:30:00+07:00");
     store.article("thoi-su/bai-hai.md", "Bài hai", "2026-11-20T09:30:00+07:00");
     store.article("thoi-su/bai-bon.vi.md", "Bài bốn", "2026-11-20T10:30:00+07:00");
@@ -315,7 +314,7 @@ fn odd_folders_and_languages_are_reported_not_fatal() {
 
 #[test]
 fn big_stores_are_sampled_and_output_is_deterministic() {
-    let store = common::TempStore::new();
+    let store = crate::common::TempStore::new();
     for n in 0..2_500 {
         let lang = if n % 5 == 0 { "en" } else { "vi" };
         store.article(&format!("s{}/bai-{n}.{lang}.md", n % 3), "Tin", "2026-11-20T08:30:00+09:00");

@@ -2,12 +2,11 @@
 //! archive documents (RFC 5005 months, archive indexes) right after: both
 //! end up served, and the output folder mirrors both.
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use herald::clock::ManualClock;
 use herald::daemon::{ConfigSource, Daemon};
 

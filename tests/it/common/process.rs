@@ -1,6 +1,5 @@
 //! A `herald serve` child process for tests: started on an ephemeral
 //! loopback port, its log read line by line, stopped when dropped.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};

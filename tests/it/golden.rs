@@ -2,9 +2,8 @@
 //! Any change to the output shows up here as a reviewable diff
 //! (`cargo insta review`, or `INSTA_UPDATE=always cargo test` to accept).
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn section_rss() {

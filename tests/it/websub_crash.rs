@@ -2,15 +2,14 @@
 //! delivers every remaining notification (at-least-once), and repeats only
 //! the few that were in flight when the process died.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::process::{PATIENCE, Process};
-use common::subscriber::Subscriber;
-use common::*;
+use crate::common::process::{PATIENCE, Process};
+use crate::common::subscriber::Subscriber;
+use crate::common::*;
 use herald::push::store::{PushStore, SqliteStore};
 
 const SUBSCRIBERS: usize = 200;

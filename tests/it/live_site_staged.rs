@@ -3,12 +3,11 @@
 //! are right even before the archives are; and a step renders only the
 //! documents whose items changed.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use herald::config::{Config, Overrides, fill_template};
 use herald::pipeline;
 use herald::site::LiveSite;
@@ -52,7 +51,7 @@ fn full_build(documents: &std::collections::BTreeMap<String, Vec<u8>>, config: &
 }
 
 /// One change to the store (always valid documents: the last good version
-/// of broken ones is the business of tests/live_site.rs).
+/// of broken ones is the business of tests/it/live_site.rs).
 #[derive(Debug, Clone)]
 enum Edit {
     Write { path: String, title: String, day: u8, month: u8, extra: &'static str },

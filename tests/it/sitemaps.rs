@@ -1,11 +1,10 @@
 //! Sitemaps: the index, per-language monthly sitemaps with hreflang and
 //! images, the page sitemap, the Google News sitemap and robots.txt.
 
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::*;
+use crate::common::*;
 use herald::config::{Config, Overrides};
 use herald::pipeline::{self, Built};
 use herald::store::MemoryStore;

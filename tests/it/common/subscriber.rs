@@ -1,7 +1,6 @@
 //! A WebSub subscriber on loopback for tests: answers verification GETs
 //! (echoing the challenge, or misbehaving on purpose) and records every
 //! delivery. One server serves many callbacks, `/cb/<name>`.
-#![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;

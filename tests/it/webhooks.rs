@@ -3,15 +3,14 @@
 //! passing of time, restarts and outages. In-process daemon, loopback
 //! receiver, test clock.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::subscriber::{Received, Subscriber};
-use common::*;
+use crate::common::subscriber::{Received, Subscriber};
+use crate::common::*;
 use herald::clock::ManualClock;
 use herald::daemon::{ConfigSource, Daemon};
 use hmac::{KeyInit, Mac};

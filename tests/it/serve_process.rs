@@ -1,12 +1,11 @@
 //! `herald serve` as a process: signals and start-up errors.
 
-mod common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::process::{PATIENCE, Process};
-use common::*;
+use crate::common::process::{PATIENCE, Process};
+use crate::common::*;
 
 /// SIGHUP with a broken feeds.toml logs why and keeps serving with the old
 /// configuration; SIGHUP with a valid one switches; SIGTERM stops cleanly.

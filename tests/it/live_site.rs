@@ -1,12 +1,11 @@
 //! The daemon's incremental updates give exactly the files a full build
 //! gives, and touch only what the change concerns.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use herald::config::{Config, Overrides};
 use herald::pipeline;
 use herald::site::LiveSite;

@@ -1,9 +1,8 @@
 //! Property: whatever Unicode a newsroom types into a title or body, every
 //! feed is well-formed and parses back to the same (NFC, cleaned) text.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use herald::config::{Config, Overrides};
 use herald::pipeline;
 use herald::store::MemoryStore;

@@ -2,12 +2,11 @@
 //! threads) instead of building the whole snapshot first: the folder it
 //! writes holds exactly the files and bytes of the in-memory build.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{TempStore, fixture_config, now};
+use crate::common::{TempStore, fixture_config, now};
 use herald::config::Config;
 use herald::pipeline;
 use herald::snapshot::{OUTPUT_MARKER, StagedDir};

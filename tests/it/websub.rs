@@ -3,13 +3,12 @@
 //! 410, re-subscription, SSRF refusal, and what a restart announces.
 //! Everything runs in-process on loopback, with a test clock.
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::subscriber::{Subscriber, Verify};
-use common::*;
+use crate::common::subscriber::{Subscriber, Verify};
+use crate::common::*;
 use herald::clock::{Clock, ManualClock};
 use herald::daemon::{ConfigSource, Daemon};
 use herald::push::store::PushStore;

@@ -7,14 +7,13 @@
 //! Each test first sets every file's modification time far into the past,
 //! so a file rewritten by mistake cannot keep its time by chance.
 
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use common::*;
+use crate::common::*;
 use herald::clock::ManualClock;
 use herald::config::{Config, Overrides};
 use herald::daemon::{ConfigSource, Daemon};

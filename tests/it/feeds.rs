@@ -3,9 +3,8 @@
 //! the right articles, in the right order, with the right fields, the same
 //! bytes every time.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 /// The site, each language, and each (language, section) with articles get
 /// all three formats, and there are no other feeds.

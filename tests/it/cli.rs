@@ -2,10 +2,9 @@
 //! reports problems; `check` lists them; exit codes are 0 ok, 1 problems,
 //! 2 usage or configuration error.
 
-mod common;
 
 use assert_cmd::Command;
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 
 fn herald() -> Command {

@@ -1,9 +1,8 @@
 //! A broken article is reported as `path:line: message` with a hint and
 //! skipped; every other article and feed is still built.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 /// Builds a store holding one good article and `bad` at `path`, and
 /// returns the one error reported, as text.

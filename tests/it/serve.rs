@@ -3,14 +3,13 @@
 //! starts a daemon in-process on an ephemeral loopback port, with a clock
 //! the test moves by hand, and stops it at the end.
 
-mod common;
 
 use std::future::Future;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use herald::clock::ManualClock;
 use herald::daemon::{ConfigSource, Daemon};
 use reqwest::header;

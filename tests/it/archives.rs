@@ -2,12 +2,11 @@
 //! every visible article once; past months keep their bytes; small feeds
 //! are complete.
 
-mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use herald::config::{Config, Overrides};
 use herald::pipeline::{self, Built};
 use herald::render::feed::feed_scopes;

@@ -1,0 +1,29 @@
+//! herald's integration tests: one binary, one module per capability.
+//!
+//! Each module says at its top what it proves. Shared helpers (fixture
+//! stores, a fixed clock, a test subscriber, running the `herald` binary)
+//! live in [`common`]. Fixtures are under `tests/fixtures/`, insta snapshots
+//! under `tests/it/snapshots/`.
+
+mod common;
+
+mod archives;
+mod bad_input;
+mod browser;
+mod build_streaming;
+mod cli;
+mod feeds;
+mod golden;
+mod init;
+mod live_site;
+mod live_site_staged;
+mod mirror;
+mod serve;
+mod serve_archives;
+mod serve_process;
+mod sitemaps;
+mod unicode_property;
+mod update_metrics;
+mod webhooks;
+mod websub;
+mod websub_crash;
