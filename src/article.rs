@@ -16,6 +16,7 @@ use url::Url;
 
 use crate::config::{Config, fill_template};
 use crate::diagnostic::Diagnostic;
+pub use crate::markdown::BodyFormat;
 use crate::text::{clean, clean_line, is_slug, slugify, truncate_words};
 
 /// Longest summary derived from a body, in characters.
@@ -117,15 +118,6 @@ pub struct Source {
     pub path: PathBuf,
     /// How the body is written.
     pub body_format: BodyFormat,
-}
-
-/// The markup of an article body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BodyFormat {
-    /// CommonMark with tables and footnotes.
-    Markdown,
-    /// HTML (JSON articles with `body_html`); sanitised like Markdown output.
-    Html,
 }
 
 impl Article {

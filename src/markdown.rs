@@ -9,8 +9,16 @@
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 use url::Url;
 
-use crate::article::BodyFormat;
 use crate::text::clean;
+
+/// The markup of an article body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BodyFormat {
+    /// CommonMark with tables and footnotes.
+    Markdown,
+    /// HTML (JSON articles with `body_html`); sanitised like Markdown output.
+    Html,
+}
 
 fn markdown_options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
