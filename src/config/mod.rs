@@ -1,0 +1,321 @@
+//! `feeds.toml`: the one configuration file, its schema and its validation.
+//!
+//! Loading follows one path: deserialise into the `Raw*` types (unknown keys
+//! are errors, every value that needs a semantic check keeps its span), then
+//! validate and derive into [`Config`]. Downstream code never re-checks: a
+//! `Config` that exists is valid. Every problem is reported as
+//! `feeds.toml:LINE:COL: what is wrong` with a hint, all at once.
+//!
+//! One file per table, each with its settings type, its raw type, its
+//! defaults and its checks: `site.rs` (`[site]`, `[languages]`,
+//! `[sections]`), `feeds.rs`, `archives.rs`, `sitemaps.rs`, `server.rs`,
+//! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`. The checks
+//! they share are in `validate.rs`, path templates in `template.rs`.
+
+mod archives;
+mod feeds;
+mod ip_network;
+mod schedule;
+mod server;
+mod site;
+mod sitemaps;
+mod template;
+#[cfg(test)]
+mod testing;
+mod validate;
+mod webhooks;
+mod websub;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use archives::ArchiveSettings;
+pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
+pub use ip_network::IpNetwork;
+pub use schedule::ScheduleSettings;
+pub use server::ServerSettings;
+pub use site::{Language, Section, Site};
+pub(crate) use site::{is_language_code, parse_base_url};
+pub use sitemaps::SitemapSettings;
+pub use template::fill_template;
+pub use webhooks::{ArticleEvent, IndexNowSettings, Webhook};
+pub use websub::{SignatureAlgorithm, WebSubSettings};
+
+use crate::diagnostic::Diagnostic;
+use validate::Validator;
+
+/// The validated configuration herald runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this configuration was read from (for messages and reloads).
+    pub source: PathBuf,
+    /// Root folder of the article store.
+    pub store_dir: PathBuf,
+    /// Folder for herald's own state (SQLite database).
+    pub state_dir: PathBuf,
+    /// Site-wide settings.
+    pub site: Site,
+    /// The site's languages, sorted by code; the default language is among them.
+    pub languages: Vec<Language>,
+    /// Declared sections by slug. Folders not declared here still get feeds.
+    pub sections: BTreeMap<String, Section>,
+    /// What goes into feeds and where they are published.
+    pub feeds: FeedSettings,
+    /// Sitemaps and robots.txt.
+    pub sitemaps: SitemapSettings,
+    /// The HTTP server of `herald serve`.
+    pub server: ServerSettings,
+    /// Periodic jobs of `herald serve`.
+    pub schedule: ScheduleSettings,
+    /// The WebSub hub and the delivery engine.
+    pub websub: WebSubSettings,
+    /// Signed webhooks for bots, from `[[webhooks]]`.
+    pub webhooks: Vec<Webhook>,
+    /// IndexNow pings for search engines, when configured.
+    pub indexnow: Option<IndexNowSettings>,
+    /// RFC 5005 feed archives.
+    pub archives: ArchiveSettings,
+}
+
+impl Config {
+    /// Reads and validates `path`, then applies command-line `overrides`.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                "pass --config PATH, set HERALD_CONFIG, or run `herald init` to write one"
+            } else {
+                "check the file's permissions"
+            };
+            ConfigError::one(Diagnostic::error(path, format!("cannot read the configuration: {e}")).with_hint(hint))
+        })?;
+        Config::parse(&text, path, overrides)
+    }
+
+    /// Validates configuration `text` read from `path` (used for messages and
+    /// to resolve relative folders), then applies `overrides`.
+    pub fn parse(text: &str, path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let raw: RawConfig = validate::parse_toml(text, path).map_err(ConfigError::one)?;
+        let mut v = Validator::new(text, path);
+        let config = validate_config(&mut v, raw, overrides);
+        let problems = v.into_problems();
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(ConfigError { diagnostics: problems }),
+        }
+    }
+
+    /// The language entry for `code`, if the site has it.
+    pub fn language(&self, code: &str) -> Option<&Language> {
+        self.languages.iter().find(|l| l.code == code)
+    }
+
+    /// The site title in `lang`, falling back to the default language.
+    pub fn site_title(&self, lang: &str) -> &str {
+        localized(&self.site.title, lang, &self.site.default_language).unwrap_or("")
+    }
+
+    /// The site description in `lang`, falling back to the default language.
+    pub fn site_description(&self, lang: &str) -> &str {
+        localized(&self.site.description, lang, &self.site.default_language).unwrap_or("")
+    }
+
+    /// The title of section `slug` in `lang`: the declared title, else the
+    /// default language's, else the slug itself.
+    pub fn section_title<'a>(&'a self, slug: &'a str, lang: &str) -> &'a str {
+        self.sections.get(slug).and_then(|s| localized(&s.title, lang, &self.site.default_language)).unwrap_or(slug)
+    }
+
+    /// The hubs feeds advertise (herald's own first, then external ones);
+    /// empty when WebSub is off.
+    pub fn hubs(&self) -> Vec<String> {
+        if !self.websub.enabled {
+            return Vec::new();
+        }
+        let mut hubs = vec![self.url_for(&self.websub.path)];
+        hubs.extend(self.websub.external_hubs.iter().cloned());
+        hubs
+    }
+
+    /// Resolves a site path (`/vi/rss.xml`) to an absolute URL.
+    pub fn url_for(&self, path: &str) -> String {
+        let mut url = self.site.base_url.as_str().to_string();
+        url.push_str(path.trim_start_matches('/'));
+        url
+    }
+}
+
+/// The text for `lang` in `map`, else the default language's, else any.
+fn localized<'a>(map: &'a BTreeMap<String, String>, lang: &str, default: &str) -> Option<&'a str> {
+    map.get(lang).or_else(|| map.get(default)).or_else(|| map.values().next()).map(String::as_str)
+}
+
+/// Values given on the command line that replace those in the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--store PATH`.
+    pub store: Option<PathBuf>,
+    /// `--base-url URL`.
+    pub base_url: Option<String>,
+    /// `--state DIR`.
+    pub state_dir: Option<PathBuf>,
+    /// `--listen ADDR:PORT`.
+    pub listen: Option<String>,
+    /// `--out DIR` of `herald serve`.
+    pub out_dir: Option<PathBuf>,
+    /// `--allow-private-callbacks` of `herald serve`.
+    pub allow_private_callbacks: bool,
+}
+
+/// Everything wrong with a configuration, each with its position.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    /// One entry per problem, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ConfigError {
+    /// A configuration refused for one problem.
+    fn one(d: Diagnostic) -> Self {
+        ConfigError { diagnostics: vec![d] }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The whole file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    store: Option<Spanned<String>>,
+    state_dir: Option<Spanned<String>>,
+    site: site::RawSite,
+    #[serde(default)]
+    languages: BTreeMap<Spanned<String>, site::RawLanguage>,
+    #[serde(default)]
+    sections: BTreeMap<Spanned<String>, site::RawSection>,
+    #[serde(default)]
+    feeds: feeds::RawFeeds,
+    #[serde(default)]
+    sitemaps: sitemaps::RawSitemaps,
+    #[serde(default)]
+    server: server::RawServer,
+    #[serde(default)]
+    schedule: schedule::RawSchedule,
+    #[serde(default)]
+    websub: websub::RawWebSub,
+    #[serde(default)]
+    webhooks: Vec<webhooks::RawWebhook>,
+    indexnow: Option<webhooks::RawIndexNow>,
+    #[serde(default)]
+    archives: archives::RawArchives,
+}
+
+/// Checks every table of `raw`, gathering problems in `v`; `None` when a
+/// value the settings cannot do without is unusable.
+fn validate_config(v: &mut Validator<'_>, raw: RawConfig, overrides: &Overrides) -> Option<Config> {
+    let path = v.path();
+    let config_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let resolve = |p: &str| -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() { p.to_path_buf() } else { config_dir.join(p) }
+    };
+    let store_dir = match (&overrides.store, &raw.store) {
+        (Some(p), _) => p.clone(),
+        (None, Some(s)) => resolve(s.get_ref()),
+        (None, None) => resolve("content"),
+    };
+    let state_dir = match (&overrides.state_dir, &raw.state_dir) {
+        (Some(p), _) => p.clone(),
+        (None, Some(s)) => resolve(s.get_ref()),
+        (None, None) => resolve("state"),
+    };
+
+    let languages = site::languages(v, &raw.languages);
+    let codes: Vec<String> = languages.iter().map(|l| l.code.clone()).collect();
+    let site = site::validate(v, raw.site, &codes, overrides)?;
+    let sections = site::sections(v, raw.sections, &codes);
+    let feeds = feeds::validate(v, raw.feeds);
+    let sitemaps = sitemaps::validate(v, raw.sitemaps, &codes, &site);
+    let server = server::validate(v, raw.server, overrides, &resolve);
+    let schedule = schedule::validate(v, raw.schedule);
+    let websub = websub::validate(v, raw.websub, overrides);
+    let webhooks = webhooks::validate(v, raw.webhooks, &codes);
+    let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
+    let archives = archives::validate(v, raw.archives);
+    Some(Config {
+        source: path.to_path_buf(),
+        store_dir,
+        state_dir,
+        site,
+        languages,
+        sections,
+        feeds,
+        sitemaps,
+        server: server?,
+        schedule: schedule?,
+        websub,
+        webhooks,
+        indexnow,
+        archives,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{MINIMAL, parse};
+    use super::*;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.site.base_url.as_str(), "https://news.example.vn/");
+        assert_eq!(c.site.id_prefix, "tag:news.example.vn,2000:");
+        assert_eq!(c.languages.len(), 2);
+        assert_eq!(c.language("vi").unwrap().prefix, "");
+        assert_eq!(c.language("en").unwrap().prefix, "/en");
+        assert_eq!(c.feeds.item_limit, 50);
+        assert_eq!(c.feeds.section_paths.rss, "/{lang}/{section}/rss.xml");
+        assert_eq!(c.site_title("en"), "Sample News");
+        assert_eq!(c.site_title("fr"), "Báo Mẫu");
+        assert_eq!(c.section_title("the-thao", "vi"), "the-thao");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let text = MINIMAL.replace("Asia/Ho_Chi_Minh", "Nowhere").replace("\"vi\"\ntime", "\"fr\"\ntime");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.diagnostics.len(), 2, "{e}");
+    }
+
+    #[test]
+    fn overrides_replace_store_and_base_url() {
+        let overrides = Overrides {
+            store: Some(PathBuf::from("/elsewhere")),
+            base_url: Some("http://127.0.0.1:8080".into()),
+            ..Overrides::default()
+        };
+        let c = Config::parse(MINIMAL, Path::new("/etc/herald/feeds.toml"), &overrides).unwrap();
+        assert_eq!(c.store_dir, PathBuf::from("/elsewhere"));
+        assert_eq!(c.state_dir, PathBuf::from("/etc/herald/state"));
+        assert_eq!(c.site.base_url.as_str(), "http://127.0.0.1:8080/");
+        let bad = Overrides { base_url: Some("nope".into()), ..Overrides::default() };
+        let e = Config::parse(MINIMAL, Path::new("feeds.toml"), &bad).unwrap_err().to_string();
+        assert!(e.starts_with("--base-url: error:"), "{e}");
+    }
+}

@@ -1,0 +1,99 @@
+//! `[sitemaps]`: the sitemap index, the monthly article sitemaps of each
+//! language, the sitemap of other pages, the Google News sitemap and
+//! robots.txt.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+use super::site::Site;
+use super::validate::{Localized, Validator};
+
+/// `[sitemaps]`: the sitemap index, per-language monthly sitemaps, the page
+/// sitemap, the Google News sitemap and robots.txt.
+#[derive(Debug, Clone)]
+pub struct SitemapSettings {
+    /// Whether sitemaps are written at all.
+    pub enabled: bool,
+    /// Path of the sitemap index.
+    pub index_path: String,
+    /// Path template of monthly article sitemaps (`{lang}`, `{month}` as
+    /// `YYYY-MM`). Parts after the first get `-2`, `-3` … before `.xml`.
+    pub month_path: String,
+    /// Path of the sitemap of non-article pages.
+    pub pages_path: String,
+    /// Path of the Google News sitemap; `None` when news is off.
+    pub news_path: Option<String>,
+    /// Publication name per language for the news sitemap.
+    pub news_names: BTreeMap<String, String>,
+    /// Other pages of the site to list, as absolute URLs.
+    pub extra_pages: Vec<String>,
+    /// Whether each sitemap also gets a `.gz` twin.
+    pub gzip: bool,
+    /// Whether herald writes `/robots.txt` naming the sitemap index.
+    pub robots_txt: bool,
+}
+
+/// `[sitemaps]` as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSitemaps {
+    enabled: Option<bool>,
+    index_path: Option<Spanned<String>>,
+    month_path: Option<Spanned<String>>,
+    pages_path: Option<Spanned<String>>,
+    news: Option<bool>,
+    news_path: Option<Spanned<String>>,
+    news_name: Option<Spanned<Localized>>,
+    #[serde(default)]
+    extra_pages: Vec<Spanned<String>>,
+    gzip: Option<bool>,
+    robots_txt: Option<bool>,
+}
+
+/// Checks `[sitemaps]` for a `site` in the declared language `codes`.
+pub(super) fn validate(v: &mut Validator<'_>, raw: RawSitemaps, codes: &[String], site: &Site) -> SitemapSettings {
+    let mut path =
+        |value, default: &str, required: &[&str]| v.path_template(value, default, required, "sitemap", Some(".xml"));
+    let index_path = path(raw.index_path, "/sitemap.xml", &[]);
+    let month_path = path(raw.month_path, "/{lang}/sitemap-{month}.xml", &["lang", "month"]);
+    let pages_path = path(raw.pages_path, "/sitemap-pages.xml", &[]);
+    let news_path = path(raw.news_path, "/sitemap-news.xml", &[]);
+    let news_names = match &raw.news_name {
+        Some(names) => v.localized(names, codes, "news publication name"),
+        None => site.title.clone(),
+    };
+    let extra_pages = raw
+        .extra_pages
+        .iter()
+        .filter_map(|page| {
+            let text = page.get_ref();
+            let resolved = if text.starts_with('/') {
+                site.base_url.join(text.trim_start_matches('/')).ok()
+            } else {
+                Url::parse(text).ok().filter(|u| u.scheme() == "http" || u.scheme() == "https")
+            };
+            if resolved.is_none() {
+                v.problem(
+                    page,
+                    format!("extra page `{text}` is not a usable URL"),
+                    "give a path such as `/gioi-thieu/` or an absolute http(s) URL",
+                );
+            }
+            resolved.map(|u| u.to_string())
+        })
+        .collect();
+    SitemapSettings {
+        enabled: raw.enabled.unwrap_or(true),
+        index_path,
+        month_path,
+        pages_path,
+        news_path: raw.news.unwrap_or(true).then_some(news_path),
+        news_names,
+        extra_pages,
+        gzip: raw.gzip.unwrap_or(false),
+        robots_txt: raw.robots_txt.unwrap_or(true),
+    }
+}

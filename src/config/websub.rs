@@ -1,0 +1,147 @@
+//! `[websub]`: herald's own WebSub hub (leases, signatures, who may
+//! subscribe), the external hubs it pings, and how the delivery engine
+//! retries and limits outgoing requests.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+use super::Overrides;
+use super::validate::Validator;
+
+/// HMAC algorithms for `X-Hub-Signature` (WebSub §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureAlgorithm {
+    /// HMAC-SHA1 (allowed by the spec, weak; for old subscribers only).
+    Sha1,
+    /// HMAC-SHA256 (the default).
+    Sha256,
+    /// HMAC-SHA384.
+    Sha384,
+    /// HMAC-SHA512.
+    Sha512,
+}
+
+/// `[websub]`: herald's own hub, pings to external hubs, and how
+/// deliveries are made.
+#[derive(Debug, Clone)]
+pub struct WebSubSettings {
+    /// Whether the hub runs and feeds advertise it.
+    pub enabled: bool,
+    /// Path of the hub endpoint (default `/websub`).
+    pub path: String,
+    /// External hubs to ping (`hub.mode=publish`) when a feed changes; they
+    /// are advertised in feeds after herald's own hub.
+    pub external_hubs: Vec<String>,
+    /// Lease granted when the subscriber asks for none.
+    pub lease_default: u64,
+    /// Shortest lease granted (seconds).
+    pub lease_min: u64,
+    /// Longest lease granted (seconds).
+    pub lease_max: u64,
+    /// Algorithm of `X-Hub-Signature` for subscriptions with a secret.
+    pub signature_algorithm: SignatureAlgorithm,
+    /// Whether callbacks may resolve to loopback, private, link-local or
+    /// multicast addresses (tests, intranets). Off by default (SSRF).
+    pub allow_private_callbacks: bool,
+    /// Subscription requests accepted per client address per minute.
+    pub subscribe_rate_per_minute: u32,
+    /// First retry delay; each further retry doubles it (with jitter).
+    pub retry_base: Duration,
+    /// How long a delivery is retried before it is given up.
+    pub retry_horizon: Duration,
+    /// Time limit of one outgoing request.
+    pub request_timeout: Duration,
+    /// Most outgoing requests at once.
+    pub max_concurrent: usize,
+    /// Most outgoing requests at once to one host.
+    pub max_per_host: usize,
+}
+
+/// `[websub]` as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWebSub {
+    enabled: Option<bool>,
+    path: Option<Spanned<String>>,
+    #[serde(default)]
+    external_hubs: Vec<Spanned<String>>,
+    lease_default_seconds: Option<Spanned<i64>>,
+    lease_min_seconds: Option<Spanned<i64>>,
+    lease_max_seconds: Option<Spanned<i64>>,
+    signature_algorithm: Option<SignatureAlgorithm>,
+    allow_private_callbacks: Option<bool>,
+    subscribe_rate_per_minute: Option<Spanned<i64>>,
+    retry_base_seconds: Option<Spanned<i64>>,
+    retry_horizon_hours: Option<Spanned<i64>>,
+    request_timeout_seconds: Option<Spanned<i64>>,
+    max_concurrent_deliveries: Option<Spanned<i64>>,
+    max_concurrent_per_host: Option<Spanned<i64>>,
+}
+
+/// Checks `[websub]`; every value has a default.
+pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub, overrides: &Overrides) -> WebSubSettings {
+    let day = 86_400;
+    let lease_min = v.number(&raw.lease_min_seconds, 60, 1..=365 * day, "lease_min_seconds");
+    let lease_max = v.number(&raw.lease_max_seconds, 30 * day, 1..=365 * day, "lease_max_seconds");
+    let lease_default = v.number(&raw.lease_default_seconds, 10 * day, 1..=365 * day, "lease_default_seconds");
+    let rate = v.number(&raw.subscribe_rate_per_minute, 120, 1..=1_000_000, "subscribe_rate_per_minute");
+    let retry_base = v.number(&raw.retry_base_seconds, 10, 1..=3600, "retry_base_seconds");
+    let horizon = v.number(&raw.retry_horizon_hours, 24, 1..=24 * 30, "retry_horizon_hours");
+    let timeout = v.number(&raw.request_timeout_seconds, 10, 1..=300, "request_timeout_seconds");
+    let max_concurrent = v.number(&raw.max_concurrent_deliveries, 512, 1..=100_000, "max_concurrent_deliveries");
+    let max_per_host = v.number(&raw.max_concurrent_per_host, 64, 1..=100_000, "max_concurrent_per_host");
+    if let Some(min) = &raw.lease_min_seconds
+        && lease_min > lease_max
+    {
+        v.problem(
+            min,
+            format!("lease_min_seconds {lease_min} is above lease_max_seconds {lease_max}"),
+            "the shortest lease must not exceed the longest",
+        );
+    }
+    let path = match &raw.path {
+        None => "/websub".to_string(),
+        Some(p) => {
+            let value = p.get_ref();
+            if !value.starts_with('/') || value.contains(char::is_whitespace) || value == "/" {
+                v.problem(p, format!("hub path `{value}` must start with `/` and name an endpoint"), "e.g. `/websub`");
+            }
+            value.clone()
+        }
+    };
+    let external_hubs = raw
+        .external_hubs
+        .iter()
+        .filter_map(|hub| match Url::parse(hub.get_ref()) {
+            Ok(url) if url.scheme() == "http" || url.scheme() == "https" => Some(url.to_string()),
+            _ => {
+                v.problem(
+                    hub,
+                    format!("`{}` is not an http(s) hub URL", hub.get_ref()),
+                    "e.g. \"https://pubsubhubbub.appspot.com/\"",
+                );
+                None
+            }
+        })
+        .collect();
+    WebSubSettings {
+        enabled: raw.enabled.unwrap_or(true),
+        path,
+        external_hubs,
+        lease_default: lease_default.clamp(lease_min, lease_max.max(lease_min)) as u64,
+        lease_min: lease_min as u64,
+        lease_max: lease_max.max(lease_min) as u64,
+        signature_algorithm: raw.signature_algorithm.unwrap_or(SignatureAlgorithm::Sha256),
+        allow_private_callbacks: overrides.allow_private_callbacks || raw.allow_private_callbacks.unwrap_or(false),
+        subscribe_rate_per_minute: rate as u32,
+        retry_base: Duration::from_secs(retry_base as u64),
+        retry_horizon: Duration::from_secs(horizon as u64 * 3600),
+        request_timeout: Duration::from_secs(timeout as u64),
+        max_concurrent: max_concurrent as usize,
+        max_per_host: max_per_host as usize,
+    }
+}
