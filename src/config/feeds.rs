@@ -4,24 +4,44 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::validate::Validator;
+use super::validate::{NumberKey, Validator};
+
+/// `item_limit`: 1 to 10,000 items, 50 by default.
+const ITEM_LIMIT: NumberKey =
+    NumberKey::new("item_limit", 1, 10_000, 50).with_hint("use a number from 1 to 10000 (50 is usual)");
+/// The site-wide feeds' default paths (RSS, Atom, JSON Feed); no placeholders.
+const DEFAULT_SITE_PATHS: [&str; 3] = ["/rss.xml", "/atom.xml", "/feed.json"];
+/// The placeholders of a site-wide feed path: none.
+const SITE_PLACEHOLDERS: &[&str] = &[];
+/// A language's feeds' default paths.
+const DEFAULT_LANGUAGE_PATHS: [&str; 3] = ["/{lang}/rss.xml", "/{lang}/atom.xml", "/{lang}/feed.json"];
+/// The placeholders a language feed path must hold.
+const LANGUAGE_PLACEHOLDERS: &[&str] = &["lang"];
+/// A section's feeds' default paths.
+const DEFAULT_SECTION_PATHS: [&str; 3] =
+    ["/{lang}/{section}/rss.xml", "/{lang}/{section}/atom.xml", "/{lang}/{section}/feed.json"];
+/// The placeholders a section feed path must hold.
+const SECTION_PLACEHOLDERS: &[&str] = &["lang", "section"];
 
 /// Whether feeds carry the full article or only its summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ContentMode {
-    /// `content:encoded` / Atom `content` / `content_html` carry the body.
+    /// `content:encoded` / Atom `content` / `content_html` carry the body
+    /// (the default).
+    #[default]
     Full,
     /// Only the summary is published.
     Summary,
 }
 
 /// Which articles the site-wide feeds (`/rss.xml` …) hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SiteScope {
-    /// Articles in the default language (the usual choice: `/rss.xml` is the
-    /// main-language feed).
+    /// Articles in the default language (the usual choice and the default:
+    /// `/rss.xml` is the main-language feed).
+    #[default]
     DefaultLanguage,
     /// Articles in every language, mixed.
     AllLanguages,
@@ -89,32 +109,15 @@ struct RawFeedPaths {
 
 /// Checks `[feeds]`; every value has a default.
 pub(super) fn validate(v: &mut Validator<'_>, raw: RawFeeds) -> FeedSettings {
-    let item_limit = match &raw.item_limit {
-        None => 50,
-        Some(n) if (1..=10_000).contains(n.get_ref()) => *n.get_ref() as usize,
-        Some(n) => {
-            v.problem(
-                n,
-                format!("item_limit {} is out of range", n.get_ref()),
-                "use a number from 1 to 10000 (50 is usual)",
-            );
-            50
-        }
-    };
+    let item_limit = v.number(&raw.item_limit, &ITEM_LIMIT) as usize;
     let paths = raw.paths;
-    let site_paths = feed_paths(v, paths.site, ["/rss.xml", "/atom.xml", "/feed.json"], &[]);
-    let language_paths =
-        feed_paths(v, paths.language, ["/{lang}/rss.xml", "/{lang}/atom.xml", "/{lang}/feed.json"], &["lang"]);
-    let section_paths = feed_paths(
-        v,
-        paths.section,
-        ["/{lang}/{section}/rss.xml", "/{lang}/{section}/atom.xml", "/{lang}/{section}/feed.json"],
-        &["lang", "section"],
-    );
+    let site_paths = feed_paths(v, paths.site, DEFAULT_SITE_PATHS, SITE_PLACEHOLDERS);
+    let language_paths = feed_paths(v, paths.language, DEFAULT_LANGUAGE_PATHS, LANGUAGE_PLACEHOLDERS);
+    let section_paths = feed_paths(v, paths.section, DEFAULT_SECTION_PATHS, SECTION_PLACEHOLDERS);
     FeedSettings {
         item_limit,
-        content: raw.content.unwrap_or(ContentMode::Full),
-        site_scope: raw.site_scope.unwrap_or(SiteScope::DefaultLanguage),
+        content: raw.content.unwrap_or_default(),
+        site_scope: raw.site_scope.unwrap_or_default(),
         site_paths,
         language_paths,
         section_paths,

@@ -48,6 +48,11 @@ pub use websub::{SignatureAlgorithm, WebSubSettings};
 use crate::diagnostic::Diagnostic;
 use validate::Validator;
 
+/// The article store when `store` is not given, beside the file.
+const DEFAULT_STORE_DIR: &str = "content";
+/// herald's own state when `state_dir` is not given, beside the file.
+const DEFAULT_STATE_DIR: &str = "state";
+
 /// The validated configuration herald runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -238,12 +243,12 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig, overrides: &Overrides)
     let store_dir = match (&overrides.store, &raw.store) {
         (Some(p), _) => p.clone(),
         (None, Some(s)) => resolve(s.get_ref()),
-        (None, None) => resolve("content"),
+        (None, None) => resolve(DEFAULT_STORE_DIR),
     };
     let state_dir = match (&overrides.state_dir, &raw.state_dir) {
         (Some(p), _) => p.clone(),
         (None, Some(s)) => resolve(s.get_ref()),
-        (None, None) => resolve("state"),
+        (None, None) => resolve(DEFAULT_STATE_DIR),
     };
 
     let languages = site::languages(v, &raw.languages);

@@ -7,6 +7,13 @@ use toml::Spanned;
 use super::validate::Validator;
 use crate::schedule::CronSchedule;
 
+/// `rebuild` when not given: at the top of every hour.
+const DEFAULT_REBUILD: &str = "0 * * * *";
+/// `housekeeping` when not given: every day at 03:30.
+const DEFAULT_HOUSEKEEPING: &str = "30 3 * * *";
+/// The hint for an unusable cron expression.
+const CRON_HINT: &str = "five fields: minute hour day-of-month month day-of-week (a sixth, first, field is seconds)";
+
 /// `[schedule]`: cron expressions (5 fields, minute first; or 6 with
 /// seconds first), read in the site's time zone.
 #[derive(Debug, Clone)]
@@ -32,17 +39,13 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSchedule) -> Option<Schedu
         Some(text) => match CronSchedule::parse(text.get_ref()) {
             Ok(schedule) => Some(schedule),
             Err(why) => {
-                v.problem(
-                    &text,
-                    why,
-                    "five fields: minute hour day-of-month month day-of-week (a sixth, first, field is seconds)",
-                );
+                v.problem(&text, why, CRON_HINT);
                 None
             }
         },
     };
-    let rebuild = parse(raw.rebuild, "0 * * * *");
-    let housekeeping = parse(raw.housekeeping, "30 3 * * *");
+    let rebuild = parse(raw.rebuild, DEFAULT_REBUILD);
+    let housekeeping = parse(raw.housekeeping, DEFAULT_HOUSEKEEPING);
     Some(ScheduleSettings { rebuild: rebuild?, housekeeping: housekeeping? })
 }
 

@@ -2,7 +2,7 @@
 //! limits on requests and connections), which proxies it trusts, and when
 //! the watcher reads a changed file.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -11,8 +11,25 @@ use toml::Spanned;
 
 use super::Overrides;
 use super::ip_network::IpNetwork;
-use super::validate::Validator;
+use super::validate::{NumberKey, Validator};
 use crate::diagnostic::Diagnostic;
+
+/// `listen` when not given: loopback only, port 8080.
+const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+/// `cache_control` when not given.
+const DEFAULT_CACHE_CONTROL: &str = "public, max-age=300";
+/// `request_timeout_seconds`: up to an hour, 30 seconds by default.
+const REQUEST_TIMEOUT_SECONDS: NumberKey = NumberKey::new("request_timeout_seconds", 1, 3600, 30);
+/// `max_header_bytes`: 1 KiB to 1 MiB, 16 KiB by default.
+const MAX_HEADER_BYTES: NumberKey = NumberKey::new("max_header_bytes", 1024, 1024 * 1024, 16 * 1024);
+/// `max_connections`: up to a million, 10,000 by default.
+const MAX_CONNECTIONS: NumberKey = NumberKey::new("max_connections", 1, 1_000_000, 10_000);
+/// `watch_debounce_ms`: up to a minute, 100 ms by default.
+const WATCH_DEBOUNCE_MS: NumberKey = NumberKey::new("watch_debounce_ms", 0, 60_000, 100);
+/// `deferred_archives_from`: any count of documents, 20,000 by default.
+const DEFERRED_ARCHIVES_FROM: NumberKey = NumberKey::new("deferred_archives_from", 0, i64::MAX, 20_000);
+/// The hint for an unusable listening address.
+const LISTEN_HINT: &str = "write host:port, e.g. \"127.0.0.1:8080\" or \"[::]:80\"";
 
 /// `[server]`: how `herald serve` listens and answers.
 #[derive(Debug, Clone)]
@@ -67,29 +84,31 @@ pub(super) fn validate(
     overrides: &Overrides,
     resolve: &dyn Fn(&str) -> PathBuf,
 ) -> Option<ServerSettings> {
-    let hint = "write host:port, e.g. \"127.0.0.1:8080\" or \"[::]:80\"";
     let listen = match (&overrides.listen, &raw.listen) {
         (Some(text), _) => match text.parse() {
             Ok(addr) => Some(addr),
             Err(_) => {
-                v.push(Diagnostic::error("--listen", format!("`{text}` is not an address and port")).with_hint(hint));
+                v.push(
+                    Diagnostic::error("--listen", format!("`{text}` is not an address and port"))
+                        .with_hint(LISTEN_HINT),
+                );
                 None
             }
         },
         (None, Some(text)) => match text.get_ref().parse() {
             Ok(addr) => Some(addr),
             Err(_) => {
-                v.problem(text, format!("`{}` is not an address and port", text.get_ref()), hint);
+                v.problem(text, format!("`{}` is not an address and port", text.get_ref()), LISTEN_HINT);
                 None
             }
         },
-        (None, None) => Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
+        (None, None) => Some(DEFAULT_LISTEN),
     };
-    let request_timeout = v.number(&raw.request_timeout_seconds, 30, 1..=3600, "request_timeout_seconds");
-    let max_header_bytes = v.number(&raw.max_header_bytes, 16 * 1024, 1024..=1024 * 1024, "max_header_bytes");
-    let max_connections = v.number(&raw.max_connections, 10_000, 1..=1_000_000, "max_connections");
-    let debounce = v.number(&raw.watch_debounce_ms, 100, 0..=60_000, "watch_debounce_ms");
-    let deferred_archives_from = v.number(&raw.deferred_archives_from, 20_000, 0..=i64::MAX, "deferred_archives_from");
+    let request_timeout = v.number(&raw.request_timeout_seconds, &REQUEST_TIMEOUT_SECONDS);
+    let max_header_bytes = v.number(&raw.max_header_bytes, &MAX_HEADER_BYTES);
+    let max_connections = v.number(&raw.max_connections, &MAX_CONNECTIONS);
+    let debounce = v.number(&raw.watch_debounce_ms, &WATCH_DEBOUNCE_MS);
+    let deferred_archives_from = v.number(&raw.deferred_archives_from, &DEFERRED_ARCHIVES_FROM);
     let trusted_proxies = raw
         .trusted_proxies
         .iter()
@@ -107,7 +126,7 @@ pub(super) fn validate(
         .collect();
     Some(ServerSettings {
         listen: listen?,
-        cache_control: raw.cache_control.unwrap_or_else(|| "public, max-age=300".to_string()),
+        cache_control: raw.cache_control.unwrap_or_else(|| DEFAULT_CACHE_CONTROL.to_string()),
         out_dir: overrides.out_dir.clone().or_else(|| raw.out_dir.as_deref().map(resolve)),
         request_timeout: Duration::from_secs(request_timeout as u64),
         max_header_bytes: max_header_bytes as usize,

@@ -14,6 +14,17 @@ use super::template::unknown_placeholder;
 use super::validate::{Localized, Validator};
 use crate::diagnostic::Diagnostic;
 
+/// The time zone when `time_zone` is not given (its IANA name).
+const DEFAULT_TIME_ZONE: &str = "UTC";
+/// `permalink` when not given.
+const DEFAULT_PERMALINK: &str = "{prefix}/{section}/{slug}/";
+/// The placeholders a permalink template may hold.
+const PERMALINK_PLACEHOLDERS: &[&str] = &["prefix", "lang", "section", "slug", "year", "month", "day"];
+/// `stylesheets` when not given: feeds and sitemaps name one.
+const DEFAULT_STYLESHEETS: bool = true;
+/// The hint for an unusable base URL.
+const BASE_URL_HINT: &str = "give an absolute http(s) URL such as https://news.example.vn/";
+
 /// Site-wide settings from `[site]`.
 #[derive(Debug, Clone)]
 pub struct Site {
@@ -108,7 +119,7 @@ pub(super) fn languages(v: &mut Validator<'_>, raw: &BTreeMap<Spanned<String>, R
             continue;
         }
         let prefix = match &lang.prefix {
-            None => format!("/{}", code.get_ref()),
+            None => default_language_prefix(code.get_ref()),
             Some(p) => {
                 let value = p.get_ref().trim_end_matches('/');
                 if !(value.is_empty() || value.starts_with('/')) || value.contains(char::is_whitespace) {
@@ -161,7 +172,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], ov
             Err(why) => {
                 v.push(
                     Diagnostic::error("--base-url", format!("`{u}` is not a usable base URL: {why}"))
-                        .with_hint("give an absolute http(s) URL such as https://news.example.vn/"),
+                        .with_hint(BASE_URL_HINT),
                 );
                 None
             }
@@ -172,7 +183,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], ov
                 v.problem(
                     &raw.base_url,
                     format!("`{}` is not a usable base URL: {why}", raw.base_url.get_ref()),
-                    "give an absolute http(s) URL such as https://news.example.vn/",
+                    BASE_URL_HINT,
                 );
                 None
             }
@@ -195,7 +206,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], ov
     }
 
     let (time_zone_name, time_zone) = match &raw.time_zone {
-        None => ("UTC".to_string(), Some(TimeZone::UTC)),
+        None => (DEFAULT_TIME_ZONE.to_string(), Some(TimeZone::UTC)),
         Some(name) => match TimeZone::get(name.get_ref()) {
             Ok(tz) => (name.get_ref().clone(), Some(tz)),
             Err(_) => {
@@ -232,7 +243,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], ov
     });
 
     let permalink = match &raw.permalink {
-        None => "{prefix}/{section}/{slug}/".to_string(),
+        None => DEFAULT_PERMALINK.to_string(),
         Some(p) => {
             let value = p.get_ref();
             if !value.contains("{slug}") {
@@ -242,9 +253,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], ov
                     "every article needs its own URL: include `{slug}`, e.g. `{prefix}/{section}/{slug}/`",
                 );
             }
-            if let Some(bad) =
-                unknown_placeholder(value, &["prefix", "lang", "section", "slug", "year", "month", "day"])
-            {
+            if let Some(bad) = unknown_placeholder(value, PERMALINK_PLACEHOLDERS) {
                 v.problem(
                     p,
                     format!("unknown placeholder `{{{bad}}}` in permalink template"),
@@ -266,7 +275,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], ov
             }
             p.get_ref().clone()
         }
-        (None, Some(url)) => format!("tag:{},2000:", url.host_str().unwrap_or("localhost")),
+        (None, Some(url)) => default_id_prefix(url),
         (None, None) => String::new(),
     };
 
@@ -280,9 +289,19 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], ov
         copyright: raw.copyright.map(|c| crate::text::clean_line(&c)),
         logo,
         permalink,
-        stylesheets: raw.stylesheets.unwrap_or(true),
+        stylesheets: raw.stylesheets.unwrap_or(DEFAULT_STYLESHEETS),
         id_prefix,
     })
+}
+
+/// A language's `prefix` when not given: `/` and its code (`/en`).
+fn default_language_prefix(code: &str) -> String {
+    format!("/{code}")
+}
+
+/// `id_prefix` when not given: a tag URI naming the base URL's host.
+fn default_id_prefix(base_url: &Url) -> String {
+    format!("tag:{},2000:", base_url.host_str().unwrap_or("localhost"))
 }
 
 /// Reads a base URL: absolute, http(s), with a host, no query or fragment;

@@ -11,6 +11,27 @@ use url::Url;
 use super::site::Site;
 use super::validate::{Localized, Validator};
 
+/// `enabled` when not given: sitemaps are written.
+const DEFAULT_ENABLED: bool = true;
+/// Every sitemap path ends so.
+const SUFFIX: &str = ".xml";
+/// The sitemap index's default path.
+const DEFAULT_INDEX_PATH: &str = "/sitemap.xml";
+/// The monthly article sitemaps' default path.
+const DEFAULT_MONTH_PATH: &str = "/{lang}/sitemap-{month}.xml";
+/// The placeholders a monthly sitemap path must hold.
+const MONTH_PLACEHOLDERS: &[&str] = &["lang", "month"];
+/// The page sitemap's default path.
+const DEFAULT_PAGES_PATH: &str = "/sitemap-pages.xml";
+/// The news sitemap's default path.
+const DEFAULT_NEWS_PATH: &str = "/sitemap-news.xml";
+/// `news` when not given: the news sitemap is written.
+const DEFAULT_NEWS: bool = true;
+/// `gzip` when not given: no `.gz` twins.
+const DEFAULT_GZIP: bool = false;
+/// `robots_txt` when not given: herald writes `/robots.txt`.
+const DEFAULT_ROBOTS_TXT: bool = true;
+
 /// `[sitemaps]`: the sitemap index, per-language monthly sitemaps, the page
 /// sitemap, the Google News sitemap and robots.txt.
 #[derive(Debug, Clone)]
@@ -56,11 +77,11 @@ pub(super) struct RawSitemaps {
 /// Checks `[sitemaps]` for a `site` in the declared language `codes`.
 pub(super) fn validate(v: &mut Validator<'_>, raw: RawSitemaps, codes: &[String], site: &Site) -> SitemapSettings {
     let mut path =
-        |value, default: &str, required: &[&str]| v.path_template(value, default, required, "sitemap", Some(".xml"));
-    let index_path = path(raw.index_path, "/sitemap.xml", &[]);
-    let month_path = path(raw.month_path, "/{lang}/sitemap-{month}.xml", &["lang", "month"]);
-    let pages_path = path(raw.pages_path, "/sitemap-pages.xml", &[]);
-    let news_path = path(raw.news_path, "/sitemap-news.xml", &[]);
+        |value, default: &str, required: &[&str]| v.path_template(value, default, required, "sitemap", Some(SUFFIX));
+    let index_path = path(raw.index_path, DEFAULT_INDEX_PATH, &[]);
+    let month_path = path(raw.month_path, DEFAULT_MONTH_PATH, MONTH_PLACEHOLDERS);
+    let pages_path = path(raw.pages_path, DEFAULT_PAGES_PATH, &[]);
+    let news_path = path(raw.news_path, DEFAULT_NEWS_PATH, &[]);
     let news_names = match &raw.news_name {
         Some(names) => v.localized(names, codes, "news publication name"),
         None => site.title.clone(),
@@ -86,14 +107,14 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSitemaps, codes: &[String]
         })
         .collect();
     SitemapSettings {
-        enabled: raw.enabled.unwrap_or(true),
+        enabled: raw.enabled.unwrap_or(DEFAULT_ENABLED),
         index_path,
         month_path,
         pages_path,
-        news_path: raw.news.unwrap_or(true).then_some(news_path),
+        news_path: raw.news.unwrap_or(DEFAULT_NEWS).then_some(news_path),
         news_names,
         extra_pages,
-        gzip: raw.gzip.unwrap_or(false),
-        robots_txt: raw.robots_txt.unwrap_or(true),
+        gzip: raw.gzip.unwrap_or(DEFAULT_GZIP),
+        robots_txt: raw.robots_txt.unwrap_or(DEFAULT_ROBOTS_TXT),
     }
 }

@@ -66,6 +66,34 @@ pub(super) enum Localized {
     PerLanguage(BTreeMap<String, String>),
 }
 
+/// A whole-number key: its name, the values it accepts, its value when not
+/// given, and the hint for a value out of range when the usual one ("use a
+/// number from MIN to MAX (default D)") would not do.
+pub(super) struct NumberKey {
+    /// The key as written in the file.
+    pub(super) name: &'static str,
+    /// The smallest value accepted.
+    pub(super) min: i64,
+    /// The largest value accepted.
+    pub(super) max: i64,
+    /// The value when the key is not given.
+    pub(super) default: i64,
+    /// The hint for a value out of range, instead of the usual one.
+    pub(super) hint: Option<&'static str>,
+}
+
+impl NumberKey {
+    /// A key from `min` to `max`, `default` when not given.
+    pub(super) const fn new(name: &'static str, min: i64, max: i64, default: i64) -> NumberKey {
+        NumberKey { name, min, max, default, hint: None }
+    }
+
+    /// The same key with its own hint for a value out of range.
+    pub(super) const fn with_hint(self, hint: &'static str) -> NumberKey {
+        NumberKey { hint: Some(hint), ..self }
+    }
+}
+
 /// Collects every problem with its position while the raw tables turn into
 /// settings.
 pub(super) struct Validator<'a> {
@@ -109,22 +137,19 @@ impl<'a> Validator<'a> {
         self.problems.push(diagnostic);
     }
 
-    /// A whole number in `range`, or `default` when not given; out of
-    /// range is a problem (and `default` is used).
-    pub(super) fn number(
-        &mut self,
-        value: &Option<Spanned<i64>>,
-        default: i64,
-        range: std::ops::RangeInclusive<i64>,
-        what: &str,
-    ) -> i64 {
+    /// The whole number `key` holds, or its default when not given; out of
+    /// range is a problem (and the default is used).
+    pub(super) fn number(&mut self, value: &Option<Spanned<i64>>, key: &NumberKey) -> i64 {
         match value {
-            None => default,
-            Some(n) if range.contains(n.get_ref()) => *n.get_ref(),
+            None => key.default,
+            Some(n) if (key.min..=key.max).contains(n.get_ref()) => *n.get_ref(),
             Some(n) => {
-                let hint = format!("use a number from {} to {} (default {default})", range.start(), range.end());
-                self.problem(n, format!("{what} {} is out of range", n.get_ref()), hint);
-                default
+                let hint = match key.hint {
+                    Some(hint) => hint.to_string(),
+                    None => format!("use a number from {} to {} (default {})", key.min, key.max, key.default),
+                };
+                self.problem(n, format!("{} {} is out of range", key.name, n.get_ref()), hint);
+                key.default
             }
         }
     }

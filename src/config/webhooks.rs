@@ -7,7 +7,27 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use super::validate::Validator;
+use super::validate::{NumberKey, Validator};
+
+/// `events` when not given: all three.
+const DEFAULT_EVENTS: [ArticleEvent; 3] = [ArticleEvent::Published, ArticleEvent::Updated, ArticleEvent::Unpublished];
+/// `update_delay_seconds`: up to a day, none by default.
+const UPDATE_DELAY_SECONDS: NumberKey =
+    NumberKey::new("update_delay_seconds", 0, 86_400, 0).with_hint("use 0 to 86400 seconds");
+/// `announce_existing` when not given: the first start records a silent
+/// baseline.
+const DEFAULT_ANNOUNCE_EXISTING: bool = false;
+/// The prefix of a webhook secret (Standard Webhooks).
+const SECRET_PREFIX: &str = "whsec_";
+/// The fewest random bytes a webhook secret holds.
+const MIN_SECRET_BYTES: usize = 16;
+/// The IndexNow endpoint when `endpoint` is not given.
+const DEFAULT_INDEXNOW_ENDPOINT: &str = "https://api.indexnow.org/indexnow";
+/// The lengths an IndexNow key may have.
+const INDEXNOW_KEY_LENGTH: std::ops::RangeInclusive<usize> = 8..=128;
+/// `[indexnow] delay_seconds`: up to an hour, 10 seconds by default.
+const INDEXNOW_DELAY_SECONDS: NumberKey =
+    NumberKey::new("delay_seconds", 0, 3600, 10).with_hint("use 0 to 3600 seconds");
 
 /// The article events a webhook can receive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -118,10 +138,10 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: Vec<RawWebhook>, codes: &[Str
         let key = match hook
             .secret
             .get_ref()
-            .strip_prefix("whsec_")
+            .strip_prefix(SECRET_PREFIX)
             .map(|b| base64::engine::general_purpose::STANDARD.decode(b))
         {
-            Some(Ok(key)) if key.len() >= 16 => key,
+            Some(Ok(key)) if key.len() >= MIN_SECRET_BYTES => key,
             _ => {
                 v.problem(
                     &hook.secret,
@@ -140,17 +160,8 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: Vec<RawWebhook>, codes: &[Str
                 );
             }
         }
-        let delay = match &hook.update_delay_seconds {
-            None => 0,
-            Some(n) if (0..=86_400).contains(n.get_ref()) => *n.get_ref(),
-            Some(n) => {
-                v.problem(n, format!("update_delay_seconds {} is out of range", n.get_ref()), "use 0 to 86400 seconds");
-                0
-            }
-        };
-        let mut events = hook
-            .events
-            .unwrap_or_else(|| vec![ArticleEvent::Published, ArticleEvent::Updated, ArticleEvent::Unpublished]);
+        let delay = v.number(&hook.update_delay_seconds, &UPDATE_DELAY_SECONDS);
+        let mut events = hook.events.unwrap_or_else(|| DEFAULT_EVENTS.to_vec());
         events.sort();
         events.dedup();
         out.push(Webhook {
@@ -161,7 +172,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: Vec<RawWebhook>, codes: &[Str
             languages: hook.languages.into_iter().map(Spanned::into_inner).collect(),
             sections: hook.sections,
             update_delay: Duration::from_secs(delay as u64),
-            announce_existing: hook.announce_existing.unwrap_or(false),
+            announce_existing: hook.announce_existing.unwrap_or(DEFAULT_ANNOUNCE_EXISTING),
         });
     }
     out
@@ -170,7 +181,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: Vec<RawWebhook>, codes: &[Str
 /// Checks `[indexnow]`: a well-formed key and an http(s) endpoint.
 pub(super) fn validate_indexnow(v: &mut Validator<'_>, raw: RawIndexNow) -> IndexNowSettings {
     let key = raw.key.get_ref().clone();
-    if !(8..=128).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+    if !INDEXNOW_KEY_LENGTH.contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         v.problem(
             &raw.key,
             "the IndexNow key must be 8 to 128 letters, digits or dashes",
@@ -178,7 +189,7 @@ pub(super) fn validate_indexnow(v: &mut Validator<'_>, raw: RawIndexNow) -> Inde
         );
     }
     let endpoint = match &raw.endpoint {
-        None => "https://api.indexnow.org/indexnow".to_string(),
+        None => DEFAULT_INDEXNOW_ENDPOINT.to_string(),
         Some(e) => match Url::parse(e.get_ref()) {
             Ok(url) if url.scheme() == "http" || url.scheme() == "https" => url.to_string(),
             _ => {
@@ -191,14 +202,7 @@ pub(super) fn validate_indexnow(v: &mut Validator<'_>, raw: RawIndexNow) -> Inde
             }
         },
     };
-    let delay = match &raw.delay_seconds {
-        None => 10,
-        Some(n) if (0..=3600).contains(n.get_ref()) => *n.get_ref(),
-        Some(n) => {
-            v.problem(n, format!("delay_seconds {} is out of range", n.get_ref()), "use 0 to 3600 seconds");
-            10
-        }
-    };
+    let delay = v.number(&raw.delay_seconds, &INDEXNOW_DELAY_SECONDS);
     IndexNowSettings { key, endpoint, delay: Duration::from_secs(delay as u64) }
 }
 

@@ -9,15 +9,44 @@ use toml::Spanned;
 use url::Url;
 
 use super::Overrides;
-use super::validate::Validator;
+use super::validate::{NumberKey, Validator};
+
+/// A day in seconds, for the lease keys.
+const DAY: i64 = 86_400;
+/// `enabled` when not given: the hub runs.
+const DEFAULT_ENABLED: bool = true;
+/// `path` when not given.
+const DEFAULT_PATH: &str = "/websub";
+/// `lease_min_seconds`: up to a year, a minute by default.
+const LEASE_MIN_SECONDS: NumberKey = NumberKey::new("lease_min_seconds", 1, 365 * DAY, 60);
+/// `lease_max_seconds`: up to a year, 30 days by default.
+const LEASE_MAX_SECONDS: NumberKey = NumberKey::new("lease_max_seconds", 1, 365 * DAY, 30 * DAY);
+/// `lease_default_seconds`: up to a year, 10 days by default (then kept
+/// between the shortest and the longest lease).
+const LEASE_DEFAULT_SECONDS: NumberKey = NumberKey::new("lease_default_seconds", 1, 365 * DAY, 10 * DAY);
+/// `subscribe_rate_per_minute`: up to a million, 120 by default.
+const SUBSCRIBE_RATE_PER_MINUTE: NumberKey = NumberKey::new("subscribe_rate_per_minute", 1, 1_000_000, 120);
+/// `retry_base_seconds`: up to an hour, 10 seconds by default.
+const RETRY_BASE_SECONDS: NumberKey = NumberKey::new("retry_base_seconds", 1, 3600, 10);
+/// `retry_horizon_hours`: up to 30 days, a day by default.
+const RETRY_HORIZON_HOURS: NumberKey = NumberKey::new("retry_horizon_hours", 1, 24 * 30, 24);
+/// `request_timeout_seconds`: up to 5 minutes, 10 seconds by default.
+const REQUEST_TIMEOUT_SECONDS: NumberKey = NumberKey::new("request_timeout_seconds", 1, 300, 10);
+/// `max_concurrent_deliveries`: up to 100,000, 512 by default.
+const MAX_CONCURRENT_DELIVERIES: NumberKey = NumberKey::new("max_concurrent_deliveries", 1, 100_000, 512);
+/// `max_concurrent_per_host`: up to 100,000, 64 by default.
+const MAX_CONCURRENT_PER_HOST: NumberKey = NumberKey::new("max_concurrent_per_host", 1, 100_000, 64);
+/// `allow_private_callbacks` when not given: refused, against SSRF.
+const DEFAULT_ALLOW_PRIVATE_CALLBACKS: bool = false;
 
 /// HMAC algorithms for `X-Hub-Signature` (WebSub §7.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SignatureAlgorithm {
     /// HMAC-SHA1 (allowed by the spec, weak; for old subscribers only).
     Sha1,
     /// HMAC-SHA256 (the default).
+    #[default]
     Sha256,
     /// HMAC-SHA384.
     Sha384,
@@ -84,16 +113,15 @@ pub(super) struct RawWebSub {
 
 /// Checks `[websub]`; every value has a default.
 pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub, overrides: &Overrides) -> WebSubSettings {
-    let day = 86_400;
-    let lease_min = v.number(&raw.lease_min_seconds, 60, 1..=365 * day, "lease_min_seconds");
-    let lease_max = v.number(&raw.lease_max_seconds, 30 * day, 1..=365 * day, "lease_max_seconds");
-    let lease_default = v.number(&raw.lease_default_seconds, 10 * day, 1..=365 * day, "lease_default_seconds");
-    let rate = v.number(&raw.subscribe_rate_per_minute, 120, 1..=1_000_000, "subscribe_rate_per_minute");
-    let retry_base = v.number(&raw.retry_base_seconds, 10, 1..=3600, "retry_base_seconds");
-    let horizon = v.number(&raw.retry_horizon_hours, 24, 1..=24 * 30, "retry_horizon_hours");
-    let timeout = v.number(&raw.request_timeout_seconds, 10, 1..=300, "request_timeout_seconds");
-    let max_concurrent = v.number(&raw.max_concurrent_deliveries, 512, 1..=100_000, "max_concurrent_deliveries");
-    let max_per_host = v.number(&raw.max_concurrent_per_host, 64, 1..=100_000, "max_concurrent_per_host");
+    let lease_min = v.number(&raw.lease_min_seconds, &LEASE_MIN_SECONDS);
+    let lease_max = v.number(&raw.lease_max_seconds, &LEASE_MAX_SECONDS);
+    let lease_default = v.number(&raw.lease_default_seconds, &LEASE_DEFAULT_SECONDS);
+    let rate = v.number(&raw.subscribe_rate_per_minute, &SUBSCRIBE_RATE_PER_MINUTE);
+    let retry_base = v.number(&raw.retry_base_seconds, &RETRY_BASE_SECONDS);
+    let horizon = v.number(&raw.retry_horizon_hours, &RETRY_HORIZON_HOURS);
+    let timeout = v.number(&raw.request_timeout_seconds, &REQUEST_TIMEOUT_SECONDS);
+    let max_concurrent = v.number(&raw.max_concurrent_deliveries, &MAX_CONCURRENT_DELIVERIES);
+    let max_per_host = v.number(&raw.max_concurrent_per_host, &MAX_CONCURRENT_PER_HOST);
     if let Some(min) = &raw.lease_min_seconds
         && lease_min > lease_max
     {
@@ -104,7 +132,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub, overrides: &Overri
         );
     }
     let path = match &raw.path {
-        None => "/websub".to_string(),
+        None => DEFAULT_PATH.to_string(),
         Some(p) => {
             let value = p.get_ref();
             if !value.starts_with('/') || value.contains(char::is_whitespace) || value == "/" {
@@ -129,14 +157,15 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub, overrides: &Overri
         })
         .collect();
     WebSubSettings {
-        enabled: raw.enabled.unwrap_or(true),
+        enabled: raw.enabled.unwrap_or(DEFAULT_ENABLED),
         path,
         external_hubs,
         lease_default: lease_default.clamp(lease_min, lease_max.max(lease_min)) as u64,
         lease_min: lease_min as u64,
         lease_max: lease_max.max(lease_min) as u64,
-        signature_algorithm: raw.signature_algorithm.unwrap_or(SignatureAlgorithm::Sha256),
-        allow_private_callbacks: overrides.allow_private_callbacks || raw.allow_private_callbacks.unwrap_or(false),
+        signature_algorithm: raw.signature_algorithm.unwrap_or_default(),
+        allow_private_callbacks: overrides.allow_private_callbacks
+            || raw.allow_private_callbacks.unwrap_or(DEFAULT_ALLOW_PRIVATE_CALLBACKS),
         subscribe_rate_per_minute: rate as u32,
         retry_base: Duration::from_secs(retry_base as u64),
         retry_horizon: Duration::from_secs(horizon as u64 * 3600),
