@@ -11,6 +11,10 @@
 //! `[sections]`), `feeds.rs`, `archives.rs`, `sitemaps.rs`, `server.rs`,
 //! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`. The checks
 //! they share are in `validate.rs`, path templates in `template.rs`.
+//!
+//! Command-line [`Overrides`] come already parsed (the command line refuses
+//! a malformed flag) and are applied after the file is validated: the
+//! validator knows nothing of flags.
 
 mod archives;
 mod feeds;
@@ -28,6 +32,7 @@ mod websub;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -38,7 +43,7 @@ pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
 pub use ip_network::IpNetwork;
 pub use schedule::ScheduleSettings;
 pub use server::ServerSettings;
-pub use site::{Language, Section, Site};
+pub use site::{BaseUrl, Language, Section, Site};
 pub(crate) use site::{is_language_code, parse_base_url};
 pub use sitemaps::SitemapSettings;
 pub use template::fill_template;
@@ -105,10 +110,13 @@ impl Config {
     pub fn parse(text: &str, path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
         let raw: RawConfig = validate::parse_toml(text, path).map_err(ConfigError::one)?;
         let mut v = Validator::new(text, path);
-        let config = validate_config(&mut v, raw, overrides);
+        let config = validate_config(&mut v, raw);
         let problems = v.into_problems();
         match config {
-            Some(config) if problems.is_empty() => Ok(config),
+            Some(mut config) if problems.is_empty() => {
+                overrides.apply(&mut config);
+                Ok(config)
+            }
             _ => Err(ConfigError { diagnostics: problems }),
         }
     }
@@ -147,9 +155,7 @@ impl Config {
 
     /// Resolves a site path (`/vi/rss.xml`) to an absolute URL.
     pub fn url_for(&self, path: &str) -> String {
-        let mut url = self.site.base_url.as_str().to_string();
-        url.push_str(path.trim_start_matches('/'));
-        url
+        self.site.url_for(path)
     }
 }
 
@@ -158,21 +164,51 @@ fn localized<'a>(map: &'a BTreeMap<String, String>, lang: &str, default: &str) -
     map.get(lang).or_else(|| map.get(default)).or_else(|| map.values().next()).map(String::as_str)
 }
 
-/// Values given on the command line that replace those in the file.
+/// Values given on the command line that replace those in the file. They
+/// are typed, so already valid (the command line parses them), and applied
+/// after the file is validated: the file's own values are checked even when
+/// a flag replaces them.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     /// `--store PATH`.
     pub store: Option<PathBuf>,
     /// `--base-url URL`.
-    pub base_url: Option<String>,
+    pub base_url: Option<BaseUrl>,
     /// `--state DIR`.
     pub state_dir: Option<PathBuf>,
     /// `--listen ADDR:PORT`.
-    pub listen: Option<String>,
+    pub listen: Option<SocketAddr>,
     /// `--out DIR` of `herald serve`.
     pub out_dir: Option<PathBuf>,
     /// `--allow-private-callbacks` of `herald serve`.
     pub allow_private_callbacks: bool,
+}
+
+impl Overrides {
+    /// Puts the values given into `config`. A new base URL carries along
+    /// what the file derives from it (a logo or extra pages given as
+    /// paths, the default id prefix).
+    fn apply(&self, config: &mut Config) {
+        if let Some(store) = &self.store {
+            config.store_dir = store.clone();
+        }
+        if let Some(state_dir) = &self.state_dir {
+            config.state_dir = state_dir.clone();
+        }
+        if let Some(base_url) = &self.base_url {
+            config.site.rebase(base_url);
+            config.sitemaps.rebase(base_url.as_url());
+        }
+        if let Some(listen) = self.listen {
+            config.server.listen = listen;
+        }
+        if let Some(out_dir) = &self.out_dir {
+            config.server.out_dir = Some(out_dir.clone());
+        }
+        if self.allow_private_callbacks {
+            config.websub.allow_private_callbacks = true;
+        }
+    }
 }
 
 /// Everything wrong with a configuration, each with its position.
@@ -233,33 +269,25 @@ struct RawConfig {
 
 /// Checks every table of `raw`, gathering problems in `v`; `None` when a
 /// value the settings cannot do without is unusable.
-fn validate_config(v: &mut Validator<'_>, raw: RawConfig, overrides: &Overrides) -> Option<Config> {
+fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let path = v.path();
     let config_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let resolve = |p: &str| -> PathBuf {
         let p = Path::new(p);
         if p.is_absolute() { p.to_path_buf() } else { config_dir.join(p) }
     };
-    let store_dir = match (&overrides.store, &raw.store) {
-        (Some(p), _) => p.clone(),
-        (None, Some(s)) => resolve(s.get_ref()),
-        (None, None) => resolve(DEFAULT_STORE_DIR),
-    };
-    let state_dir = match (&overrides.state_dir, &raw.state_dir) {
-        (Some(p), _) => p.clone(),
-        (None, Some(s)) => resolve(s.get_ref()),
-        (None, None) => resolve(DEFAULT_STATE_DIR),
-    };
+    let store_dir = resolve(raw.store.as_ref().map_or(DEFAULT_STORE_DIR, |s| s.get_ref()));
+    let state_dir = resolve(raw.state_dir.as_ref().map_or(DEFAULT_STATE_DIR, |s| s.get_ref()));
 
     let languages = site::languages(v, &raw.languages);
     let codes: Vec<String> = languages.iter().map(|l| l.code.clone()).collect();
-    let site = site::validate(v, raw.site, &codes, overrides)?;
+    let site = site::validate(v, raw.site, &codes)?;
     let sections = site::sections(v, raw.sections, &codes);
     let feeds = feeds::validate(v, raw.feeds);
     let sitemaps = sitemaps::validate(v, raw.sitemaps, &codes, &site);
-    let server = server::validate(v, raw.server, overrides, &resolve);
+    let server = server::validate(v, raw.server, &resolve);
     let schedule = schedule::validate(v, raw.schedule);
-    let websub = websub::validate(v, raw.websub, overrides);
+    let websub = websub::validate(v, raw.websub);
     let webhooks = webhooks::validate(v, raw.webhooks, &codes);
     let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
     let archives = archives::validate(v, raw.archives);
@@ -312,15 +340,53 @@ mod tests {
     fn overrides_replace_store_and_base_url() {
         let overrides = Overrides {
             store: Some(PathBuf::from("/elsewhere")),
-            base_url: Some("http://127.0.0.1:8080".into()),
+            base_url: Some(BaseUrl::parse("http://127.0.0.1:8080").unwrap()),
             ..Overrides::default()
         };
         let c = Config::parse(MINIMAL, Path::new("/etc/herald/feeds.toml"), &overrides).unwrap();
         assert_eq!(c.store_dir, PathBuf::from("/elsewhere"));
         assert_eq!(c.state_dir, PathBuf::from("/etc/herald/state"));
         assert_eq!(c.site.base_url.as_str(), "http://127.0.0.1:8080/");
-        let bad = Overrides { base_url: Some("nope".into()), ..Overrides::default() };
-        let e = Config::parse(MINIMAL, Path::new("feeds.toml"), &bad).unwrap_err().to_string();
-        assert!(e.starts_with("--base-url: error:"), "{e}");
+        // A malformed --base-url never reaches the configuration: the
+        // command line refuses it (tests/it/cli.rs).
+        let e = BaseUrl::parse("nope").unwrap_err();
+        assert!(e.contains("relative URL without a base"), "{e}");
+    }
+
+    /// A base URL from the command line carries along what the file derives
+    /// from the base URL, as if the file had said it; the file's own values
+    /// are still checked.
+    #[test]
+    fn a_new_base_url_moves_what_derives_from_it() {
+        let text = format!(
+            "{}\n[sitemaps]\nextra_pages = [\"/gioi-thieu/\", \"https://other.example/a\"]\n",
+            MINIMAL.replace("time_zone", "logo = \"/logo.png\"\ntime_zone")
+        );
+        let overrides = Overrides {
+            base_url: Some(BaseUrl::parse("http://127.0.0.1:8080/preview").unwrap()),
+            listen: Some("[::1]:0".parse().unwrap()),
+            out_dir: Some(PathBuf::from("/srv/out")),
+            state_dir: Some(PathBuf::from("/var/lib/herald")),
+            allow_private_callbacks: true,
+            ..Overrides::default()
+        };
+        let c = Config::parse(&text, Path::new("feeds.toml"), &overrides).unwrap();
+        assert_eq!(c.site.base_url.as_str(), "http://127.0.0.1:8080/preview/");
+        assert_eq!(c.site.logo.as_ref().map(|u| u.as_str()), Some("http://127.0.0.1:8080/preview/logo.png"));
+        assert_eq!(c.site.id_prefix, "tag:127.0.0.1,2000:");
+        assert_eq!(c.sitemaps.extra_pages, ["http://127.0.0.1:8080/preview/gioi-thieu/", "https://other.example/a"]);
+        assert_eq!(c.url_for("/vi/rss.xml"), "http://127.0.0.1:8080/preview/vi/rss.xml");
+        assert_eq!(c.server.listen.to_string(), "[::1]:0");
+        assert_eq!(c.server.out_dir, Some(PathBuf::from("/srv/out")));
+        assert_eq!(c.state_dir, PathBuf::from("/var/lib/herald"));
+        assert!(c.websub.allow_private_callbacks);
+
+        let written = text.replace("time_zone", "id_prefix = \"tag:news.example.vn,2026:\"\ntime_zone");
+        let c = Config::parse(&written, Path::new("feeds.toml"), &overrides).unwrap();
+        assert_eq!(c.site.id_prefix, "tag:news.example.vn,2026:", "a written id prefix stays");
+
+        let bad = MINIMAL.replace("https://news.example.vn", "news.example.vn");
+        let e = Config::parse(&bad, Path::new("feeds.toml"), &overrides).unwrap_err().to_string();
+        assert!(e.starts_with("feeds.toml:3:12: error: `news.example.vn` is not a usable base URL"), "{e}");
     }
 }

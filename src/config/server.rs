@@ -9,10 +9,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::Overrides;
 use super::ip_network::IpNetwork;
 use super::validate::{NumberKey, Validator};
-use crate::diagnostic::Diagnostic;
 
 /// `listen` when not given: loopback only, port 8080.
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
@@ -81,28 +79,17 @@ pub(super) struct RawServer {
 pub(super) fn validate(
     v: &mut Validator<'_>,
     raw: RawServer,
-    overrides: &Overrides,
     resolve: &dyn Fn(&str) -> PathBuf,
 ) -> Option<ServerSettings> {
-    let listen = match (&overrides.listen, &raw.listen) {
-        (Some(text), _) => match text.parse() {
-            Ok(addr) => Some(addr),
-            Err(_) => {
-                v.push(
-                    Diagnostic::error("--listen", format!("`{text}` is not an address and port"))
-                        .with_hint(LISTEN_HINT),
-                );
-                None
-            }
-        },
-        (None, Some(text)) => match text.get_ref().parse() {
+    let listen = match &raw.listen {
+        Some(text) => match text.get_ref().parse() {
             Ok(addr) => Some(addr),
             Err(_) => {
                 v.problem(text, format!("`{}` is not an address and port", text.get_ref()), LISTEN_HINT);
                 None
             }
         },
-        (None, None) => Some(DEFAULT_LISTEN),
+        None => Some(DEFAULT_LISTEN),
     };
     let request_timeout = v.number(&raw.request_timeout_seconds, &REQUEST_TIMEOUT_SECONDS);
     let max_header_bytes = v.number(&raw.max_header_bytes, &MAX_HEADER_BYTES);
@@ -127,7 +114,7 @@ pub(super) fn validate(
     Some(ServerSettings {
         listen: listen?,
         cache_control: raw.cache_control.unwrap_or_else(|| DEFAULT_CACHE_CONTROL.to_string()),
-        out_dir: overrides.out_dir.clone().or_else(|| raw.out_dir.as_deref().map(resolve)),
+        out_dir: raw.out_dir.as_deref().map(resolve),
         request_timeout: Duration::from_secs(request_timeout as u64),
         max_header_bytes: max_header_bytes as usize,
         max_connections: max_connections as usize,

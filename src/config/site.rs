@@ -3,16 +3,16 @@
 //! are called.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use super::Overrides;
 use super::template::unknown_placeholder;
 use super::validate::{Localized, Validator};
-use crate::diagnostic::Diagnostic;
 
 /// The time zone when `time_zone` is not given (its IANA name).
 const DEFAULT_TIME_ZONE: &str = "UTC";
@@ -53,6 +53,64 @@ pub struct Site {
     /// Prefix that turns an article's stable id into a globally unique IRI
     /// (Atom `id`, RSS `guid`, JSON Feed `id`). Never change it once published.
     pub id_prefix: String,
+    /// `logo` as written, resolved again when the base URL is replaced.
+    logo_as_written: Option<String>,
+    /// Whether `id_prefix` was written; if not, it follows the base URL.
+    id_prefix_written: bool,
+}
+
+impl Site {
+    /// Absolute URL of a site path (`/vi/rss.xml`).
+    pub fn url_for(&self, path: &str) -> String {
+        let mut url = self.base_url.as_str().to_string();
+        url.push_str(path.trim_start_matches('/'));
+        url
+    }
+
+    /// Moves the site to `base_url` (given as `--base-url`): a logo given
+    /// as a path, and the id prefix when the file does not set one, follow.
+    pub(super) fn rebase(&mut self, base_url: &BaseUrl) {
+        let base_url = base_url.as_url();
+        if let Some(logo) = self.logo_as_written.as_deref().and_then(|logo| resolve_logo(logo, base_url)) {
+            self.logo = Some(logo);
+        }
+        if !self.id_prefix_written {
+            self.id_prefix = default_id_prefix(base_url);
+        }
+        self.base_url = base_url.clone();
+    }
+}
+
+/// A site's base URL: absolute, http(s), with a host, without query or
+/// fragment, ending in `/`. What `--base-url` gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(Url);
+
+impl BaseUrl {
+    /// Reads a base URL (a missing final `/` is added); the error says what
+    /// is wrong with it.
+    pub fn parse(text: &str) -> Result<BaseUrl, String> {
+        parse_base_url(text).map(BaseUrl)
+    }
+
+    /// The URL.
+    pub fn as_url(&self) -> &Url {
+        &self.0
+    }
+}
+
+impl FromStr for BaseUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<BaseUrl, String> {
+        BaseUrl::parse(text)
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// One language of the site, from `[languages.CODE]`.
@@ -165,29 +223,17 @@ pub(super) fn sections(
 
 /// Checks `[site]` against the declared language `codes`; `None` when a
 /// value everything else depends on (base URL, time zone) is unusable.
-pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], overrides: &Overrides) -> Option<Site> {
-    let base_url = match &overrides.base_url {
-        Some(u) => match parse_base_url(u) {
-            Ok(url) => Some(url),
-            Err(why) => {
-                v.push(
-                    Diagnostic::error("--base-url", format!("`{u}` is not a usable base URL: {why}"))
-                        .with_hint(BASE_URL_HINT),
-                );
-                None
-            }
-        },
-        None => match parse_base_url(raw.base_url.get_ref()) {
-            Ok(url) => Some(url),
-            Err(why) => {
-                v.problem(
-                    &raw.base_url,
-                    format!("`{}` is not a usable base URL: {why}", raw.base_url.get_ref()),
-                    BASE_URL_HINT,
-                );
-                None
-            }
-        },
+pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String]) -> Option<Site> {
+    let base_url = match parse_base_url(raw.base_url.get_ref()) {
+        Ok(url) => Some(url),
+        Err(why) => {
+            v.problem(
+                &raw.base_url,
+                format!("`{}` is not a usable base URL: {why}", raw.base_url.get_ref()),
+                BASE_URL_HINT,
+            );
+            None
+        }
     };
 
     if codes.is_empty() {
@@ -226,20 +272,16 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], ov
         None => BTreeMap::new(),
     };
 
-    let logo = raw.logo.as_ref().and_then(|logo| {
-        let resolved = base_url.as_ref().map(|b| b.join(logo.get_ref().trim_start_matches('/')));
-        match resolved {
-            Some(Ok(url)) if logo.get_ref().starts_with("http") || !logo.get_ref().contains(':') => Some(url),
-            Some(_) => {
-                v.problem(
-                    logo,
-                    format!("`{}` is not a usable logo URL", logo.get_ref()),
-                    "give a path such as `/images/logo.png` or an absolute URL",
-                );
-                None
-            }
-            None => None,
+    let logo = raw.logo.as_ref().zip(base_url.as_ref()).and_then(|(logo, base_url)| {
+        let resolved = resolve_logo(logo.get_ref(), base_url);
+        if resolved.is_none() {
+            v.problem(
+                logo,
+                format!("`{}` is not a usable logo URL", logo.get_ref()),
+                "give a path such as `/images/logo.png` or an absolute URL",
+            );
         }
+        resolved
     });
 
     let permalink = match &raw.permalink {
@@ -288,15 +330,24 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String], ov
         description,
         copyright: raw.copyright.map(|c| crate::text::clean_line(&c)),
         logo,
+        logo_as_written: raw.logo.map(Spanned::into_inner),
         permalink,
         stylesheets: raw.stylesheets.unwrap_or(DEFAULT_STYLESHEETS),
         id_prefix,
+        id_prefix_written: raw.id_prefix.is_some(),
     })
 }
 
 /// A language's `prefix` when not given: `/` and its code (`/en`).
 fn default_language_prefix(code: &str) -> String {
     format!("/{code}")
+}
+
+/// The logo's absolute URL: a path is taken below `base_url`; an absolute
+/// URL must be http(s).
+fn resolve_logo(logo: &str, base_url: &Url) -> Option<Url> {
+    let url = base_url.join(logo.trim_start_matches('/')).ok()?;
+    (logo.starts_with("http") || !logo.contains(':')).then_some(url)
 }
 
 /// `id_prefix` when not given: a tag URI naming the base URL's host.

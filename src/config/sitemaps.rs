@@ -55,6 +55,31 @@ pub struct SitemapSettings {
     pub gzip: bool,
     /// Whether herald writes `/robots.txt` naming the sitemap index.
     pub robots_txt: bool,
+    /// Each of `extra_pages` as written, resolved again when the base URL
+    /// is replaced.
+    extra_pages_as_written: Vec<String>,
+}
+
+impl SitemapSettings {
+    /// Moves the extra pages given as paths below `base_url` (given as
+    /// `--base-url`).
+    pub(super) fn rebase(&mut self, base_url: &Url) {
+        for (page, text) in self.extra_pages.iter_mut().zip(&self.extra_pages_as_written) {
+            if let Some(url) = resolve_page(text, base_url) {
+                *page = url.to_string();
+            }
+        }
+    }
+}
+
+/// An extra page's absolute URL: a path is taken below `base_url`; an
+/// absolute URL must be http(s).
+fn resolve_page(text: &str, base_url: &Url) -> Option<Url> {
+    if text.starts_with('/') {
+        base_url.join(text.trim_start_matches('/')).ok()
+    } else {
+        Url::parse(text).ok().filter(|u| u.scheme() == "http" || u.scheme() == "https")
+    }
 }
 
 /// `[sitemaps]` as written.
@@ -86,26 +111,22 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSitemaps, codes: &[String]
         Some(names) => v.localized(names, codes, "news publication name"),
         None => site.title.clone(),
     };
-    let extra_pages = raw
+    let (extra_pages, extra_pages_as_written) = raw
         .extra_pages
-        .iter()
+        .into_iter()
         .filter_map(|page| {
             let text = page.get_ref();
-            let resolved = if text.starts_with('/') {
-                site.base_url.join(text.trim_start_matches('/')).ok()
-            } else {
-                Url::parse(text).ok().filter(|u| u.scheme() == "http" || u.scheme() == "https")
-            };
+            let resolved = resolve_page(text, &site.base_url);
             if resolved.is_none() {
                 v.problem(
-                    page,
+                    &page,
                     format!("extra page `{text}` is not a usable URL"),
                     "give a path such as `/gioi-thieu/` or an absolute http(s) URL",
                 );
             }
-            resolved.map(|u| u.to_string())
+            resolved.map(|u| (u.to_string(), page.into_inner()))
         })
-        .collect();
+        .unzip();
     SitemapSettings {
         enabled: raw.enabled.unwrap_or(DEFAULT_ENABLED),
         index_path,
@@ -116,5 +137,6 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSitemaps, codes: &[String]
         extra_pages,
         gzip: raw.gzip.unwrap_or(DEFAULT_GZIP),
         robots_txt: raw.robots_txt.unwrap_or(DEFAULT_ROBOTS_TXT),
+        extra_pages_as_written,
     }
 }

@@ -132,11 +132,6 @@ impl<'a> Validator<'a> {
         self.problems.push(Diagnostic::error(self.path, message).with_hint(hint));
     }
 
-    /// Records a problem found outside the file.
-    pub(super) fn push(&mut self, diagnostic: Diagnostic) {
-        self.problems.push(diagnostic);
-    }
-
     /// The whole number `key` holds, or its default when not given; out of
     /// range is a problem (and the default is used).
     pub(super) fn number(&mut self, value: &Option<Spanned<i64>>, key: &NumberKey) -> i64 {

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
-use super::Overrides;
 use super::validate::{NumberKey, Validator};
 
 /// A day in seconds, for the lease keys.
@@ -112,7 +111,7 @@ pub(super) struct RawWebSub {
 }
 
 /// Checks `[websub]`; every value has a default.
-pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub, overrides: &Overrides) -> WebSubSettings {
+pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub) -> WebSubSettings {
     let lease_min = v.number(&raw.lease_min_seconds, &LEASE_MIN_SECONDS);
     let lease_max = v.number(&raw.lease_max_seconds, &LEASE_MAX_SECONDS);
     let lease_default = v.number(&raw.lease_default_seconds, &LEASE_DEFAULT_SECONDS);
@@ -164,8 +163,7 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub, overrides: &Overri
         lease_min: lease_min as u64,
         lease_max: lease_max.max(lease_min) as u64,
         signature_algorithm: raw.signature_algorithm.unwrap_or_default(),
-        allow_private_callbacks: overrides.allow_private_callbacks
-            || raw.allow_private_callbacks.unwrap_or(DEFAULT_ALLOW_PRIVATE_CALLBACKS),
+        allow_private_callbacks: raw.allow_private_callbacks.unwrap_or(DEFAULT_ALLOW_PRIVATE_CALLBACKS),
         subscribe_rate_per_minute: rate as u32,
         retry_base: Duration::from_secs(retry_base as u64),
         retry_horizon: Duration::from_secs(horizon as u64 * 3600),
