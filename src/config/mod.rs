@@ -145,12 +145,7 @@ impl Config {
     /// The hubs feeds advertise (herald's own first, then external ones);
     /// empty when WebSub is off.
     pub fn hubs(&self) -> Vec<String> {
-        if !self.websub.enabled {
-            return Vec::new();
-        }
-        let mut hubs = vec![self.url_for(&self.websub.path)];
-        hubs.extend(self.websub.external_hubs.iter().cloned());
-        hubs
+        self.websub.hubs(&self.site)
     }
 
     /// Resolves a site path (`/vi/rss.xml`) to an absolute URL.

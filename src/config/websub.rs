@@ -8,6 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use super::site::Site;
 use super::validate::{NumberKey, Validator};
 
 /// A day in seconds, for the lease keys.
@@ -87,6 +88,28 @@ pub struct WebSubSettings {
     pub max_concurrent: usize,
     /// Most outgoing requests at once to one host.
     pub max_per_host: usize,
+}
+
+impl WebSubSettings {
+    /// The hubs feeds of `site` advertise: herald's own first, then the
+    /// external ones; none when WebSub is off.
+    pub fn hubs(&self, site: &Site) -> Vec<String> {
+        if !self.enabled {
+            return Vec::new();
+        }
+        let mut hubs = vec![site.url_for(&self.path)];
+        hubs.extend(self.external_hubs.iter().cloned());
+        hubs
+    }
+
+    /// The `Link` header served and delivered with a feed of `site`
+    /// (WebSub §4): `<hub>; rel="hub"` per hub, then
+    /// `<topic_url>; rel="self"`.
+    pub fn link_header(&self, site: &Site, topic_url: &str) -> String {
+        let mut links: Vec<String> = self.hubs(site).iter().map(|hub| format!("<{hub}>; rel=\"hub\"")).collect();
+        links.push(format!("<{topic_url}>; rel=\"self\""));
+        links.join(", ")
+    }
 }
 
 /// `[websub]` as written.
@@ -170,5 +193,27 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub) -> WebSubSettings 
         request_timeout: Duration::from_secs(timeout as u64),
         max_concurrent: max_concurrent as usize,
         max_per_host: max_per_host as usize,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::testing::{MINIMAL, parse};
+
+    #[test]
+    fn link_header_names_every_hub_then_the_topic() {
+        let text = format!("{MINIMAL}\n[websub]\nexternal_hubs = [\"https://hub.example/\"]\n");
+        let c = parse(&text).unwrap();
+        assert_eq!(
+            c.websub.link_header(&c.site, "https://news.example.vn/rss.xml"),
+            "<https://news.example.vn/websub>; rel=\"hub\", <https://hub.example/>; rel=\"hub\", \
+             <https://news.example.vn/rss.xml>; rel=\"self\""
+        );
+        let c = parse(&format!("{MINIMAL}\n[websub]\nenabled = false\n")).unwrap();
+        assert!(c.hubs().is_empty());
+        assert_eq!(
+            c.websub.link_header(&c.site, "https://news.example.vn/rss.xml"),
+            "<https://news.example.vn/rss.xml>; rel=\"self\""
+        );
     }
 }
