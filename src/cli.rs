@@ -4,13 +4,14 @@
 //! (`check` found errors, `build --strict` met a bad article), 2 usage or
 //! configuration error (the command could not run at all).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
-use crate::config::{Config, Overrides};
+use crate::config::{BaseUrl, Config, Overrides};
 use crate::diagnostic::{Diagnostic, render_all};
 use crate::pipeline;
 
@@ -177,8 +178,8 @@ pub enum SubscriptionsCommand {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Listen on this address and port instead of the configured one.
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<String>,
+    #[arg(long, value_name = "ADDR:PORT", value_parser = parse_listen)]
+    pub listen: Option<SocketAddr>,
 
     /// Keep state (subscriptions, deliveries) in this folder.
     #[arg(long, value_name = "DIR")]
@@ -193,8 +194,8 @@ pub struct ServeArgs {
     pub store: Option<PathBuf>,
 
     /// Publish under this base URL instead of the configured one.
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
+    #[arg(long, value_name = "URL", value_parser = parse_base_url)]
+    pub base_url: Option<BaseUrl>,
 
     /// Let WebSub callbacks resolve to loopback or private addresses
     /// (tests, intranets); refused by default.
@@ -210,8 +211,8 @@ pub struct StoreArgs {
     pub store: Option<PathBuf>,
 
     /// Publish under this base URL instead of the configured one.
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
+    #[arg(long, value_name = "URL", value_parser = parse_base_url)]
+    pub base_url: Option<BaseUrl>,
 
     /// Build as if it were this instant (RFC 3339), for reproducible output.
     #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
@@ -238,6 +239,16 @@ pub struct BuildArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// `--base-url`: an absolute http(s) URL; a malformed one is a usage error.
+fn parse_base_url(s: &str) -> Result<BaseUrl, String> {
+    BaseUrl::parse(s).map_err(|why| format!("{why}; give an absolute http(s) URL such as https://news.example.vn/"))
+}
+
+/// `--listen`: an IP address and a port; a malformed one is a usage error.
+fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    s.parse().map_err(|_| "not an address and port; write host:port, e.g. 127.0.0.1:8080 or [::]:80".to_string())
 }
 
 fn parse_instant(s: &str) -> Result<Timestamp, String> {
@@ -493,7 +504,7 @@ fn serve(cli: &Cli, args: &ServeArgs) -> u8 {
             store: args.store.clone(),
             base_url: args.base_url.clone(),
             state_dir: args.state.clone(),
-            listen: args.listen.clone(),
+            listen: args.listen,
             out_dir: args.out.clone(),
             allow_private_callbacks: args.allow_private_callbacks,
         },

@@ -162,36 +162,3 @@ mod tests {
         assert_eq!(d.to_string(), "feeds.toml:3:1: error: unknown key `tittle`\n  hint: did you mean `title`?");
     }
 }
-
-/// For serde's "unknown field `x`, expected one of `a`, `b`" messages: the
-/// expected name closest to the misspelt one, when it is close enough to be
-/// what the user meant (`base_ulr` → `base_url`).
-pub fn closest_field(message: &str) -> Option<String> {
-    let rest = message.split_once("unknown field `")?.1;
-    let (unknown, rest) = rest.split_once('`')?;
-    let expected = rest.split_once("expected")?.1;
-    expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(|candidate| (strsim::damerau_levenshtein(unknown, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= 2.max(candidate.len() / 4))
-        .min()
-        .map(|(_, candidate)| candidate.to_string())
-}
-
-#[cfg(test)]
-mod closest_field_tests {
-    use super::closest_field;
-
-    #[test]
-    fn suggests_only_near_names() {
-        let message = "unknown field `base_ulr`, expected one of `base_url`, `default_language`, `title`";
-        assert_eq!(closest_field(message).as_deref(), Some("base_url"));
-        let message = "unknown field `colour`, expected one of `base_url`, `default_language`, `title`";
-        assert_eq!(closest_field(message), None);
-        let message = "unknown field `itemlimit`, expected `item_limit` or `content`";
-        assert_eq!(closest_field(message).as_deref(), Some("item_limit"));
-        assert_eq!(closest_field("invalid type: string, expected a table"), None);
-    }
-}

@@ -323,7 +323,7 @@ impl Engine {
             .client
             .post(&subscription.callback)
             .header(http::header::CONTENT_TYPE, file.content_type.clone())
-            .header(http::header::LINK, link_header(config, &job.topic))
+            .header(http::header::LINK, config.websub.link_header(&config.site, &job.topic))
             .body(body.clone());
         if let Some(secret) = &subscription.secret {
             request = request
@@ -477,13 +477,6 @@ impl Engine {
 pub fn backoff(base: Duration, attempts: u32) -> Duration {
     let exponential = base.saturating_mul(1u32.checked_shl(attempts.min(20)).unwrap_or(u32::MAX)).min(MAX_BACKOFF);
     exponential.mul_f64(rand::rng().random_range(0.8..1.2))
-}
-
-/// `Link: <hub>; rel="hub", <topic>; rel="self"`.
-pub fn link_header(config: &Config, topic: &str) -> String {
-    let mut links: Vec<String> = config.hubs().iter().map(|hub| format!("<{hub}>; rel=\"hub\"")).collect();
-    links.push(format!("<{topic}>; rel=\"self\""));
-    links.join(", ")
 }
 
 /// The host a job calls, its unit of concurrency (IndexNow jobs share one).

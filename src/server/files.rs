@@ -242,7 +242,7 @@ impl SharedHeaders {
         now: Timestamp,
     ) -> Arc<ServedFile> {
         let link = (resource.kind == ResourceKind::Feed && self.hubs)
-            .then(|| header(&crate::push::delivery::link_header(config, &config.url_for(path))));
+            .then(|| header(&config.websub.link_header(&config.site, &config.url_for(path))));
         let cache_control = cache_control_for(resource, &self.cache_control, &self.asset_cache_control);
         if let Some(Some(old)) = old
             && old.resource.etag == resource.etag

@@ -158,6 +158,30 @@ fn overrides_from_the_command_line() {
     assert!(rss.contains("<link>http://127.0.0.1:8080/thoi-su/khac/</link>"), "{rss}");
 }
 
+/// A malformed `--base-url` or `--listen` is a usage error (exit 2) that
+/// names the flag and says what it wants, before anything is read or
+/// started.
+#[test]
+fn malformed_flags_are_usage_errors() {
+    let store = TempStore::new();
+    herald()
+        .args(["check", "--base-url", "news.example.vn", "--config"])
+        .arg(store.config_path())
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'news.example.vn' for '--base-url <URL>'"))
+        .stderr(predicate::str::contains("give an absolute http(s) URL such as https://news.example.vn/"));
+    herald()
+        .args(["serve", "--listen", "localhost", "--config"])
+        .arg(store.config_path())
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'localhost' for '--listen <ADDR:PORT>'"))
+        .stderr(predicate::str::contains("not an address and port; write host:port"));
+}
+
 /// The output folder is never a folder herald did not write.
 #[test]
 fn refuses_to_replace_a_foreign_folder() {
