@@ -13,6 +13,7 @@ pub mod config;
 pub mod corpus;
 pub mod daemon;
 pub mod diagnostic;
+pub mod digest;
 pub mod init;
 pub mod markdown;
 pub mod pipeline;

@@ -75,7 +75,7 @@ impl Resource {
         content_type: &'static str,
         last_modified: Option<Timestamp>,
     ) -> Resource {
-        let etag = format!("\"{:032x}\"", crate::article::digest(&body));
+        let etag = format!("\"{:032x}\"", crate::digest::digest(&body));
         Resource { kind, body: Bytes::from(body), content_type, etag, last_modified }
     }
 }
