@@ -16,6 +16,7 @@ pub mod diagnostic;
 pub mod digest;
 pub mod init;
 pub mod markdown;
+pub mod parallel;
 pub mod pipeline;
 pub mod push;
 pub mod render;

@@ -910,7 +910,7 @@ impl LiveSite {
     /// core, in parallel: each depends on the catalog alone), skipping
     /// those an edit's archive work already rendered or removed since.
     fn render_deferred_months(&mut self) {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = crate::parallel::threads();
         let mut batch = Vec::new();
         while batch.len() < cores {
             let Some((scope, month)) = self.pending.deferred.pop_front() else { break };
