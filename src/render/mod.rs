@@ -11,6 +11,7 @@ pub mod html;
 pub mod json_feed;
 pub mod news_sitemap;
 pub mod rss;
+pub mod scope;
 pub mod sitemap;
 pub mod splice;
 pub mod stylesheet;
