@@ -34,8 +34,9 @@ use crate::catalog::{Catalog, Change, StateCounts};
 use crate::config::{Config, SiteScope, fill_template};
 use crate::diagnostic::Diagnostic;
 use crate::render::archive::History;
+use crate::render::sitemap::{self, SitemapLayout};
 use crate::render::splice::{self, Layout, Previous};
-use crate::render::{self, BodyCache, FeedDoc, FeedFormat, FeedScope, news_sitemap, sitemap};
+use crate::render::{self, BodyCache, FeedDoc, FeedFormat, FeedScope, news_sitemap};
 use crate::snapshot::{Resource, ResourceKind, Snapshot};
 use crate::store::{ArticleStore, Loaded};
 
@@ -108,69 +109,6 @@ struct LiveFeed {
     articles: Vec<Arc<Article>>,
     /// Its history links.
     history: History,
-}
-
-/// Where the entries lie in a one-part monthly sitemap.
-#[derive(Debug)]
-struct SitemapLayout {
-    /// The ETag of the bytes this describes.
-    etag: String,
-    /// The articles listed, in order.
-    articles: Vec<Arc<Article>>,
-    /// Length of the header.
-    head: usize,
-    /// Length of each entry.
-    lengths: Vec<usize>,
-}
-
-/// `lang`'s sitemap of `articles` (oldest first, at least one), copying
-/// from `old` (a layout and the file it describes) the entries of the
-/// articles it lists that are not `relinked`; `None` when it needs more
-/// than one file.
-fn splice_sitemap(
-    articles: &[&Arc<Article>],
-    old: Option<(&SitemapLayout, &Arc<Resource>)>,
-    relinked: &HashSet<PathBuf>,
-    lang: &str,
-    catalog: &Catalog,
-    config: &Config,
-) -> Option<(Vec<u8>, SitemapLayout)> {
-    let (head, tail) = sitemap::urlset_frame(config, lang);
-    let mut old_entries: HashMap<usize, (usize, usize)> = HashMap::new();
-    if let Some((layout, _)) = old {
-        let mut at = layout.head;
-        for (article, length) in layout.articles.iter().zip(&layout.lengths) {
-            old_entries.insert(Arc::as_ptr(article) as usize, (at, *length));
-            at += length;
-        }
-    }
-    let mut out = Vec::with_capacity(old.map_or(head.len() + articles.len() * 512, |(_, r)| r.body.len() + 1024));
-    out.extend_from_slice(&head);
-    let mut lengths = Vec::with_capacity(articles.len());
-    for article in articles {
-        let copied = match (old, old_entries.get(&(Arc::as_ptr(article) as usize))) {
-            (Some((_, file)), Some((start, length))) if !relinked.contains(&article.source.path) => {
-                out.extend_from_slice(file.body.get(*start..start + length)?);
-                Some(*length)
-            }
-            _ => None,
-        };
-        let length = match copied {
-            Some(length) => length,
-            None => {
-                let bytes = sitemap::entry_bytes(&sitemap::article_entry(article, catalog, config), config, lang);
-                out.extend_from_slice(&bytes);
-                bytes.len()
-            }
-        };
-        lengths.push(length);
-    }
-    out.extend_from_slice(&tail);
-    if articles.len() > sitemap::MAX_URLS || out.len() > sitemap::MAX_BYTES {
-        return None;
-    }
-    let articles = articles.iter().map(|a| Arc::clone(a)).collect();
-    Some((out, SitemapLayout { etag: String::new(), articles, head: head.len(), lengths }))
 }
 
 /// Archive documents still to bring up to date.
@@ -799,29 +737,22 @@ impl LiveSite {
         relinked: &HashSet<PathBuf>,
     ) -> Vec<(String, Resource)> {
         let key = (lang.to_string(), month);
-        let mut articles: Vec<&Arc<Article>> = self.catalog.in_month(lang, month).filter(|a| a.in_sitemap).collect();
-        articles.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id)));
-        let old = self
+        let previous = self
             .sitemap_layouts
             .get(&key)
-            .and_then(|layout| self.snapshot.get(first).filter(|f| f.etag == layout.etag).map(|f| (layout, f)));
-        let spliced = if articles.is_empty() {
-            None
-        } else {
-            splice_sitemap(&articles, old, relinked, lang, &self.catalog, &self.config)
-        };
-        let Some((bytes, mut layout)) = spliced else {
+            .and_then(|layout| self.snapshot.get(first).filter(|f| layout.describes(f)).map(|f| (layout, &**f)));
+        let relinked = |a: &Article| relinked.contains(&a.source.path);
+        let Some((resource, layout)) =
+            sitemap::splice::month_file(lang, month, previous, relinked, &self.catalog, &self.config)
+        else {
             self.sitemap_layouts.remove(&key);
             return sitemap::month_files(lang, month, &self.catalog, &self.config);
         };
-        let newest = articles.iter().map(|a| a.updated()).max();
-        let resource = Resource::new(ResourceKind::Sitemap, bytes, sitemap::SITEMAP_CONTENT_TYPE, newest);
         debug_assert!(
             sitemap::month_files(lang, month, &self.catalog, &self.config)
                 == vec![(first.to_string(), resource.clone())],
             "{first}: the assembled sitemap differs from the one written at once"
         );
-        layout.etag = resource.etag.clone();
         self.sitemap_layouts.insert(key, layout);
         vec![(first.to_string(), resource)]
     }
