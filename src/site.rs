@@ -17,10 +17,10 @@
 //!   megabyte archive month with one edited item costs one item;
 //! - it tracks the paths it writes instead of comparing whole snapshots.
 //!
-//! The daemon takes *staged* steps ([`LiveSite::apply_paths_staged`]): the
-//! live feeds and sitemaps are served first, and the archives follow, a
-//! feed at a time ([`LiveSite::complete_some_archives`]), giving way to new
-//! changes. Either way the files end up exactly those of a full build.
+//! The daemon takes [`Stage::LiveFirst`] steps: the live feeds and
+//! sitemaps are served first, and the archives follow, a feed at a time
+//! ([`LiveSite::complete_some_archives`]), giving way to new changes.
+//! Either way the files end up exactly those of a full build.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -58,14 +58,46 @@ pub struct BuildStats {
     pub full_builds: u64,
     /// When the last step finished (site clock).
     pub last_build: Option<Timestamp>,
-    /// How long the last step took, in seconds (for a staged step, until
-    /// its live feeds and sitemaps were ready; its archives are
-    /// [`BuildStats::last_archive_seconds`]).
+    /// How long the last step took, in seconds (for a
+    /// [`Stage::LiveFirst`] step, until its live feeds and sitemaps were
+    /// ready; its archives are [`BuildStats::last_archive_seconds`]).
     pub last_build_seconds: f64,
     /// How long the last [`LiveSite::complete_archives`] took, in seconds.
     pub last_archive_seconds: f64,
     /// Total seconds spent in steps, archives included.
     pub total_build_seconds: f64,
+}
+
+/// How far a step ([`LiveSite::apply`], [`LiveSite::advance`]) brings the
+/// files before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Every file the change touches, the archives included.
+    Whole,
+    /// The live feeds, the sitemaps and the small site-wide files, so they
+    /// can be served first; the archive documents (the months of RFC 5005
+    /// archives and the archive indexes) are left as pending archive work
+    /// ([`LiveSite::complete_archives`]). Until then the archives may lag
+    /// behind; a further step adds its own archive work to theirs.
+    LiveFirst,
+}
+
+/// How [`LiveSite::start`] renders the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Every file, before it returns.
+    Whole,
+    /// For a large store, in two stages: on a store holding at least
+    /// `from_documents` documents, everything but the archive documents
+    /// (the live feeds, sitemaps and small files, ready to serve), leaving
+    /// every feed's archive months and the archive indexes as pending
+    /// archive work ([`LiveSite::complete_some_archives`]); at 100,000
+    /// articles the archives are most of the bytes and of the time. A
+    /// smaller store is rendered whole.
+    LiveFirst {
+        /// The fewest documents for which the archives wait.
+        from_documents: usize,
+    },
 }
 
 /// A running site: configuration, store, catalog and current files.
@@ -95,7 +127,8 @@ pub struct LiveSite {
     /// Every archive document listed in each language's archive index,
     /// with its newest date.
     archive_entries: HashMap<String, BTreeMap<String, Option<Timestamp>>>,
-    /// Archive documents a staged step left for [`LiveSite::complete_archives`].
+    /// Archive documents a [`Stage::LiveFirst`] step left for
+    /// [`LiveSite::complete_archives`].
     pending: PendingArchives,
     /// Every path written or removed since the last [`Update`], with the
     /// file it held before (what the update reports as changed).
@@ -123,8 +156,8 @@ struct PendingArchives {
     relinked: HashSet<PathBuf>,
     /// Languages whose archives changed, so whose archive index is due.
     langs: BTreeSet<String>,
-    /// Archive months not rendered since a deferred start
-    /// ([`LiveSite::start_without_archives`]), newest first: each is
+    /// Archive months not rendered since a [`Start::LiveFirst`] start,
+    /// newest first: each is
     /// rendered whole from the catalog as it is then, a few at a time and
     /// on every core, after the edits' own archive work.
     deferred: std::collections::VecDeque<(FeedScope, Month)>,
@@ -205,29 +238,11 @@ impl Touched {
 }
 
 impl LiveSite {
-    /// Reads the whole store and renders every file at `now`.
-    pub fn start(config: Arc<Config>, store: Arc<dyn ArticleStore>, now: Timestamp) -> LiveSite {
+    /// Reads the whole store and renders the files at `now`: every file,
+    /// or first all but the archives ([`Start`]).
+    pub fn start(config: Arc<Config>, store: Arc<dyn ArticleStore>, now: Timestamp, how: Start) -> LiveSite {
         let mut site = LiveSite::empty(config, store, now);
-        site.rebuild(now);
-        site
-    }
-
-    /// [`LiveSite::start`] in two stages, for a large store: this one reads
-    /// the store and renders everything but the archive documents (the
-    /// live feeds, sitemaps and small files, ready to serve), and leaves
-    /// every feed's archive months and the archive indexes as pending
-    /// archive work ([`LiveSite::complete_some_archives`]). At 100,000
-    /// articles the archives are most of the bytes and of the time.
-    /// Only when the store holds at least `min_documents` documents: a
-    /// small store is rendered whole at once, as [`LiveSite::start`] does.
-    pub fn start_without_archives(
-        config: Arc<Config>,
-        store: Arc<dyn ArticleStore>,
-        now: Timestamp,
-        min_documents: usize,
-    ) -> LiveSite {
-        let mut site = LiveSite::empty(config, store, now);
-        site.rebuild_parts(now, Some(min_documents));
+        site.rebuild_with(now, how);
         site
     }
 
@@ -299,23 +314,12 @@ impl LiveSite {
     }
 
     /// Re-reads the documents at `paths` (store-relative; folders stand for
-    /// every document in or once in them) and updates what they touch.
-    pub fn apply_paths(&mut self, paths: &[PathBuf], now: Timestamp) -> Update {
+    /// every document in or once in them) and updates what they touch, as
+    /// far as `stage` says.
+    pub fn apply(&mut self, paths: &[PathBuf], now: Timestamp, stage: Stage) -> Update {
         let started = Instant::now();
         let change = self.read_paths(paths, now);
-        self.finish_step(change, started, false)
-    }
-
-    /// [`LiveSite::apply_paths`] in two stages: this one brings the live
-    /// feeds, the sitemaps and the small site-wide files up to date, and
-    /// leaves the archive documents (the months of RFC 5005 archives and
-    /// the archive indexes) to [`LiveSite::complete_archives`], so the new
-    /// live files can be served first. Until then the archives may lag
-    /// behind; a further staged step adds its own archive work to theirs.
-    pub fn apply_paths_staged(&mut self, paths: &[PathBuf], now: Timestamp) -> Update {
-        let started = Instant::now();
-        let change = self.read_paths(paths, now);
-        self.finish_step(change, started, true)
+        self.finish_step(change, started, stage)
     }
 
     /// Moves the clock and reads the documents at `paths` into the catalog.
@@ -385,30 +389,24 @@ impl LiveSite {
     }
 
     /// Moves the clock to `now`: scheduled articles appear, expired ones
-    /// go, the news sitemap drops what is older than 48 hours.
-    pub fn advance(&mut self, now: Timestamp) -> Update {
+    /// go, the news sitemap drops what is older than 48 hours; the files
+    /// are updated as far as `stage` says.
+    pub fn advance(&mut self, now: Timestamp, stage: Stage) -> Update {
         let started = Instant::now();
         let change = self.catalog.advance(now);
-        self.finish_step(change, started, false)
+        self.finish_step(change, started, stage)
     }
 
-    /// [`LiveSite::advance`], leaving the archives to
-    /// [`LiveSite::complete_archives`] (see [`LiveSite::apply_paths_staged`]).
-    pub fn advance_staged(&mut self, now: Timestamp) -> Update {
-        let started = Instant::now();
-        let change = self.catalog.advance(now);
-        self.finish_step(change, started, true)
-    }
-
-    /// Whether staged steps left archive documents to bring up to date.
+    /// Whether a [`Start::LiveFirst`] start or [`Stage::LiveFirst`] steps
+    /// left archive documents to bring up to date.
     pub fn archives_pending(&self) -> bool {
         !self.pending.scopes.is_empty() || !self.pending.deferred.is_empty()
     }
 
-    /// Brings up to date the archive documents that staged steps left:
+    /// Brings up to date the archive documents that live-first steps left:
     /// afterwards the files are exactly those of a full build. The update
     /// names the archive files that changed; its articles are empty (the
-    /// staged steps reported them).
+    /// steps reported them).
     pub fn complete_archives(&mut self) -> Update {
         let started = Instant::now();
         self.render_pending_archives(usize::MAX);
@@ -438,13 +436,12 @@ impl LiveSite {
     /// and re-renders everything. Broken documents keep their last good
     /// version.
     pub fn rebuild(&mut self, now: Timestamp) -> Update {
-        self.rebuild_parts(now, None)
+        self.rebuild_with(now, Start::Whole)
     }
 
-    /// [`LiveSite::rebuild`]; with `defer_from`, when the store holds at
-    /// least that many documents, the archive documents are left as
-    /// pending archive work (see [`LiveSite::start_without_archives`]).
-    fn rebuild_parts(&mut self, now: Timestamp, defer_from: Option<usize>) -> Update {
+    /// [`LiveSite::rebuild`], leaving the archive documents as pending
+    /// archive work if `how` says so.
+    fn rebuild_with(&mut self, now: Timestamp, how: Start) -> Update {
         let started = Instant::now();
         let scan = self.store.scan(&self.config);
         let mut articles = scan.articles;
@@ -461,7 +458,10 @@ impl LiveSite {
         let change = Catalog::diff(&self.catalog, &catalog);
         self.catalog = catalog;
         self.problems = problems;
-        let archives = defer_from.is_none_or(|min| self.documents() < min);
+        let archives = match how {
+            Start::Whole => true,
+            Start::LiveFirst { from_documents } => self.documents() < from_documents,
+        };
         // Scheduled bodies are marked as used, so the full render keeps them.
         let scheduled = self.scheduled_sources();
         self.cache_scheduled_bodies(&scheduled);
@@ -589,11 +589,11 @@ impl LiveSite {
     }
 
     /// Re-renders what `change` touched, plus the time-dependent files;
-    /// the archives too unless `staged`.
-    fn finish_step(&mut self, change: Change, started: Instant, staged: bool) -> Update {
+    /// the archives too for a [`Stage::Whole`] step.
+    fn finish_step(&mut self, change: Change, started: Instant, stage: Stage) -> Update {
         let touched = self.touched(&change);
         self.render_touched(&touched);
-        if !staged {
+        if stage == Stage::Whole {
             self.render_pending_archives(usize::MAX);
         }
         let changed_paths = self.take_changes();
