@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use super::step::Step;
 use crate::article::{Article, Month};
 use crate::render::news_sitemap;
-use crate::render::sitemap::{self, SitemapLayout};
+use crate::render::sitemap::{self, splice::SitemapLayout};
 use crate::snapshot::{Resource, ResourceKind, Snapshot};
 
 /// The sitemaps as published.

@@ -9,6 +9,8 @@
 //! into numbered parts. A one-part month can be written again entry by
 //! entry, copying the unchanged entries' bytes ([`splice`]).
 
+pub mod splice;
+
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::sync::Arc;
@@ -19,14 +21,10 @@ use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 
 use super::stylesheet;
 use super::time::rfc3339;
-
-pub mod splice;
-
 use crate::article::{Article, Month};
 use crate::catalog::Catalog;
 use crate::config::{Config, fill_template};
 use crate::snapshot::{Resource, ResourceKind};
-pub use splice::SitemapLayout;
 
 /// Most URLs in one sitemap file (sitemaps.org).
 pub const MAX_URLS: usize = 50_000;
