@@ -1,5 +1,5 @@
 //! Times the live site's update for single article edits, without the
-//! server, the watcher or compression: `LiveSite::apply_paths` only.
+//! server, the watcher or compression: `LiveSite::apply` only.
 //!
 //! ```sh
 //! cp -r target/bench-corpus/100000 /tmp/corpus   # never edit the cached corpus
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use herald::config::{Config, Overrides};
-use herald::site::LiveSite;
+use herald::site::{LiveSite, Stage, Start};
 use herald::store::{ArticleStore, FolderStore};
 use jiff::Timestamp;
 
@@ -34,7 +34,7 @@ fn main() {
     let now = Timestamp::now();
 
     let started = Instant::now();
-    let mut site = LiveSite::start(Arc::clone(&config), Arc::clone(&store), now);
+    let mut site = LiveSite::start(Arc::clone(&config), Arc::clone(&store), now, Start::Whole);
     eprintln!("start: {:.2} s, {} files", started.elapsed().as_secs_f64(), site.snapshot().len());
     // As the daemon does once the start-up build is served.
     let warming = Instant::now();
@@ -71,7 +71,7 @@ fn main() {
         std::fs::rename(&hidden, &file).expect("rename");
         // As the daemon does: the live files first, then the archives.
         let at = Instant::now();
-        let update = site.apply_paths_staged(std::slice::from_ref(relative), Timestamp::now());
+        let update = site.apply(std::slice::from_ref(relative), Timestamp::now(), Stage::LiveFirst);
         let first = at.elapsed();
         let rest = site.complete_archives();
         live.push(first.as_secs_f64() * 1000.0);

@@ -16,6 +16,8 @@ use url::Url;
 
 use crate::config::{Config, fill_template};
 use crate::diagnostic::Diagnostic;
+/// Kept here too for the callers that hash with the article model at hand.
+pub use crate::digest::digest;
 pub use crate::markdown::BodyFormat;
 use crate::text::{clean, clean_line, is_slug, slugify, truncate_words};
 
@@ -404,12 +406,6 @@ pub fn build_article(input: &ArticleInput<'_>, config: &Config) -> Result<Articl
         source: Source { path: input.path.clone(), body_format: input.body_format },
         body_digest: digest(input.body.as_bytes()),
     })
-}
-
-/// A stable 128-bit digest (XXH3) of `bytes`, the same on every run and
-/// machine.
-pub fn digest(bytes: &[u8]) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(bytes)
 }
 
 fn images(input: &ArticleInput<'_>, base: &Url, permalink: &Url) -> Result<Vec<Image>, Diagnostic> {

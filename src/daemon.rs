@@ -27,7 +27,7 @@ use crate::diagnostic::Diagnostic;
 use crate::push::Push;
 use crate::server::compress::Compressor;
 use crate::server::{Limits, ServedFiles, ServerState};
-use crate::site::{LiveSite, Update};
+use crate::site::{LiveSite, Stage, Start, Update};
 use crate::store::{ArticleStore, FolderStore};
 use crate::watch::{StoreChange, StoreEvent, StoreWatcher};
 
@@ -127,13 +127,11 @@ impl Daemon {
                 // With an output folder, whole: the folder is written once
                 // complete. Without, a large store's live files are served
                 // before its archives are rendered.
-                let mut site = match config.server.out_dir {
-                    Some(_) => LiveSite::start(config, store, now),
-                    None => {
-                        let from = config.server.deferred_archives_from;
-                        LiveSite::start_without_archives(config, store, now, from)
-                    }
+                let how = match config.server.out_dir {
+                    Some(_) => Start::Whole,
+                    None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
                 };
+                let mut site = LiveSite::start(config, store, now, how);
                 // Make the first edits as cheap as the next ones (a few
                 // tenths of a second at 100,000 articles; it changes no
                 // file, and its archive part is left as pending work).
@@ -446,9 +444,9 @@ impl SiteLoop {
             } else if !paths.is_empty() {
                 // The live feeds and sitemaps now; the archives once these
                 // are served (`complete_archives`).
-                site.apply_paths_staged(&paths, now)
+                site.apply(&paths, now, Stage::LiveFirst)
             } else {
-                site.advance_staged(now)
+                site.advance(now, Stage::LiveFirst)
             };
             if housekeeping {
                 site.housekeeping();

@@ -25,6 +25,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use jiff::Timestamp;
 
+use crate::parallel::lock;
+
 /// Name of the marker file herald leaves in folders it writes, so it never
 /// replaces a folder it did not create.
 pub const OUTPUT_MARKER: &str = ".herald-output";
@@ -75,7 +77,7 @@ impl Resource {
         content_type: &'static str,
         last_modified: Option<Timestamp>,
     ) -> Resource {
-        let etag = format!("\"{:032x}\"", crate::article::digest(&body));
+        let etag = format!("\"{:032x}\"", crate::digest::digest(&body));
         Resource { kind, body: Bytes::from(body), content_type, etag, last_modified }
     }
 }
@@ -221,7 +223,8 @@ pub struct StagedDir {
     staging: PathBuf,
     /// The current output, whose unchanged files are linked, not written.
     previous: Option<PathBuf>,
-    /// Folders already created in the staging folder.
+    /// Folders already created in the staging folder. (Both sets stay
+    /// consistent after a panic elsewhere: each change is one insert.)
     folders: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
     /// URL paths of the files put so far.
     paths: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -334,12 +337,6 @@ impl Drop for StagedDir {
             let _ = std::fs::remove_dir_all(&self.staging);
         }
     }
-}
-
-/// Locks `mutex`, also after another thread panicked holding it (the sets
-/// it guards stay consistent: each change is one insert).
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn hard_link(from: &Path, to: &Path) -> io::Result<()> {

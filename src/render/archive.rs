@@ -18,7 +18,7 @@ use std::sync::Arc;
 use quick_xml::Writer;
 use quick_xml::events::BytesText;
 
-use super::feed::{FeedDoc, FeedFormat, FeedScope};
+use super::scope::{FeedFormat, FeedScope};
 use super::sitemap::SITEMAP_CONTENT_TYPE;
 use crate::article::{Article, Month};
 use crate::catalog::Catalog;
@@ -149,14 +149,15 @@ pub fn live_history(scope: &FeedScope, catalog: &Catalog, config: &Config) -> Hi
     }
 }
 
-/// The URLs the history links of `doc` point to, in `format`: (`rel`, URL).
-pub fn links(doc: &FeedDoc, format: FeedFormat, config: &Config) -> Vec<(&'static str, String)> {
-    let url = |month: Month| config.url_for(&archive_path(&doc.scope, month, format, config));
-    match doc.history {
+/// The URLs the history links of `scope`'s document at `history` point
+/// to, in `format`: (`rel`, URL).
+pub fn links(scope: &FeedScope, history: History, format: FeedFormat, config: &Config) -> Vec<(&'static str, String)> {
+    let url = |month: Month| config.url_for(&archive_path(scope, month, format, config));
+    match history {
         History::Off | History::Complete => Vec::new(),
         History::Live { newest } => vec![("prev-archive", url(newest))],
         History::Archive { prev, next, .. } => {
-            let mut out = vec![("current", config.url_for(&doc.scope.path(format, config)))];
+            let mut out = vec![("current", config.url_for(&scope.path(format, config)))];
             out.extend(prev.map(|m| ("prev-archive", url(m))));
             out.extend(next.map(|m| ("next-archive", url(m))));
             out

@@ -44,7 +44,7 @@ pub fn write_items(doc: &FeedDoc, items: &[FeedItem], config: &Config) -> Vec<u8
                 .map(|hub| link(hub, "hub", None, None)),
         )
         .chain(
-            super::archive::links(doc, FeedFormat::Atom, config)
+            doc.history_links(FeedFormat::Atom, config)
                 .iter()
                 .map(|(rel, href)| link(href, rel, Some(FeedFormat::Atom.media_type()), None)),
         )

@@ -53,7 +53,7 @@ impl BodyCache {
                 return None;
             }
         };
-        if crate::article::digest(body.as_bytes()) != article.body_digest {
+        if crate::digest::digest(body.as_bytes()) != article.body_digest {
             // The document changed since the article was read (it is broken
             // now, or a newer version is on its way): never pair a body with
             // metadata from another version. The item carries its summary.

@@ -89,7 +89,8 @@ pub fn write_items(doc: &FeedDoc, items: &[FeedItem], config: &Config) -> Vec<u8
         home_page_url: &doc.home_url,
         feed_url: doc.url(FeedFormat::Json),
         description: (!doc.description.is_empty()).then_some(doc.description.as_str()),
-        next_url: super::archive::links(doc, FeedFormat::Json, config)
+        next_url: doc
+            .history_links(FeedFormat::Json, config)
             .into_iter()
             .find(|(rel, _)| *rel == "prev-archive")
             .map(|(_, url)| url),

@@ -11,6 +11,7 @@ pub mod html;
 pub mod json_feed;
 pub mod news_sitemap;
 pub mod rss;
+pub mod scope;
 pub mod sitemap;
 pub mod splice;
 pub mod stylesheet;
@@ -23,6 +24,7 @@ use jiff::Timestamp;
 use crate::article::Month;
 use crate::catalog::Catalog;
 use crate::config::{Config, fill_template};
+use crate::parallel::{self, lock};
 use crate::snapshot::{Resource, ResourceKind, Snapshot};
 use crate::store::ArticleStore;
 
@@ -69,7 +71,7 @@ fn render_site_into_snapshot(
 ) -> Snapshot {
     let snapshot = std::sync::Mutex::new(Snapshot::new());
     let rendered = render_site_parts(catalog, config, store, bodies, archives, &|path, resource| {
-        snapshot.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path, resource);
+        lock(&snapshot).insert(path, resource);
         Ok(())
     });
     // Inserting never fails.
@@ -86,10 +88,10 @@ pub type Emit<'a> = dyn Fn(String, Resource) -> std::io::Result<()> + Sync + 'a;
 /// `herald build` writes a large site without keeping it in memory.
 ///
 /// The archive months and monthly sitemaps, most of the work, depend on the
-/// catalog alone and are rendered on [`std::thread::available_parallelism`]
-/// threads: `emit` is called from all of them, in no particular order (the
-/// bytes of each file do not depend on the order). Stops at the first error
-/// `emit` returns. How many files were emitted.
+/// catalog alone and are rendered on every core ([`crate::parallel`]):
+/// `emit` is called from all of them, in no particular order (the bytes of
+/// each file do not depend on the order). Stops at the first error `emit`
+/// returns. How many files were emitted.
 pub fn render_site_to(
     catalog: &Catalog,
     config: &Config,
@@ -139,7 +141,7 @@ fn render_site_parts(
     if config.sitemaps.enabled {
         jobs.extend(catalog.months().map(|(lang, month)| MonthJob::Sitemap { lang, month }));
     }
-    in_parallel(&jobs, |job| {
+    parallel::try_for_each(&jobs, |job| {
         let files = match *job {
             MonthJob::Archive { scope, month, months } => render_archive_month(scope, month, months, catalog, config),
             MonthJob::Sitemap { lang, month } => sitemap::month_files(lang, month, catalog, config),
@@ -198,43 +200,6 @@ enum MonthJob<'a> {
     Archive { scope: &'a FeedScope, month: Month, months: &'a [Month] },
     /// The sitemap of `lang` for `month`.
     Sitemap { lang: &'a str, month: Month },
-}
-
-/// Runs `work` on every job, on as many threads as the machine has cores
-/// (each thread takes the next job when done with one, so large and small
-/// jobs even out). Stops at the first error, and returns it.
-fn in_parallel<J: Sync>(jobs: &[J], work: impl Fn(&J) -> std::io::Result<()> + Sync) -> std::io::Result<()> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
-    if threads <= 1 {
-        return jobs.iter().try_for_each(work);
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failed: std::sync::Mutex<Option<std::io::Error>> = std::sync::Mutex::new(None);
-    let worker = || {
-        while lock(&failed).is_none() {
-            let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(job) = jobs.get(at) else { break };
-            if let Err(e) = work(job) {
-                lock(&failed).get_or_insert(e);
-            }
-        }
-    };
-    std::thread::scope(|scope| {
-        for _ in 1..threads {
-            scope.spawn(worker);
-        }
-        worker();
-    });
-    match failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
-/// Locks `mutex`, also after a thread panicked holding it (a panic reaches
-/// the caller anyway when the threads are joined).
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Rewrites the sitemap index from the sitemaps the snapshot holds.
@@ -323,16 +288,7 @@ pub fn render_archive_months(
     catalog: &Catalog,
     config: &Config,
 ) -> Vec<Vec<(String, Resource)>> {
-    let numbered: Vec<(usize, &ArchiveMonthJob<'_>)> = jobs.iter().enumerate().collect();
-    let files = std::sync::Mutex::new(vec![Vec::new(); jobs.len()]);
-    let rendered = in_parallel(&numbered, |(at, (scope, month, months))| {
-        let month_files = render_archive_month(scope, *month, months, catalog, config);
-        lock(&files)[*at] = month_files;
-        Ok(())
-    });
-    // Rendering never fails.
-    debug_assert!(rendered.is_ok());
-    files.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    parallel::map(jobs, |(scope, month, months)| render_archive_month(scope, *month, months, catalog, config))
 }
 
 /// The archive months of every archived feed scope: what

@@ -91,7 +91,7 @@ fn feed_links(doc: &FeedDoc, config: &Config) -> Vec<Link> {
             ..Link::default()
         }));
     }
-    links.extend(super::archive::links(doc, FeedFormat::Rss, config).into_iter().map(|(rel, href)| Link {
+    links.extend(doc.history_links(FeedFormat::Rss, config).into_iter().map(|(rel, href)| Link {
         href,
         rel: rel.to_string(),
         mime_type: Some(FeedFormat::Rss.media_type().to_string()),

@@ -127,7 +127,7 @@ impl ArticleStore for FolderStore {
         let (paths, mut diagnostics) = self.document_paths();
         let total = paths.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len().max(1));
+        let workers = crate::parallel::threads().min(paths.len().max(1));
         let chunk = paths.len().div_ceil(workers).max(1);
         let report = |newly_read: usize| {
             let so_far = done.fetch_add(newly_read, std::sync::atomic::Ordering::Relaxed) + newly_read;
@@ -157,14 +157,11 @@ impl ArticleStore for FolderStore {
             }
             (articles, problems)
         };
-        let read_part = &read_part;
-        let results: Vec<(Vec<Article>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = paths.chunks(chunk).map(|part| scope.spawn(move || read_part(part))).collect();
-            // A reader that panicked must not leave its share of the store
-            // out silently: the panic goes on to the caller (the daemon then
-            // keeps the files it serves; `herald build` stops).
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-        });
+        // One part per worker. A reader that panics does not leave its
+        // share of the store out silently: the panic goes on to the caller
+        // (the daemon then keeps the files it serves; `herald build` stops).
+        let parts: Vec<&[PathBuf]> = paths.chunks(chunk).collect();
+        let results: Vec<(Vec<Article>, Vec<Diagnostic>)> = crate::parallel::map(&parts, |part| read_part(part));
         // The first part's list grows in place to hold them all.
         let mut parts = results.into_iter();
         let (mut articles, problems) = parts.next().unwrap_or_default();

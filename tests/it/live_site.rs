@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::common::*;
 use herald::config::{Config, Overrides};
 use herald::pipeline;
-use herald::site::LiveSite;
+use herald::site::{LiveSite, Stage, Start};
 use herald::store::{ArticleStore, MemoryStore};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
@@ -98,7 +98,7 @@ fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
     store.insert("thoi-su/a.en.md", article("One", "2026-11-20T09:00:00+07:00", ""));
     store.insert("kinh-te/c.vi.md", article("Ba", "2026-10-05T09:00:00+07:00", ""));
     let mut now = now();
-    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now);
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now, Start::Whole);
     // Broken documents keep their last good version in the live site; the
     // full build below cannot know it, so it gets the same good version.
     let mut last_good: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
@@ -125,19 +125,19 @@ fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
                 if !title.trim().is_empty() {
                     last_good.insert(path.clone(), bytes);
                 }
-                site.apply_paths(&[PathBuf::from(path)], now);
+                site.apply(&[PathBuf::from(path)], now, Stage::Whole);
             }
             Edit::Break { path } => {
                 let bytes = b"+++\ntitle = \"x\"\ndate = = nope\n+++\n".to_vec();
                 store.insert(path.as_str(), bytes.clone());
                 documents.insert(path.clone(), bytes);
-                site.apply_paths(&[PathBuf::from(path)], now);
+                site.apply(&[PathBuf::from(path)], now, Stage::Whole);
             }
             Edit::Delete { path } => {
                 store.remove(Path::new(path));
                 documents.remove(path);
                 last_good.remove(path);
-                site.apply_paths(&[PathBuf::from(path)], now);
+                site.apply(&[PathBuf::from(path)], now, Stage::Whole);
             }
             Edit::Move { from, to, reversed } => {
                 if from == to {
@@ -156,7 +156,7 @@ fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
                     if *reversed {
                         batch.reverse();
                     }
-                    site.apply_paths(&batch, now);
+                    site.apply(&batch, now, Stage::Whole);
                 }
             }
             Edit::DeleteFolder { folder } => {
@@ -167,11 +167,11 @@ fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
                     documents.remove(&path);
                     last_good.remove(&path);
                 }
-                site.apply_paths(&[PathBuf::from(folder)], now);
+                site.apply(&[PathBuf::from(folder)], now, Stage::Whole);
             }
             Edit::Tick { hours } => {
                 now += SignedDuration::from_hours(*hours);
-                site.advance(now);
+                site.advance(now, Stage::Whole);
             }
         }
         // The full build sees each document's last good version.
@@ -215,9 +215,9 @@ fn an_edit_touches_only_its_files() {
     store.insert("thoi-su/a.vi.md", article("Một", "2026-11-20T08:00:00+07:00", ""));
     store.insert("kinh-te/c.vi.md", article("Ba", "2026-10-05T09:00:00+07:00", ""));
     store.insert("kinh-te/d.en.md", article("Four", "2026-10-06T09:00:00+07:00", ""));
-    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now(), Start::Whole);
     store.insert("thoi-su/a.vi.md", article("Một (sửa)", "2026-11-20T08:00:00+07:00", ""));
-    let update = site.apply_paths(&[PathBuf::from("thoi-su/a.vi.md")], now());
+    let update = site.apply(&[PathBuf::from("thoi-su/a.vi.md")], now(), Stage::Whole);
     let mut expected: Vec<String> = Vec::new();
     for base in ["", "/vi", "/vi/thoi-su"] {
         for file in ["rss.xml", "atom.xml", "feed.json"] {
@@ -256,13 +256,13 @@ fn no_op_steps_change_nothing() {
     let config = config();
     let store = Arc::new(MemoryStore::new());
     store.insert("thoi-su/a.vi.md", article("Một", "2026-11-20T08:00:00+07:00", ""));
-    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
-    let update = site.apply_paths(&[PathBuf::from("thoi-su/a.vi.md")], now());
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now(), Start::Whole);
+    let update = site.apply(&[PathBuf::from("thoi-su/a.vi.md")], now(), Stage::Whole);
     assert!(update.changed_paths.is_empty() && update.articles.is_empty(), "{update:?}");
     let update = site.rebuild(now());
     assert!(update.changed_paths.is_empty() && update.articles.is_empty(), "{update:?}");
     let later: Timestamp = now() + SignedDuration::from_hours(1);
-    let update = site.advance(later);
+    let update = site.advance(later, Stage::Whole);
     assert!(update.changed_paths.is_empty(), "{update:?}");
 }
 
@@ -274,10 +274,10 @@ fn rename_into_a_bundle_keeps_the_article() {
     let config = config();
     let store = Arc::new(MemoryStore::new());
     store.insert("thoi-su/bai.vi.md", article("Bài", "2026-11-20T08:00:00+07:00", ""));
-    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now(), Start::Whole);
     store.remove(Path::new("thoi-su/bai.vi.md"));
     store.insert("thoi-su/bai/index.vi.md", article("Bài", "2026-11-20T08:00:00+07:00", ""));
-    site.apply_paths(&[PathBuf::from("thoi-su/bai/index.vi.md"), PathBuf::from("thoi-su/bai.vi.md")], now());
+    site.apply(&[PathBuf::from("thoi-su/bai/index.vi.md"), PathBuf::from("thoi-su/bai.vi.md")], now(), Stage::Whole);
     assert_eq!(site.counts().visible, 1);
     assert!(site.problems().is_empty(), "{:?}", site.problems());
     assert!(site.catalog().by_source(Path::new("thoi-su/bai/index.vi.md")).is_some());
@@ -291,11 +291,11 @@ fn duplicate_is_admitted_when_the_holder_goes() {
     let store = Arc::new(MemoryStore::new());
     store.insert("thoi-su/a.vi.md", article("A", "2026-11-20T08:00:00+07:00", "id = \"same\"\n"));
     store.insert("thoi-su/b.vi.md", article("B", "2026-11-21T08:00:00+07:00", "id = \"same\"\n"));
-    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now(), Start::Whole);
     assert_eq!(site.problems().len(), 1);
     assert!(site.problems()[0].to_string().contains("b.vi.md: error: id `same` is already used by thoi-su/a.vi.md"));
     store.remove(Path::new("thoi-su/a.vi.md"));
-    let update = site.apply_paths(&[PathBuf::from("thoi-su/a.vi.md")], now());
+    let update = site.apply(&[PathBuf::from("thoi-su/a.vi.md")], now(), Stage::Whole);
     assert_eq!(update.articles.published.len(), 1);
     assert_eq!(update.articles.published[0].title, "B");
     assert!(site.problems().is_empty());
@@ -307,10 +307,10 @@ fn deleting_a_folder_clears_its_problems() {
     let config = config();
     let store = Arc::new(MemoryStore::new());
     store.insert("giao-duc/hong.vi.md", "+++\ntitle = \"x\"\n+++\n");
-    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now());
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now(), Start::Whole);
     assert_eq!(site.problems().len(), 1);
     store.remove(Path::new("giao-duc/hong.vi.md"));
-    site.apply_paths(&[PathBuf::from("giao-duc")], now());
+    site.apply(&[PathBuf::from("giao-duc")], now(), Stage::Whole);
     assert!(site.problems().is_empty(), "{:?}", site.problems());
     assert_eq!(site.documents(), 0);
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::common::*;
 use herald::config::{Config, Overrides, fill_template};
 use herald::pipeline;
-use herald::site::LiveSite;
+use herald::site::{LiveSite, Stage, Start};
 use herald::snapshot::{ResourceKind, Snapshot};
 use herald::store::{ArticleStore, MemoryStore};
 use jiff::{SignedDuration, Timestamp};
@@ -126,8 +126,12 @@ fn staged_equals_full(edits: &[(Edit, Then)], deferred_start: bool) -> Result<()
     let mut now = now();
     let mut site = if deferred_start {
         // As `herald serve` starts on a large store: the archives after.
-        let site =
-            LiveSite::start_without_archives(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now, 0);
+        let site = LiveSite::start(
+            Arc::clone(&config),
+            store.clone() as Arc<dyn ArticleStore>,
+            now,
+            Start::LiveFirst { from_documents: 0 },
+        );
         prop_assert!(site.archives_pending());
         let expected = full_build(&documents, &config, now);
         let differing: Vec<String> = site.snapshot().changed_paths(&expected);
@@ -138,7 +142,7 @@ fn staged_equals_full(edits: &[(Edit, Then)], deferred_start: bool) -> Result<()
         prop_assert!(!differing.is_empty(), "the archives were rendered at once");
         site
     } else {
-        LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now)
+        LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now, Start::Whole)
     };
     for (edit, then) in edits {
         match edit {
@@ -146,16 +150,16 @@ fn staged_equals_full(edits: &[(Edit, Then)], deferred_start: bool) -> Result<()
                 let bytes = article(title, &format!("2026-{month:02}-{day:02}T08:00:00+07:00"), extra).into_bytes();
                 store.insert(path.as_str(), bytes.clone());
                 documents.insert(path.clone(), bytes);
-                site.apply_paths_staged(&[PathBuf::from(path)], now);
+                site.apply(&[PathBuf::from(path)], now, Stage::LiveFirst);
             }
             Edit::Delete { path } => {
                 store.remove(Path::new(path));
                 documents.remove(path);
-                site.apply_paths_staged(&[PathBuf::from(path)], now);
+                site.apply(&[PathBuf::from(path)], now, Stage::LiveFirst);
             }
             Edit::Tick { hours } => {
                 now += SignedDuration::from_hours(*hours);
-                site.advance_staged(now);
+                site.advance(now, Stage::LiveFirst);
             }
         }
         let expected = full_build(&documents, &config, now);
@@ -214,8 +218,13 @@ fn a_deferred_start_completes_to_a_full_start() {
             article(&format!("Bài {n}"), &format!("2026-{month:02}-0{n}T08:00:00+07:00"), ""),
         );
     }
-    let full = LiveSite::start(config(), store.clone() as Arc<dyn ArticleStore>, now());
-    let mut deferred = LiveSite::start_without_archives(config(), store.clone() as Arc<dyn ArticleStore>, now(), 5);
+    let full = LiveSite::start(config(), store.clone() as Arc<dyn ArticleStore>, now(), Start::Whole);
+    let mut deferred = LiveSite::start(
+        config(),
+        store.clone() as Arc<dyn ArticleStore>,
+        now(),
+        Start::LiveFirst { from_documents: 5 },
+    );
     assert!(deferred.archives_pending());
     assert!(deferred.snapshot().len() < full.snapshot().len());
     let mut chunks = 0;
@@ -227,7 +236,8 @@ fn a_deferred_start_completes_to_a_full_start() {
     assert_eq!(deferred.snapshot().changed_paths(full.snapshot()), Vec::<String>::new());
     assert_eq!(deferred.snapshot().len(), full.snapshot().len());
 
-    let whole = LiveSite::start_without_archives(config(), store as Arc<dyn ArticleStore>, now(), 6);
+    let whole =
+        LiveSite::start(config(), store as Arc<dyn ArticleStore>, now(), Start::LiveFirst { from_documents: 6 });
     assert!(!whole.archives_pending(), "5 documents, threshold 6: rendered whole");
     assert_eq!(whole.snapshot().changed_paths(full.snapshot()), Vec::<String>::new());
 }
@@ -240,7 +250,7 @@ fn three_articles() -> (Arc<MemoryStore>, LiveSite) {
     store.insert("thoi-su/moi.en.md", article("New", "2026-11-20T09:00:00+07:00", ""));
     store.insert("thoi-su/vua.vi.md", article("Vừa", "2026-11-10T08:00:00+07:00", ""));
     store.insert("thoi-su/cu.vi.md", article("Cũ", "2026-09-10T08:00:00+07:00", ""));
-    let site = LiveSite::start(config(), store.clone() as Arc<dyn ArticleStore>, now());
+    let site = LiveSite::start(config(), store.clone() as Arc<dyn ArticleStore>, now(), Start::Whole);
     (store, site)
 }
 
@@ -263,7 +273,7 @@ fn an_edit_to_an_old_article_does_not_render_the_live_feeds() {
         "thoi-su/cu.vi.md",
         article("Cũ (sửa)", "2026-09-10T08:00:00+07:00", "lastmod = 2026-11-26T10:00:00+07:00\n"),
     );
-    let update = site.apply_paths(&[PathBuf::from("thoi-su/cu.vi.md")], now());
+    let update = site.apply(&[PathBuf::from("thoi-su/cu.vi.md")], now(), Stage::Whole);
     for path in ["/rss.xml", "/atom.xml", "/feed.json", "/vi/rss.xml", "/vi/thoi-su/rss.xml", "/vi/thoi-su/feed.json"] {
         assert!(kept(&site, &before, path), "{path} was rendered again");
     }
@@ -282,7 +292,7 @@ fn a_title_edit_leaves_the_translations_files_alone() {
     let (store, mut site) = three_articles();
     let before = site.snapshot().clone();
     store.insert("thoi-su/moi.vi.md", article("Mới (sửa)", "2026-11-20T08:00:00+07:00", ""));
-    let update = site.apply_paths(&[PathBuf::from("thoi-su/moi.vi.md")], now());
+    let update = site.apply(&[PathBuf::from("thoi-su/moi.vi.md")], now(), Stage::Whole);
     assert!(update.changed_paths.contains(&"/vi/rss.xml".to_string()), "{update:?}");
     for path in ["/en/rss.xml", "/en/thoi-su/atom.xml", "/en/sitemap-2026-11.xml", "/vi/sitemap-2026-11.xml"] {
         assert!(kept(&site, &before, path), "{path} was rendered again");
@@ -290,7 +300,7 @@ fn a_title_edit_leaves_the_translations_files_alone() {
 
     let before = site.snapshot().clone();
     store.insert("thoi-su/moi.vi.md", article("Mới (sửa)", "2026-11-20T08:00:00+07:00", "slug = \"moi-hon\"\n"));
-    let update = site.apply_paths(&[PathBuf::from("thoi-su/moi.vi.md")], now());
+    let update = site.apply(&[PathBuf::from("thoi-su/moi.vi.md")], now(), Stage::Whole);
     // Atom entries and sitemaps link to the translations (RSS items do not).
     for path in ["/en/atom.xml", "/en/thoi-su/atom.xml", "/en/sitemap-2026-11.xml", "/vi/sitemap-2026-11.xml"] {
         assert!(update.changed_paths.contains(&path.to_string()), "{path} not changed: {update:?}");
@@ -304,7 +314,7 @@ fn a_title_edit_leaves_the_translations_files_alone() {
 fn a_staged_step_leaves_the_archives_for_later() {
     let (store, mut site) = three_articles();
     store.insert("thoi-su/moi.vi.md", article("Mới (sửa)", "2026-11-20T08:00:00+07:00", ""));
-    let update = site.apply_paths_staged(&[PathBuf::from("thoi-su/moi.vi.md")], now());
+    let update = site.apply(&[PathBuf::from("thoi-su/moi.vi.md")], now(), Stage::LiveFirst);
     assert!(site.archives_pending());
     assert!(update.changed_paths.contains(&"/vi/thoi-su/rss.xml".to_string()), "{update:?}");
     assert!(!update.changed_paths.iter().any(|p| p.contains("/archive")), "{update:?}");
@@ -342,7 +352,7 @@ fn staged_steps_add_up() {
 fn archives_complete_one_feed_at_a_time() {
     let (store, mut site) = three_articles();
     store.insert("thoi-su/moi.vi.md", article("Mới (sửa)", "2026-11-20T08:00:00+07:00", ""));
-    site.apply_paths_staged(&[PathBuf::from("thoi-su/moi.vi.md")], now());
+    site.apply(&[PathBuf::from("thoi-su/moi.vi.md")], now(), Stage::LiveFirst);
     // The site, Vietnamese and section feeds have archives to redo.
     let mut chunks = 1;
     let update = loop {
@@ -369,6 +379,6 @@ fn warming_up_changes_nothing() {
     assert!(site.complete_archives().changed_paths.is_empty());
     assert!(before.changed_paths(site.snapshot()).is_empty());
     store.insert("thoi-su/vua.vi.md", article("Vừa (sửa)", "2026-11-10T08:00:00+07:00", ""));
-    let update = site.apply_paths(&[PathBuf::from("thoi-su/vua.vi.md")], now());
+    let update = site.apply(&[PathBuf::from("thoi-su/vua.vi.md")], now(), Stage::Whole);
     assert!(update.changed_paths.contains(&"/vi/thoi-su/archive/2026-11.rss.xml".to_string()), "{update:?}");
 }

@@ -16,7 +16,7 @@ use crate::common::*;
 use herald::clock::ManualClock;
 use herald::config::{Config, Overrides};
 use herald::daemon::{ConfigSource, Daemon};
-use herald::site::LiveSite;
+use herald::site::{LiveSite, Stage, Start};
 use herald::snapshot::{OUTPUT_MARKER, Snapshot};
 use herald::store::{ArticleStore, MemoryStore};
 
@@ -109,13 +109,13 @@ fn store() -> Arc<MemoryStore> {
 fn a_second_full_write_keeps_every_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("public");
-    let first = LiveSite::start(config(), store() as Arc<dyn ArticleStore>, now());
+    let first = LiveSite::start(config(), store() as Arc<dyn ArticleStore>, now(), Start::Whole);
     first.snapshot().write_dir_atomic(&out).unwrap();
     let before = age(&out);
     assert!(before.keys().any(|p| p.contains("/archive/")), "the site has archives: {:?}", before.keys());
 
     // A new process: built again from scratch.
-    let second = LiveSite::start(config(), store() as Arc<dyn ArticleStore>, now());
+    let second = LiveSite::start(config(), store() as Arc<dyn ArticleStore>, now(), Start::Whole);
     second.snapshot().write_dir_atomic(&out).unwrap();
     assert_mirrors(&out, second.snapshot());
     let after: BTreeMap<String, Identity> = files(&out).into_iter().map(|(p, f)| (p, identity(&f))).collect();
@@ -131,14 +131,14 @@ fn an_edit_renews_only_the_touched_files() {
     let full = dir.path().join("full");
     let incremental = dir.path().join("incremental");
     let store = store();
-    let mut site = LiveSite::start(config(), Arc::clone(&store) as Arc<dyn ArticleStore>, now());
+    let mut site = LiveSite::start(config(), Arc::clone(&store) as Arc<dyn ArticleStore>, now(), Start::Whole);
     site.snapshot().write_dir_atomic(&full).unwrap();
     site.snapshot().write_dir_atomic(&incremental).unwrap();
     let before_full = age(&full);
     let before_incremental = age(&incremental);
 
     store.insert("thoi-su/e.vi.md", article("Năm (sửa)", "2026-11-21T08:00:00+07:00"));
-    let update = site.apply_paths(&[PathBuf::from("thoi-su/e.vi.md")], now());
+    let update = site.apply(&[PathBuf::from("thoi-su/e.vi.md")], now(), Stage::Whole);
     let touched: BTreeSet<String> = update.changed_paths.iter().cloned().collect();
     assert!(touched.contains("/vi/rss.xml"), "{touched:?}");
 

@@ -6,7 +6,10 @@
 //! oldest first, so a past month keeps its bytes (and ETag) until one of its
 //! own articles changes, and new articles only ever extend the current
 //! month's last part. A month with more than 50,000 URLs or 50 MB splits
-//! into numbered parts.
+//! into numbered parts. A one-part month can be written again entry by
+//! entry, copying the unchanged entries' bytes ([`splice`]).
+
+pub mod splice;
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -252,12 +255,10 @@ pub fn article_entry(article: &Article, catalog: &Catalog, config: &Config) -> U
 /// The files of `lang`'s sitemap for `month`: `(path, resource)` pairs,
 /// parts in order. Empty when the month has no indexable article.
 pub fn month_files(lang: &str, month: Month, catalog: &Catalog, config: &Config) -> Vec<(String, Resource)> {
-    let mut articles: Vec<&Arc<Article>> = catalog.in_month(lang, month).filter(|a| a.in_sitemap).collect();
+    let articles = month_articles(lang, month, catalog);
     if articles.is_empty() {
         return Vec::new();
     }
-    // Oldest first, so new articles extend the last part only.
-    articles.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id)));
     let entries: Vec<UrlEntry> = articles.iter().map(|a| article_entry(a, catalog, config)).collect();
     let path = month_path(lang, month, config);
     pack(&entries, config, lang, false)
@@ -267,6 +268,14 @@ pub fn month_files(lang: &str, month: Month, catalog: &Catalog, config: &Config)
             (part_path(&path, i + 1), Resource::new(ResourceKind::Sitemap, bytes, SITEMAP_CONTENT_TYPE, newest))
         })
         .collect()
+}
+
+/// The articles `lang`'s sitemap of `month` lists: the indexable ones,
+/// oldest first, so new articles extend the last part only.
+pub fn month_articles<'a>(lang: &str, month: Month, catalog: &'a Catalog) -> Vec<&'a Arc<Article>> {
+    let mut articles: Vec<&Arc<Article>> = catalog.in_month(lang, month).filter(|a| a.in_sitemap).collect();
+    articles.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id)));
+    articles
 }
 
 /// The path of `lang`'s first sitemap part for `month`.

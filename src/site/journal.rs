@@ -1,0 +1,87 @@
+//! The journal of the live site's files: the current files, and every path
+//! a step wrote or removed since the last update with the file it held
+//! before, so that an update names exactly the files whose bytes changed,
+//! appeared or disappeared, without comparing whole snapshots.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::render;
+use crate::snapshot::{Resource, Snapshot};
+
+/// The current files and what changed since the last update.
+#[derive(Debug, Default)]
+pub struct Journal {
+    /// The current files.
+    snapshot: Snapshot,
+    /// Every path written or removed since the last update, with the file
+    /// it held before.
+    written: BTreeMap<String, Option<Arc<Resource>>>,
+}
+
+impl Journal {
+    /// The current files.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The current file at `path`.
+    pub fn get(&self, path: &str) -> Option<&Arc<Resource>> {
+        self.snapshot.get(path)
+    }
+
+    /// Remembers what `path` holds before this step first writes it.
+    pub fn note(&mut self, path: &str) {
+        if !self.written.contains_key(path) {
+            let before = self.snapshot.get(path).cloned();
+            self.written.insert(path.to_string(), before);
+        }
+    }
+
+    /// Writes `resource` at `path`; whether its bytes are new.
+    pub fn put(&mut self, path: String, resource: Resource) -> bool {
+        self.note(&path);
+        let changed = self.snapshot.get(&path).is_none_or(|old| old.etag != resource.etag);
+        self.snapshot.insert(path, resource);
+        changed
+    }
+
+    /// Removes the file at `path`; whether there was one.
+    pub fn remove(&mut self, path: &str) -> bool {
+        self.note(path);
+        self.snapshot.remove(path).is_some()
+    }
+
+    /// Brings the `.gz` twins of the sitemaps at `paths` in line with them
+    /// ([`render::refresh_gzip_twins`]).
+    pub fn refresh_gzip_twins(&mut self, paths: &[String]) {
+        for path in paths {
+            self.note(&format!("{path}.gz"));
+        }
+        render::refresh_gzip_twins(&mut self.snapshot, paths);
+    }
+
+    /// The paths written since the last update whose bytes changed,
+    /// appeared or disappeared, sorted; the journal starts afresh.
+    pub fn take_changes(&mut self) -> Vec<String> {
+        let written = std::mem::take(&mut self.written);
+        written
+            .into_iter()
+            .filter(|(path, before)| match (before, self.snapshot.get(path)) {
+                (Some(before), Some(now)) => before.etag != now.etag,
+                (None, None) => false,
+                _ => true,
+            })
+            .map(|(path, _)| path)
+            .collect()
+    }
+
+    /// Replaces every file at once (a full build): the paths whose bytes
+    /// changed, appeared or disappeared, sorted; the journal starts afresh.
+    pub fn replace(&mut self, snapshot: Snapshot) -> Vec<String> {
+        self.written.clear();
+        let changed = self.snapshot.changed_paths(&snapshot);
+        self.snapshot = snapshot;
+        changed
+    }
+}

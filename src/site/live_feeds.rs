@@ -1,0 +1,119 @@
+//! The live feeds (each scope's newest items, as served at `/rss.xml`,
+//! `/vi/thoi-su/atom.xml` …): what each showed when it was last rendered,
+//! so that a change that leaves a feed's items alone (an edit to an old
+//! article) does not render it again, and a feed that is rendered copies
+//! its unchanged items' bytes.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::step::Step;
+use crate::article::Article;
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::render::archive::{History, live_history};
+use crate::render::feed::{feed_doc, feed_scopes};
+use crate::render::{BodyCache, FeedFormat, FeedScope};
+use crate::snapshot::ResourceKind;
+use crate::store::ArticleStore;
+
+/// What every live feed showed when it was last rendered.
+#[derive(Debug, Default)]
+pub struct LiveFeeds {
+    shown: HashMap<FeedScope, LiveFeed>,
+}
+
+/// The items of a live feed as last rendered.
+#[derive(Debug)]
+struct LiveFeed {
+    /// Its articles, newest first (the very versions shown).
+    articles: Vec<Arc<Article>>,
+    /// Its history links.
+    history: History,
+}
+
+impl LiveFeed {
+    /// The articles and history `scope`'s live feed shows now.
+    fn now(scope: &FeedScope, catalog: &Catalog, config: &Config) -> LiveFeed {
+        let limit = config.feeds.item_limit;
+        LiveFeed {
+            articles: scope.articles(catalog, config).take(limit).cloned().collect(),
+            history: live_history(scope, catalog, config),
+        }
+    }
+}
+
+impl LiveFeeds {
+    /// Remembers what every live feed shows (after a full render).
+    pub fn remember_all(&mut self, catalog: &Catalog, config: &Config) {
+        self.shown = feed_scopes(catalog, config)
+            .into_iter()
+            .map(|scope| (scope.clone(), LiveFeed::now(&scope, catalog, config)))
+            .collect();
+    }
+
+    /// Renders `scope`'s live feed, unless it would show the very items it
+    /// shows already (an edit to an article outside the feed's newest
+    /// items leaves it alone); removes it when its section emptied.
+    /// Articles `relinked` are written again even if they did not change.
+    pub fn render(
+        &mut self,
+        scope: &FeedScope,
+        relinked: &HashSet<PathBuf>,
+        step: &mut Step<'_>,
+        store: &dyn ArticleStore,
+        bodies: &mut BodyCache,
+    ) {
+        let config = step.config;
+        if let FeedScope::Section { lang, section } = scope
+            && step.catalog.count_in_section(lang, section) == 0
+        {
+            for format in FeedFormat::ALL {
+                step.remove(&scope.path(format, config));
+            }
+            self.shown.remove(scope);
+            step.layouts.forget(&scope.path(FeedFormat::Rss, config));
+            return;
+        }
+        let shown = LiveFeed::now(scope, step.catalog, config);
+        if let Some(before) = self.shown.get(scope)
+            && before.history == shown.history
+            && before.articles.len() == shown.articles.len()
+            && before.articles.iter().zip(&shown.articles).all(|(a, b)| Arc::ptr_eq(a, b))
+            && !shown.articles.iter().any(|a| relinked.contains(&a.source.path))
+        {
+            return;
+        }
+        write(scope, relinked, step, store, bodies);
+        self.shown.insert(scope.clone(), shown);
+    }
+
+    /// Lays out the items of every live feed that has no layout yet, so
+    /// that the first edit need not render them all; changes no file.
+    pub fn warm_up(&self, step: &mut Step<'_>, store: &dyn ArticleStore, bodies: &mut BodyCache) {
+        let none = HashSet::new();
+        let mut scopes: Vec<&FeedScope> = self.shown.keys().collect();
+        scopes.sort();
+        for scope in scopes {
+            if !step.layouts.contains(&scope.path(FeedFormat::Rss, step.config)) {
+                write(scope, &none, step, store, bodies);
+            }
+        }
+    }
+}
+
+/// Renders `scope`'s live feed as it is now, copying its unchanged items'
+/// bytes (those not `relinked`) from the current files.
+fn write(
+    scope: &FeedScope,
+    relinked: &HashSet<PathBuf>,
+    step: &mut Step<'_>,
+    store: &dyn ArticleStore,
+    bodies: &mut BodyCache,
+) {
+    let config = step.config;
+    let doc = feed_doc(scope, step.catalog, config, store, bodies);
+    let rendered = step.splice_doc(&doc, None, ResourceKind::Feed, |format| scope.path(format, config), relinked);
+    step.keep_doc(scope.path(FeedFormat::Rss, config), rendered);
+}
