@@ -605,7 +605,7 @@ fn deliveries(cli: &Cli, command: &DeliveriesCommand) -> u8 {
         return if matches!(command, DeliveriesCommand::List { .. }) { EXIT_OK } else { EXIT_PROBLEMS };
     };
     match command {
-        DeliveriesCommand::List { failed, .. } => match store.jobs(*failed, 10_000) {
+        DeliveriesCommand::List { failed, .. } => match store.deliveries(*failed, 10_000) {
             Ok(jobs) => {
                 let tz = &config.site.time_zone;
                 println!(

@@ -210,7 +210,7 @@ impl Daemon {
         if let Some(push) = &push {
             tasks.push(tokio::spawn(Arc::clone(&push.engine).run(shutdown_rx.clone())));
         }
-        for job in [Job::Rebuild, Job::Housekeeping] {
+        for job in [ScheduledJob::Rebuild, ScheduledJob::Housekeeping] {
             tasks.push(tokio::spawn(run_job(
                 job,
                 config_rx.clone(),
@@ -648,13 +648,13 @@ fn summarise(update: &Update) -> Option<String> {
 
 /// The periodic jobs of `[schedule]`.
 #[derive(Debug, Clone, Copy)]
-enum Job {
+enum ScheduledJob {
     Rebuild,
     Housekeeping,
 }
 
 async fn run_job(
-    job: Job,
+    job: ScheduledJob,
     mut config: watch::Receiver<Arc<Config>>,
     clock: Arc<dyn Clock>,
     events: mpsc::UnboundedSender<SiteEvent>,
@@ -664,8 +664,8 @@ async fn run_job(
         // Read the schedule afresh: a reload may have changed it.
         let current = Arc::clone(&config.borrow_and_update());
         let schedule = match job {
-            Job::Rebuild => &current.schedule.rebuild,
-            Job::Housekeeping => &current.schedule.housekeeping,
+            ScheduledJob::Rebuild => &current.schedule.rebuild,
+            ScheduledJob::Housekeeping => &current.schedule.housekeeping,
         };
         let Some(next) = schedule.next_after(clock.now(), &current.site.time_zone) else { return };
         tokio::select! {
@@ -682,8 +682,8 @@ async fn run_job(
             continue;
         }
         let event = match job {
-            Job::Rebuild => SiteEvent::Rebuild,
-            Job::Housekeeping => SiteEvent::Housekeeping,
+            ScheduledJob::Rebuild => SiteEvent::Rebuild,
+            ScheduledJob::Housekeeping => SiteEvent::Housekeeping,
         };
         if events.send(event).is_err() {
             return;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::store::{Announced, EventJob, PushStore};
+use super::store::{Announced, EventDelivery, PushStore};
 use super::webhooks::message_id;
 use crate::article::Article;
 use crate::catalog::Change;
@@ -255,7 +255,7 @@ fn slot(hook: &Webhook, id: &str, kind: ArticleEvent) -> String {
 /// The queued job of `event` for `hook`. An update waits `update_delay`
 /// (a burst of edits is one update, the newest) and merges into a
 /// publication that is still waiting.
-fn job(hook: &Webhook, event: &Event<'_>, payload: &str, now: Timestamp) -> EventJob {
+fn job(hook: &Webhook, event: &Event<'_>, payload: &str, now: Timestamp) -> EventDelivery {
     let message_id = message_id(&hook.name, &event.id, event.kind.as_str(), &event.version, event.sequence);
     let (due, merge_into) = match event.kind {
         ArticleEvent::Updated => {
@@ -264,7 +264,7 @@ fn job(hook: &Webhook, event: &Event<'_>, payload: &str, now: Timestamp) -> Even
         }
         ArticleEvent::Published | ArticleEvent::Unpublished => (now, None),
     };
-    EventJob {
+    EventDelivery {
         target: hook.url.clone(),
         webhook: hook.name.clone(),
         message_id,

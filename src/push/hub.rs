@@ -19,7 +19,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use tokio::sync::{Notify, watch};
 use url::Url;
 
-use super::store::{JobKind, NewJob, PushStore};
+use super::store::{DeliveryKind, NewDelivery, PushStore};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::server::ServedFiles;
@@ -44,8 +44,8 @@ pub struct Verification {
     pub challenge: String,
 }
 
-/// The hub.
-pub struct Hub {
+/// The WebSub hub: takes subscription requests and queues their verification.
+pub struct WebSubHub {
     store: Arc<dyn PushStore>,
     config: watch::Receiver<Arc<Config>>,
     clock: Arc<dyn Clock>,
@@ -53,15 +53,15 @@ pub struct Hub {
     rate: RateLimiter,
 }
 
-impl Hub {
+impl WebSubHub {
     /// A hub queuing its work in `store` and waking the engine with `wake`.
     pub fn new(
         store: Arc<dyn PushStore>,
         config: watch::Receiver<Arc<Config>>,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
-    ) -> Hub {
-        Hub { store, config, clock, wake, rate: RateLimiter::default() }
+    ) -> WebSubHub {
+        WebSubHub { store, config, clock, wake, rate: RateLimiter::default() }
     }
 
     /// The hub endpoint's path (from the configuration in force).
@@ -147,8 +147,8 @@ impl Hub {
         let now = self.clock.now();
         let websub = &config.websub;
         let job = if mode == "subscribe" && !served_topic(topic, config, files) {
-            NewJob {
-                kind: JobKind::Deny,
+            NewDelivery {
+                kind: DeliveryKind::Deny,
                 target: callback.clone(),
                 topic: topic.clone(),
                 payload: "this hub only serves the feeds of its own site".to_string(),
@@ -165,8 +165,8 @@ impl Hub {
                 secret_hex: secret.map(hex::encode),
                 challenge: hex::encode(rand::random::<[u8; 16]>()),
             };
-            NewJob {
-                kind: JobKind::Verify,
+            NewDelivery {
+                kind: DeliveryKind::Verify,
                 target: callback.clone(),
                 topic: topic.clone(),
                 payload: serde_json::to_string(&verification).unwrap_or_default(),

@@ -32,7 +32,7 @@ pub struct Push {
     /// Durable subscriptions and outbox.
     pub store: Arc<dyn PushStore>,
     /// The hub endpoint.
-    pub hub: Arc<hub::Hub>,
+    pub hub: Arc<hub::WebSubHub>,
     /// The delivery engine (run it with [`delivery::Engine::run`]).
     pub engine: Arc<delivery::Engine>,
     wake: Arc<Notify>,
@@ -66,7 +66,8 @@ impl Push {
         let path = SqliteStore::file_in(&config.borrow().state_dir);
         let store: Arc<dyn PushStore> = Arc::new(SqliteStore::open(&path)?);
         let wake = Arc::new(Notify::new());
-        let hub = Arc::new(hub::Hub::new(Arc::clone(&store), config.clone(), Arc::clone(&clock), Arc::clone(&wake)));
+        let hub =
+            Arc::new(hub::WebSubHub::new(Arc::clone(&store), config.clone(), Arc::clone(&clock), Arc::clone(&wake)));
         let engine = Arc::new(delivery::Engine::new(Arc::clone(&store), state, config, clock, Arc::clone(&wake))?);
         Ok(Push {
             store,

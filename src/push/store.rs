@@ -54,7 +54,7 @@ pub struct Subscription {
 
 /// The kinds of outgoing request the outbox holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
+pub enum DeliveryKind {
     /// POST a topic's current content to a subscriber.
     Deliver,
     /// GET the callback to verify a subscribe or unsubscribe request.
@@ -69,15 +69,15 @@ pub enum JobKind {
     IndexNow,
 }
 
-impl JobKind {
+impl DeliveryKind {
     fn as_str(self) -> &'static str {
         match self {
-            JobKind::Deliver => "websub.deliver",
-            JobKind::Verify => "websub.verify",
-            JobKind::Deny => "websub.deny",
-            JobKind::Ping => "websub.ping",
-            JobKind::Webhook => "webhook",
-            JobKind::IndexNow => "indexnow",
+            DeliveryKind::Deliver => "websub.deliver",
+            DeliveryKind::Verify => "websub.verify",
+            DeliveryKind::Deny => "websub.deny",
+            DeliveryKind::Ping => "websub.ping",
+            DeliveryKind::Webhook => "webhook",
+            DeliveryKind::IndexNow => "indexnow",
         }
     }
 
@@ -86,14 +86,14 @@ impl JobKind {
         self.as_str()
     }
 
-    fn parse(text: &str) -> Option<JobKind> {
+    fn parse(text: &str) -> Option<DeliveryKind> {
         Some(match text {
-            "websub.deliver" => JobKind::Deliver,
-            "websub.verify" => JobKind::Verify,
-            "websub.deny" => JobKind::Deny,
-            "websub.ping" => JobKind::Ping,
-            "webhook" => JobKind::Webhook,
-            "indexnow" => JobKind::IndexNow,
+            "websub.deliver" => DeliveryKind::Deliver,
+            "websub.verify" => DeliveryKind::Verify,
+            "websub.deny" => DeliveryKind::Deny,
+            "websub.ping" => DeliveryKind::Ping,
+            "webhook" => DeliveryKind::Webhook,
+            "indexnow" => DeliveryKind::IndexNow,
             _ => return None,
         })
     }
@@ -101,11 +101,11 @@ impl JobKind {
 
 /// One queued outgoing request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
+pub struct Delivery {
     /// Row id.
     pub id: i64,
     /// What to do.
-    pub kind: JobKind,
+    pub kind: DeliveryKind,
     /// The URL to call (callback, hub, webhook, endpoint).
     pub target: String,
     /// What the job is about: the topic URL (WebSub), the webhook's name,
@@ -133,9 +133,9 @@ pub struct Job {
 /// A verification or denial to queue (for one topic and callback: a newer
 /// request replaces one still waiting).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewJob {
+pub struct NewDelivery {
     /// What to do.
-    pub kind: JobKind,
+    pub kind: DeliveryKind,
     /// The URL to call.
     pub target: String,
     /// The topic concerned.
@@ -166,7 +166,7 @@ pub struct Announced {
 
 /// An event for a webhook, to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventJob {
+pub struct EventDelivery {
     /// The webhook's URL.
     pub target: String,
     /// The webhook's name.
@@ -239,7 +239,7 @@ pub trait PushStore: Send + Sync {
         &self,
         states: &[Announced],
         cancel: &[String],
-        events: &[EventJob],
+        events: &[EventDelivery],
         urls: &[(String, Vec<String>)],
         indexnow_due: Timestamp,
     ) -> Result<usize>;
@@ -281,13 +281,13 @@ pub trait PushStore: Send + Sync {
     fn prune_failed(&self, before: Timestamp) -> Result<usize>;
 
     /// Queues a verification or denial.
-    fn enqueue(&self, job: NewJob, now: Timestamp) -> Result<()>;
+    fn enqueue(&self, job: NewDelivery, now: Timestamp) -> Result<()>;
 
     /// Claims up to `limit` jobs due at `now`, skipping jobs for the hosts
     /// in `skip_hosts` (whose queues are full): they are not handed out
     /// again until settled or released. Claims of one process are released
     /// at its start ([`PushStore::release_claims`]).
-    fn claim_due(&self, now: Timestamp, limit: usize, skip_hosts: &[String]) -> Result<Vec<Job>>;
+    fn claim_due(&self, now: Timestamp, limit: usize, skip_hosts: &[String]) -> Result<Vec<Delivery>>;
 
     /// Records the outcomes of attempts, in one transaction.
     fn settle(&self, outcomes: &[Settled]) -> Result<()>;
@@ -302,8 +302,8 @@ pub trait PushStore: Send + Sync {
     /// When the next unclaimed job is due, if any.
     fn next_due(&self) -> Result<Option<Timestamp>>;
 
-    /// Pending and failed jobs, oldest first.
-    fn jobs(&self, failed_only: bool, limit: usize) -> Result<Vec<Job>>;
+    /// Pending and failed deliveries, oldest first.
+    fn deliveries(&self, failed_only: bool, limit: usize) -> Result<Vec<Delivery>>;
 
     /// Makes a failed or waiting job due now; whether it existed.
     fn retry_now(&self, id: i64, now: Timestamp) -> Result<bool>;
@@ -448,13 +448,13 @@ fn row_to_subscription(row: &rusqlite::Row<'_>) -> rusqlite::Result<Subscription
 }
 
 const SUBSCRIPTION_COLUMNS: &str = "id, topic, callback, secret, lease_seconds, expires_at, created_at";
-const JOB_COLUMNS: &str = "id, kind, target, topic, subscription_id, payload, attempts, generation, created_at, last_error, failed, message_id";
+const DELIVERY_COLUMNS: &str = "id, kind, target, topic, subscription_id, payload, attempts, generation, created_at, last_error, failed, message_id";
 
-fn row_to_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+fn row_to_delivery(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     let kind: String = row.get(1)?;
-    Ok(Job {
+    Ok(Delivery {
         id: row.get(0)?,
-        kind: JobKind::parse(&kind).unwrap_or(JobKind::Ping),
+        kind: DeliveryKind::parse(&kind).unwrap_or(DeliveryKind::Ping),
         target: row.get(2)?,
         topic: row.get(3)?,
         subscription_id: row.get(4)?,
@@ -517,7 +517,7 @@ impl PushStore for SqliteStore {
         &self,
         states: &[Announced],
         cancel: &[String],
-        events: &[EventJob],
+        events: &[EventDelivery],
         urls: &[(String, Vec<String>)],
         indexnow_due: Timestamp,
     ) -> Result<usize> {
@@ -708,7 +708,7 @@ impl PushStore for SqliteStore {
         })
     }
 
-    fn enqueue(&self, job: NewJob, now: Timestamp) -> Result<()> {
+    fn enqueue(&self, job: NewDelivery, now: Timestamp) -> Result<()> {
         let key = format!("verify:{} {}", job.topic, job.target);
         self.with(|connection| {
             connection.execute(
@@ -723,7 +723,7 @@ impl PushStore for SqliteStore {
         })
     }
 
-    fn claim_due(&self, now: Timestamp, limit: usize, skip_hosts: &[String]) -> Result<Vec<Job>> {
+    fn claim_due(&self, now: Timestamp, limit: usize, skip_hosts: &[String]) -> Result<Vec<Delivery>> {
         let skip = serde_json::to_string(skip_hosts).unwrap_or_else(|_| "[]".into());
         self.with(|connection| {
             let tx = connection.transaction()?;
@@ -734,11 +734,14 @@ impl PushStore for SqliteStore {
                                   WHERE claimed_until IS NULL AND failed = 0 AND next_attempt_at <= ?1
                                     AND host NOT IN (SELECT value FROM json_each(?4))
                                   ORDER BY next_attempt_at, id LIMIT ?3)
-                     RETURNING {JOB_COLUMNS}"
+                     RETURNING {DELIVERY_COLUMNS}"
                 ))?;
                 statement
-                    .query_map(params![seconds(now), seconds(now) + CLAIM_SECONDS, limit as i64, skip], row_to_job)?
-                    .collect::<rusqlite::Result<Vec<Job>>>()?
+                    .query_map(
+                        params![seconds(now), seconds(now) + CLAIM_SECONDS, limit as i64, skip],
+                        row_to_delivery,
+                    )?
+                    .collect::<rusqlite::Result<Vec<Delivery>>>()?
             };
             tx.commit()?;
             Ok(jobs)
@@ -816,12 +819,12 @@ impl PushStore for SqliteStore {
         })
     }
 
-    fn jobs(&self, failed_only: bool, limit: usize) -> Result<Vec<Job>> {
+    fn deliveries(&self, failed_only: bool, limit: usize) -> Result<Vec<Delivery>> {
         self.with(|connection| {
             let mut statement = connection.prepare(&format!(
-                "SELECT {JOB_COLUMNS} FROM outbox WHERE failed = 1 OR ?1 = 0 ORDER BY created_at, id LIMIT ?2"
+                "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE failed = 1 OR ?1 = 0 ORDER BY created_at, id LIMIT ?2"
             ))?;
-            statement.query_map(params![i64::from(failed_only), limit as i64], row_to_job)?.collect()
+            statement.query_map(params![i64::from(failed_only), limit as i64], row_to_delivery)?.collect()
         })
     }
 
@@ -902,8 +905,8 @@ mod tests {
         (dir, store)
     }
 
-    fn event(id: &str, key: &str, merge_into: Option<&str>, due: Timestamp) -> EventJob {
-        EventJob {
+    fn event(id: &str, key: &str, merge_into: Option<&str>, due: Timestamp) -> EventDelivery {
+        EventDelivery {
             target: "https://bot/h".into(),
             webhook: "bot".into(),
             message_id: id.into(),
@@ -915,7 +918,7 @@ mod tests {
     }
 
     fn message_ids(store: &SqliteStore) -> Vec<String> {
-        store.jobs(false, 100).unwrap().into_iter().filter_map(|j| j.message_id).collect()
+        store.deliveries(false, 100).unwrap().into_iter().filter_map(|j| j.message_id).collect()
     }
 
     #[test]
@@ -947,7 +950,7 @@ mod tests {
         let again = store.claim_due(now, 10, &[]).unwrap();
         assert_eq!(again.len(), 1, "the newest content must go out too");
         store.settle(&[Settled::Done { id: again[0].id, generation: again[0].generation }]).unwrap();
-        assert!(store.jobs(false, 10).unwrap().is_empty());
+        assert!(store.deliveries(false, 10).unwrap().is_empty());
     }
 
     #[test]
@@ -970,7 +973,12 @@ mod tests {
         let now = at("2026-11-26T00:00:00Z");
         store
             .enqueue(
-                NewJob { kind: JobKind::Verify, target: "https://cb".into(), topic: "t".into(), payload: "{}".into() },
+                NewDelivery {
+                    kind: DeliveryKind::Verify,
+                    target: "https://cb".into(),
+                    topic: "t".into(),
+                    payload: "{}".into(),
+                },
                 now,
             )
             .unwrap();
@@ -992,8 +1000,8 @@ mod tests {
         {
             store
                 .enqueue(
-                    NewJob {
-                        kind: JobKind::Verify,
+                    NewDelivery {
+                        kind: DeliveryKind::Verify,
                         target: callback.into(),
                         topic: topic.into(),
                         payload: "{}".into(),
@@ -1010,15 +1018,15 @@ mod tests {
     fn a_newer_verification_replaces_a_waiting_one() {
         let (_dir, store) = store();
         let now = at("2026-11-26T00:00:00Z");
-        let job = |payload: &str| NewJob {
-            kind: JobKind::Verify,
+        let job = |payload: &str| NewDelivery {
+            kind: DeliveryKind::Verify,
             target: "https://cb".into(),
             topic: "t".into(),
             payload: payload.into(),
         };
         store.enqueue(job("subscribe"), now).unwrap();
         store.enqueue(job("unsubscribe"), now).unwrap();
-        let jobs = store.jobs(false, 10).unwrap();
+        let jobs = store.deliveries(false, 10).unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].payload, "unsubscribe");
     }
@@ -1031,7 +1039,7 @@ mod tests {
         store.record_announcements(&[], &[], &[], &[("x".into(), urls(6_000, 0))], now).unwrap();
         store.record_announcements(&[], &[], &[], &[("x".into(), urls(6_000, 6_000))], now).unwrap();
         store.record_announcements(&[], &[], &[], &[("x".into(), urls(100, 0))], now).unwrap();
-        let jobs = store.jobs(false, 10).unwrap();
+        let jobs = store.deliveries(false, 10).unwrap();
         let sizes: Vec<usize> =
             jobs.iter().map(|j| serde_json::from_str::<Vec<String>>(&j.payload).unwrap().len()).collect();
         assert_eq!(sizes, [10_000, 2_000], "12,000 distinct URLs, duplicates merged");
@@ -1041,8 +1049,9 @@ mod tests {
     fn webhook_events_share_a_slot_and_merge() {
         let (_dir, store) = store();
         let now = at("2026-11-26T00:00:00Z");
-        let record =
-            |events: &[EventJob], cancel: &[String]| store.record_announcements(&[], cancel, events, &[], now).unwrap();
+        let record = |events: &[EventDelivery], cancel: &[String]| {
+            store.record_announcements(&[], cancel, events, &[], now).unwrap()
+        };
         record(&[event("u1", "bot:a:updated", None, now)], &[]);
         record(&[event("u2", "bot:a:updated", None, now)], &[]);
         assert_eq!(message_ids(&store), ["u2"], "a burst of updates is one, the newest");
@@ -1051,7 +1060,7 @@ mod tests {
         record(&[event("p1", "bot:b:published", None, now)], &[]);
         record(&[event("u3", "bot:b:updated", Some("bot:b:published"), now)], &[]);
         assert_eq!(message_ids(&store), ["u2", "u3"]);
-        assert!(store.jobs(false, 10).unwrap().iter().all(|j| j.message_id.as_deref() != Some("p1")));
+        assert!(store.deliveries(false, 10).unwrap().iter().all(|j| j.message_id.as_deref() != Some("p1")));
         record(&[], &["bot:a:updated".into()]);
         assert_eq!(message_ids(&store), ["u3"], "cancelled");
         assert!(store.has_baseline().unwrap());

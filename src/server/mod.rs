@@ -47,7 +47,7 @@ pub struct ServerState {
     /// Request and build counters.
     pub metrics: Metrics,
     /// The WebSub hub, when enabled.
-    pub hub: std::sync::OnceLock<Arc<crate::push::hub::Hub>>,
+    pub hub: std::sync::OnceLock<Arc<crate::push::hub::WebSubHub>>,
     /// Outcomes of push deliveries, for `/metrics`.
     pub deliveries: std::sync::OnceLock<Arc<crate::push::delivery::DeliveryCounters>>,
     /// The background compressor of served files (set by the daemon).

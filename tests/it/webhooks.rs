@@ -104,7 +104,7 @@ async fn settle(daemon: &Daemon, clock: &ManualClock) {
     loop {
         let s = Arc::clone(&store);
         let now = clock.now();
-        let due = tokio::task::spawn_blocking(move || s.jobs(false, 1000).unwrap()).await.unwrap();
+        let due = tokio::task::spawn_blocking(move || s.deliveries(false, 1000).unwrap()).await.unwrap();
         // A job still waiting may be due later (a delayed update); only
         // jobs due now must be gone.
         let next = {
@@ -310,10 +310,10 @@ async fn indexnow_batches_a_burst() {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let s = Arc::clone(&store);
-        let jobs = tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap();
+        let jobs = tokio::task::spawn_blocking(move || s.deliveries(false, 10).unwrap()).await.unwrap();
         let batches: Vec<usize> = jobs
             .iter()
-            .filter(|j| j.kind == herald::push::store::JobKind::IndexNow)
+            .filter(|j| j.kind == herald::push::store::DeliveryKind::IndexNow)
             .map(|j| serde_json::from_str::<Vec<String>>(&j.payload).unwrap().len())
             .collect();
         if batches == [3] {

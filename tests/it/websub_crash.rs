@@ -19,7 +19,7 @@ fn subscriptions(state: &Path) -> usize {
 }
 
 fn pending_jobs(state: &Path) -> usize {
-    SqliteStore::open(&SqliteStore::file_in(state)).map(|s| s.jobs(false, 100_000).unwrap().len()).unwrap_or(0)
+    SqliteStore::open(&SqliteStore::file_in(state)).map(|s| s.deliveries(false, 100_000).unwrap().len()).unwrap_or(0)
 }
 
 async fn poll(what: &str, mut done: impl FnMut() -> bool) {
