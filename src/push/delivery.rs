@@ -18,7 +18,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use url::Url;
 
 use super::hub::{Verification, topic_path};
-use super::store::{Delivery, DeliveryKind, PushStore, Settled};
+use super::state::{Delivery, DeliveryKind, PushStore, Settled};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::server::ServerState;
@@ -488,7 +488,7 @@ pub fn link_header(config: &Config, topic: &str) -> String {
 
 /// The host a job calls, its unit of concurrency (IndexNow jobs share one).
 fn host_of(job: &Delivery) -> String {
-    if job.kind == DeliveryKind::IndexNow { "indexnow".to_string() } else { super::store::host_of(&job.target) }
+    if job.kind == DeliveryKind::IndexNow { "indexnow".to_string() } else { super::state::host_of(&job.target) }
 }
 
 fn error_text(error: &reqwest::Error) -> String {

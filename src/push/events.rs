@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::store::{Announced, EventDelivery, PushStore};
+use super::state::{Announced, EventDelivery, PushStore};
 use super::webhooks::message_id;
 use crate::article::Article;
 use crate::catalog::Change;
@@ -58,7 +58,7 @@ pub fn announce(
     site: &mut LiveSite,
     change: Option<&Change>,
     now: Timestamp,
-) -> super::store::Result<usize> {
+) -> super::state::Result<usize> {
     let config = Arc::clone(site.config());
     if config.webhooks.is_empty() && config.indexnow.is_none() {
         return Ok(0);

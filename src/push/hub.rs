@@ -19,7 +19,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use tokio::sync::{Notify, watch};
 use url::Url;
 
-use super::store::{DeliveryKind, NewDelivery, PushStore};
+use super::state::{DeliveryKind, NewDelivery, PushStore};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::server::ServedFiles;

@@ -1,6 +1,6 @@
 //! Push: telling the outside world about changes, durably.
 //!
-//! The outbox ([`store`]) is the one mechanism for every outgoing push:
+//! The outbox ([`state`]) is the one mechanism for every outgoing push:
 //! a change is committed there before anyone is called, and the delivery
 //! engine ([`delivery`]) works it off with retries. The WebSub hub
 //! ([`hub`]) adds subscribers and queues their verification.
@@ -10,7 +10,7 @@ pub mod events;
 pub mod hub;
 pub mod signature;
 pub mod ssrf;
-pub mod store;
+pub mod state;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::server::ServerState;
 use crate::snapshot::{ResourceKind, Snapshot};
-use store::{PushStore, SqliteStore};
+use state::{PushStore, SqliteStore};
 
 /// How long given-up jobs stay for `herald deliveries list --failed`.
 pub const KEEP_FAILED: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
@@ -49,7 +49,7 @@ pub struct Push {
 pub enum PushError {
     /// The state database.
     #[error("{0}")]
-    Store(#[from] store::StoreError),
+    Store(#[from] state::StoreError),
     /// The HTTP client.
     #[error("cannot create the HTTP client: {0}")]
     Client(#[from] reqwest::Error),

@@ -109,7 +109,7 @@ async fn settle(daemon: &Daemon, clock: &ManualClock) {
         // jobs due now must be gone.
         let next = {
             let s = Arc::clone(&store);
-            tokio::task::spawn_blocking(move || herald::push::store::PushStore::next_due(s.as_ref()).unwrap())
+            tokio::task::spawn_blocking(move || herald::push::state::PushStore::next_due(s.as_ref()).unwrap())
                 .await
                 .unwrap()
         };
@@ -313,7 +313,7 @@ async fn indexnow_batches_a_burst() {
         let jobs = tokio::task::spawn_blocking(move || s.deliveries(false, 10).unwrap()).await.unwrap();
         let batches: Vec<usize> = jobs
             .iter()
-            .filter(|j| j.kind == herald::push::store::DeliveryKind::IndexNow)
+            .filter(|j| j.kind == herald::push::state::DeliveryKind::IndexNow)
             .map(|j| serde_json::from_str::<Vec<String>>(&j.payload).unwrap().len())
             .collect();
         if batches == [3] {

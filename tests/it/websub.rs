@@ -10,7 +10,7 @@ use crate::common::subscriber::{Subscriber, Verify};
 use crate::common::*;
 use herald::clock::{Clock, ManualClock};
 use herald::daemon::{ConfigSource, Daemon};
-use herald::push::store::PushStore;
+use herald::push::state::PushStore;
 use hmac::{KeyInit, Mac};
 
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -68,7 +68,7 @@ impl Hub {
         &self.daemon.push.as_ref().unwrap().store
     }
 
-    async fn subscriptions(&self) -> Vec<herald::push::store::Subscription> {
+    async fn subscriptions(&self) -> Vec<herald::push::state::Subscription> {
         let store = Arc::clone(self.store());
         tokio::task::spawn_blocking(move || store.subscriptions().unwrap()).await.unwrap()
     }

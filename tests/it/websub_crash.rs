@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::common::process::{PATIENCE, Process};
 use crate::common::subscriber::Subscriber;
 use crate::common::*;
-use herald::push::store::{PushStore, SqliteStore};
+use herald::push::state::{PushStore, SqliteStore};
 
 const SUBSCRIBERS: usize = 200;
 const PER_HOST: usize = 4;
