@@ -25,6 +25,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Overrides};
 use crate::diagnostic::Diagnostic;
 use crate::push::Push;
+use crate::push::sources::{ArticleSource, TopicSource};
 use crate::server::compress::Compressor;
 use crate::server::{Limits, ServedFiles, ServerState};
 use crate::site::{LiveSite, Update};
@@ -175,8 +176,8 @@ impl Daemon {
         publish_health(&state, &site, now);
         let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
         let push = if Push::wanted(&config) {
-            let push =
-                Push::open(config_rx.clone(), Arc::clone(&state), Arc::clone(&clock)).map_err(StartError::Push)?;
+            let topics: Arc<dyn TopicSource> = Arc::clone(&state.files) as _;
+            let push = Push::open(config_rx.clone(), topics, Arc::clone(&clock)).map_err(StartError::Push)?;
             if config.websub.enabled {
                 let _ = state.hub.set(Arc::clone(&push.hub));
             }
@@ -470,7 +471,7 @@ impl SiteLoop {
                 // every article with what was last announced.
                 let full = rebuild || everything;
                 push.announce(site.snapshot(), (!full).then_some(&update.changed_paths[..]), site.config(), now);
-                push.announce_articles(&mut site, (!full).then_some(&update.articles), now);
+                push.announce_articles(&mut *site, (!full).then_some(&update.articles), now);
             }
             if rebuild || everything {
                 // Everything was rendered afresh: make the next edits cheap.
@@ -688,5 +689,21 @@ async fn run_job(
         if events.send(event).is_err() {
             return;
         }
+    }
+}
+
+/// Webhook events read the articles and their feed items from the live
+/// site.
+impl ArticleSource for LiveSite {
+    fn config(&self) -> &Arc<Config> {
+        LiveSite::config(self)
+    }
+
+    fn catalog(&self) -> &crate::catalog::Catalog {
+        LiveSite::catalog(self)
+    }
+
+    fn feed_item(&mut self, article: &Arc<crate::article::Article>) -> crate::render::feed::FeedItem {
+        LiveSite::feed_item(self, article)
     }
 }

@@ -18,10 +18,10 @@ use tokio::sync::{Notify, mpsc, watch};
 use url::Url;
 
 use super::hub::{Verification, topic_path};
+use super::sources::TopicSource;
 use super::state::{Delivery, DeliveryKind, PushStore, Settled};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::server::ServerState;
 
 /// Jobs held in memory at once (claimed, queued or running).
 const MAX_IN_MEMORY: usize = 20_000;
@@ -57,7 +57,8 @@ pub struct DeliveryCounters {
 /// The engine and what it needs.
 pub struct Engine {
     store: Arc<dyn PushStore>,
-    state: Arc<ServerState>,
+    /// Where a delivery reads its topic's current content.
+    topics: Arc<dyn TopicSource>,
     config: watch::Receiver<Arc<Config>>,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
@@ -71,17 +72,17 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine over `store`, reading topic content from `state`.
+    /// An engine over `store`, reading topic content from `topics`.
     pub fn new(
         store: Arc<dyn PushStore>,
-        state: Arc<ServerState>,
+        topics: Arc<dyn TopicSource>,
         config: watch::Receiver<Arc<Config>>,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
     ) -> Result<Engine, reqwest::Error> {
         let client = http_client(&config.borrow(), true)?;
         let trusted = http_client(&config.borrow(), false)?;
-        Ok(Engine { store, state, config, clock, wake, client, trusted, counters: Arc::default() })
+        Ok(Engine { store, topics, config, clock, wake, client, trusted, counters: Arc::default() })
     }
 
     /// Runs until `shutdown` says stop. Then it claims nothing more, lets
@@ -317,12 +318,12 @@ impl Engine {
             return drop_job;
         }
         let Some(path) = topic_path(&job.topic, config) else { return drop_job };
-        let Some(file) = self.state.files.load().get(&path).cloned() else { return drop_job };
-        let body: Bytes = file.resource.body.clone();
+        let Some(file) = self.topics.current(&path) else { return drop_job };
+        let body: Bytes = file.body.clone();
         let mut request = self
             .client
             .post(&subscription.callback)
-            .header(http::header::CONTENT_TYPE, file.content_type.clone())
+            .header(http::header::CONTENT_TYPE, file.content_type)
             .header(http::header::LINK, link_header(config, &job.topic))
             .body(body.clone());
         if let Some(secret) = &subscription.secret {

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod events;
 pub mod hub;
 pub mod signature;
+pub mod sources;
 pub mod ssrf;
 pub mod state;
 pub mod webhooks;
@@ -20,8 +21,8 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::server::ServerState;
 use crate::snapshot::{ResourceKind, Snapshot};
+use sources::{ArticleSource, TopicSource};
 use state::{PushStore, SqliteStore};
 
 /// How long given-up jobs stay for `herald deliveries list --failed`.
@@ -57,10 +58,10 @@ pub enum PushError {
 
 impl Push {
     /// Opens the state database in the configured state folder and sets up
-    /// the hub and the engine.
+    /// the hub and the engine, which reads what it delivers from `topics`.
     pub fn open(
         config: watch::Receiver<Arc<Config>>,
-        state: Arc<ServerState>,
+        topics: Arc<dyn TopicSource>,
         clock: Arc<dyn Clock>,
     ) -> Result<Push, PushError> {
         let path = SqliteStore::file_in(&config.borrow().state_dir);
@@ -68,7 +69,7 @@ impl Push {
         let wake = Arc::new(Notify::new());
         let hub =
             Arc::new(hub::WebSubHub::new(Arc::clone(&store), config.clone(), Arc::clone(&clock), Arc::clone(&wake)));
-        let engine = Arc::new(delivery::Engine::new(Arc::clone(&store), state, config, clock, Arc::clone(&wake))?);
+        let engine = Arc::new(delivery::Engine::new(Arc::clone(&store), topics, config, clock, Arc::clone(&wake))?);
         Ok(Push {
             store,
             hub,
@@ -120,16 +121,16 @@ impl Push {
 
     /// Queues webhook events and IndexNow URLs for the articles `change`
     /// touched, or, with `None` (start-up, scheduled rebuilds, after a
-    /// failure), for every article.
+    /// failure), for every article of `articles`.
     pub fn announce_articles(
         &self,
-        site: &mut crate::site::LiveSite,
+        articles: &mut dyn ArticleSource,
         change: Option<&crate::catalog::Change>,
         now: Timestamp,
     ) {
         use std::sync::atomic::Ordering;
         let change = if self.resync.swap(false, Ordering::Relaxed) { None } else { change };
-        match events::announce(self.store.as_ref(), site, change, now) {
+        match events::announce(self.store.as_ref(), articles, change, now) {
             Ok(0) => {}
             Ok(queued) => {
                 tracing::info!("{queued} article events queued");

@@ -14,6 +14,7 @@
 //! client's address from `X-Forwarded-For` instead.
 
 pub mod compress;
+pub mod current;
 pub mod files;
 pub mod metrics;
 
@@ -33,6 +34,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+pub use current::CurrentFiles;
 pub use files::{Route, ServedFile, ServedFiles};
 pub use metrics::Metrics;
 
@@ -40,8 +42,8 @@ pub use metrics::Metrics;
 /// `health` after every site update.
 #[derive(Default)]
 pub struct ServerState {
-    /// The files being served.
-    pub files: ArcSwap<ServedFiles>,
+    /// The files being served (push reads topic content from them too).
+    pub files: Arc<CurrentFiles>,
     /// The `/healthz` body (JSON), rendered after each update.
     pub health: ArcSwap<Bytes>,
     /// Request and build counters.
@@ -171,7 +173,7 @@ where
                         // The hub limits requests per client: find who it is.
                         let trusted = &hub.config().server.trusted_proxies;
                         let client = client_address(peer, request.headers(), trusted);
-                        (Route::Hub, hub.handle(request, client, &files).await)
+                        (Route::Hub, hub.handle(request, client, &**files).await)
                     }
                     Some(_) => (Route::Hub, method_not_allowed("POST")),
                     None if state.archives_starting.load(std::sync::atomic::Ordering::Relaxed) => {
