@@ -27,7 +27,7 @@ use crate::diagnostic::Diagnostic;
 use crate::push::Push;
 use crate::push::sources::{ArticleSource, TopicSource};
 use crate::server::compress::Compressor;
-use crate::server::{Limits, ServedFiles, ServerState};
+use crate::server::{CurrentFiles, Limits, ServedFiles, ServerState};
 use crate::site::{LiveSite, Update};
 use crate::store::{ArticleStore, FolderStore};
 use crate::watch::{StoreChange, StoreEvent, StoreWatcher};
@@ -162,34 +162,40 @@ impl Daemon {
             problems.len()
         );
 
-        let state = Arc::new(ServerState::default());
-        if site.archives_pending() {
+        // The files holder first: push reads topic content from it, and the
+        // server state is made complete, push parts included.
+        let archives_pending = site.archives_pending();
+        if archives_pending {
             tracing::info!("serving the live feeds and sitemaps; rendering the archives now");
-            state.archives_starting.store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        let compressor = state.compressor.get_or_init(|| Compressor::start(Compressor::default_workers()));
+        let compressor = Compressor::start(Compressor::default_workers());
         compressor.submit(files.iter().map(Arc::clone));
+        let files = Arc::new(CurrentFiles::new(files));
+        let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
+        let push = if Push::wanted(&config) {
+            let topics: Arc<dyn TopicSource> = Arc::clone(&files) as _;
+            Some(Push::open(config_rx.clone(), topics, Arc::clone(&clock)).map_err(StartError::Push)?)
+        } else {
+            None
+        };
+        let state = Arc::new(ServerState::new(
+            files,
+            push.as_ref().filter(|_| config.websub.enabled).map(|push| Arc::clone(&push.hub)),
+            push.as_ref().map(|push| Arc::clone(&push.engine.counters)),
+            Some(compressor),
+        ));
+        state.archives_starting.store(archives_pending, std::sync::atomic::Ordering::Relaxed);
         if watcher.is_some() {
             state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));
         }
-        state.files.store(Arc::new(files));
         publish_health(&state, &site, now);
-        let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
-        let push = if Push::wanted(&config) {
-            let topics: Arc<dyn TopicSource> = Arc::clone(&state.files) as _;
-            let push = Push::open(config_rx.clone(), topics, Arc::clone(&clock)).map_err(StartError::Push)?;
-            if config.websub.enabled {
-                let _ = state.hub.set(Arc::clone(&push.hub));
-            }
-            let _ = state.deliveries.set(Arc::clone(&push.engine.counters));
+        if let Some(push) = &push {
             // Feeds and articles that changed while herald was stopped are
             // announced now; unchanged ones are not (a restart notifies nobody).
             push.announce(site.snapshot(), None, &config, now);
             push.announce_articles(&mut site, None, now);
-            Some(Arc::new(push))
-        } else {
-            None
-        };
+        }
+        let push = push.map(Arc::new);
 
         let addr =
             listener.local_addr().map_err(|source| StartError::Output { path: PathBuf::from("listener"), source })?;
@@ -262,7 +268,7 @@ impl Daemon {
         for task in self.tasks {
             let _ = task.await;
         }
-        if let Some(compressor) = self.state.compressor.get() {
+        if let Some(compressor) = &self.state.compressor {
             compressor.close();
         }
     }
@@ -560,7 +566,7 @@ fn publish(
     let mut published = None;
     if everything || !update.changed_paths.is_empty() {
         let previous = state.files.load();
-        let compressor = state.compressor.get();
+        let compressor = state.compressor.as_ref();
         let files = if everything {
             // The configuration may have changed every header: look at all.
             ServedFiles::prepare(site.snapshot(), Some(&previous), site.config(), now, compressor)
