@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bytes::Bytes;
 use jiff::Timestamp;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -27,7 +26,8 @@ use crate::diagnostic::Diagnostic;
 use crate::push::Push;
 use crate::push::sources::{ArticleSource, TopicSource};
 use crate::server::compress::Compressor;
-use crate::server::{CurrentFiles, Limits, ServedFiles, ServerState};
+use crate::server::health::{ArticleCounts, StoreProblem};
+use crate::server::{CurrentFiles, HealthReport, Limits, ServedFiles, ServerState};
 use crate::site::{LiveSite, Update};
 use crate::store::{ArticleStore, FolderStore};
 use crate::watch::{StoreChange, StoreEvent, StoreWatcher};
@@ -602,42 +602,42 @@ fn publish(
     published
 }
 
+/// Reports the site's state to the server (`/healthz`, `/metrics`).
 fn publish_health(state: &ServerState, site: &LiveSite, now: Timestamp) {
     let stats = site.stats();
     let counts = site.counts();
-    let all_problems = site.problems();
-    let problems: Vec<serde_json::Value> = all_problems
-        .iter()
-        .take(100)
-        .map(|d| serde_json::json!({ "path": d.path.display().to_string(), "line": d.line, "message": d.message, "text": d.to_string() }))
-        .collect();
+    let problems = site.problems();
     let tz = &site.config().site.time_zone;
-    let health = serde_json::json!({
-        "status": "ok",
-        "now": crate::render::time::rfc3339(now, tz),
-        "last_build": stats.last_build.map(|t| crate::render::time::rfc3339(t, tz)),
-        "last_build_seconds": stats.last_build_seconds,
-        "builds": stats.builds,
-        "documents": site.documents(),
-        "articles": {
-            "visible": counts.visible,
-            "draft": counts.drafts,
-            "scheduled": counts.scheduled,
-            "expired": counts.expired,
+    let time = |t: Timestamp| crate::render::time::rfc3339(t, tz);
+    state.publish_health(&HealthReport {
+        now: time(now),
+        last_build: stats.last_build.map(time),
+        last_build_seconds: stats.last_build_seconds,
+        total_build_seconds: stats.total_build_seconds,
+        builds: stats.builds,
+        full_builds: stats.full_builds,
+        documents: site.documents(),
+        articles: ArticleCounts {
+            visible: counts.visible,
+            drafts: counts.drafts,
+            scheduled: counts.scheduled,
+            expired: counts.expired,
         },
-        "files": site.snapshot().len(),
-        // False while archive documents lag behind the live files (for a
-        // few milliseconds after an edit; after a deferred start, until
-        // they are all rendered).
-        "archives_complete": !site.archives_pending(),
-        "next_change": site.next_change().map(|t| crate::render::time::rfc3339(t, tz)),
-        "store_error_count": all_problems.len(),
-        "store_errors": problems,
+        files: site.snapshot().len(),
+        archives_complete: !site.archives_pending(),
+        next_change: site.next_change().map(time),
+        store_error_count: problems.len(),
+        store_errors: problems
+            .iter()
+            .take(100)
+            .map(|d| StoreProblem {
+                path: d.path.display().to_string(),
+                line: d.line,
+                message: d.message.clone(),
+                text: d.to_string(),
+            })
+            .collect(),
     });
-    let mut body = serde_json::to_vec_pretty(&health).unwrap_or_default();
-    body.push(b'\n');
-    state.health.store(Arc::new(Bytes::from(body)));
-    state.metrics.site(stats, counts, site.documents(), all_problems.len(), site.snapshot().len());
 }
 
 fn summarise(update: &Update) -> Option<String> {

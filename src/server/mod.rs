@@ -16,6 +16,7 @@
 pub mod compress;
 pub mod current;
 pub mod files;
+pub mod health;
 pub mod metrics;
 
 use std::convert::Infallible;
@@ -39,6 +40,7 @@ use crate::push::hub::WebSubHub;
 
 pub use current::CurrentFiles;
 pub use files::{Route, ServedFile, ServedFiles};
+pub use health::HealthReport;
 pub use metrics::Metrics;
 
 /// What the request handlers read. Complete when made: the push parts
@@ -85,6 +87,13 @@ impl ServerState {
             compressor,
             archives_starting: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Serves `report` at `/healthz` from now on, and records its counters
+    /// for `/metrics`.
+    pub fn publish_health(&self, report: &HealthReport) {
+        self.health.store(Arc::new(report.to_json()));
+        self.metrics.site(report);
     }
 }
 
