@@ -582,8 +582,8 @@ async fn run_daemon(config: Config, source: crate::daemon::ConfigSource) -> u8 {
 /// The configuration and the push store of the state folder, for the
 /// commands that inspect it; `Err(status)` when they cannot be had. `Ok(None)`
 /// when the database does not exist yet.
-fn open_push_store(cli: &Cli, state: Option<PathBuf>) -> Result<(Config, Option<crate::push::store::SqliteStore>), u8> {
-    use crate::push::store::SqliteStore;
+fn open_push_store(cli: &Cli, state: Option<PathBuf>) -> Result<(Config, Option<crate::push::state::SqliteStore>), u8> {
+    use crate::push::state::SqliteStore;
     let overrides = Overrides { state_dir: state, ..Overrides::default() };
     let config = Config::load(&cli.config, &overrides).map_err(|e| {
         eprintln!("{e}");
@@ -604,7 +604,7 @@ fn open_push_store(cli: &Cli, state: Option<PathBuf>) -> Result<(Config, Option<
 }
 
 fn deliveries(cli: &Cli, command: &DeliveriesCommand) -> u8 {
-    use crate::push::store::PushStore;
+    use crate::push::state::PushStore;
     let state = match command {
         DeliveriesCommand::List { state, .. } | DeliveriesCommand::Retry { state, .. } => state.clone(),
     };
@@ -616,7 +616,7 @@ fn deliveries(cli: &Cli, command: &DeliveriesCommand) -> u8 {
         return if matches!(command, DeliveriesCommand::List { .. }) { EXIT_OK } else { EXIT_PROBLEMS };
     };
     match command {
-        DeliveriesCommand::List { failed, .. } => match store.jobs(*failed, 10_000) {
+        DeliveriesCommand::List { failed, .. } => match store.deliveries(*failed, 10_000) {
             Ok(jobs) => {
                 let tz = &config.site.time_zone;
                 println!(
@@ -661,7 +661,7 @@ fn deliveries(cli: &Cli, command: &DeliveriesCommand) -> u8 {
 }
 
 fn subscriptions(cli: &Cli, command: &SubscriptionsCommand) -> u8 {
-    use crate::push::store::PushStore;
+    use crate::push::state::PushStore;
     let state = match command {
         SubscriptionsCommand::List { state, .. } | SubscriptionsCommand::Remove { state, .. } => state.clone(),
     };

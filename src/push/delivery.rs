@@ -18,10 +18,10 @@ use tokio::sync::{Notify, mpsc, watch};
 use url::Url;
 
 use super::hub::{Verification, topic_path};
-use super::store::{Job, JobKind, PushStore, Settled};
+use super::sources::TopicSource;
+use super::state::{Delivery, DeliveryKind, PushStore, Settled};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::server::ServerState;
 
 /// Jobs held in memory at once (claimed, queued or running).
 const MAX_IN_MEMORY: usize = 20_000;
@@ -57,7 +57,8 @@ pub struct DeliveryCounters {
 /// The engine and what it needs.
 pub struct Engine {
     store: Arc<dyn PushStore>,
-    state: Arc<ServerState>,
+    /// Where a delivery reads its topic's current content.
+    topics: Arc<dyn TopicSource>,
     config: watch::Receiver<Arc<Config>>,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
@@ -71,17 +72,17 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine over `store`, reading topic content from `state`.
+    /// An engine over `store`, reading topic content from `topics`.
     pub fn new(
         store: Arc<dyn PushStore>,
-        state: Arc<ServerState>,
+        topics: Arc<dyn TopicSource>,
         config: watch::Receiver<Arc<Config>>,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
     ) -> Result<Engine, reqwest::Error> {
         let client = http_client(&config.borrow(), true)?;
         let trusted = http_client(&config.borrow(), false)?;
-        Ok(Engine { store, state, config, clock, wake, client, trusted, counters: Arc::default() })
+        Ok(Engine { store, topics, config, clock, wake, client, trusted, counters: Arc::default() })
     }
 
     /// Runs until `shutdown` says stop. Then it claims nothing more, lets
@@ -93,7 +94,7 @@ impl Engine {
             tracing::error!("push store: {e}");
         }
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Outcome)>();
-        let mut queues: HashMap<String, VecDeque<Job>> = HashMap::new();
+        let mut queues: HashMap<String, VecDeque<Delivery>> = HashMap::new();
         let mut running: HashMap<String, usize> = HashMap::new();
         let mut running_total = 0usize;
         let mut held = 0usize;
@@ -232,18 +233,18 @@ impl Engine {
     }
 
     /// Makes one attempt at `job`.
-    async fn attempt(&self, job: &Job, config: &Config) -> Settled {
+    async fn attempt(&self, job: &Delivery, config: &Config) -> Settled {
         match job.kind {
-            JobKind::Deliver => self.deliver(job, config).await,
-            JobKind::Verify => self.verify(job, config).await,
-            JobKind::Deny => self.deny(job, config).await,
-            JobKind::Ping => self.ping(job, config).await,
-            JobKind::Webhook => self.webhook(job, config).await,
-            JobKind::IndexNow => self.indexnow(job, config).await,
+            DeliveryKind::Deliver => self.deliver(job, config).await,
+            DeliveryKind::Verify => self.verify(job, config).await,
+            DeliveryKind::Deny => self.deny(job, config).await,
+            DeliveryKind::Ping => self.ping(job, config).await,
+            DeliveryKind::Webhook => self.webhook(job, config).await,
+            DeliveryKind::IndexNow => self.indexnow(job, config).await,
         }
     }
 
-    async fn webhook(&self, job: &Job, config: &Config) -> Settled {
+    async fn webhook(&self, job: &Delivery, config: &Config) -> Settled {
         // The webhook may have been removed from feeds.toml meanwhile.
         let Some(hook) = config.webhooks.iter().find(|w| w.name == job.topic) else {
             return Settled::Done { id: job.id, generation: job.generation };
@@ -269,7 +270,7 @@ impl Engine {
         }
     }
 
-    async fn indexnow(&self, job: &Job, config: &Config) -> Settled {
+    async fn indexnow(&self, job: &Delivery, config: &Config) -> Settled {
         let Some(indexnow) = &config.indexnow else { return Settled::Done { id: job.id, generation: job.generation } };
         let urls: Vec<String> = serde_json::from_str(&job.payload).unwrap_or_default();
         let body = serde_json::json!({
@@ -304,7 +305,7 @@ impl Engine {
         Ok(response.status())
     }
 
-    async fn deliver(&self, job: &Job, config: &Config) -> Settled {
+    async fn deliver(&self, job: &Delivery, config: &Config) -> Settled {
         let drop_job = Settled::Done { id: job.id, generation: job.generation };
         let Some(subscription_id) = job.subscription_id else { return drop_job };
         let store = Arc::clone(&self.store);
@@ -317,12 +318,12 @@ impl Engine {
             return drop_job;
         }
         let Some(path) = topic_path(&job.topic, config) else { return drop_job };
-        let Some(file) = self.state.files.load().get(&path).cloned() else { return drop_job };
-        let body: Bytes = file.resource.body.clone();
+        let Some(file) = self.topics.current(&path) else { return drop_job };
+        let body: Bytes = file.body.clone();
         let mut request = self
             .client
             .post(&subscription.callback)
-            .header(http::header::CONTENT_TYPE, file.content_type.clone())
+            .header(http::header::CONTENT_TYPE, file.content_type)
             .header(http::header::LINK, config.websub.link_header(&config.site, &job.topic))
             .body(body.clone());
         if let Some(secret) = &subscription.secret {
@@ -337,7 +338,7 @@ impl Engine {
         }
     }
 
-    async fn verify(&self, job: &Job, config: &Config) -> Settled {
+    async fn verify(&self, job: &Delivery, config: &Config) -> Settled {
         let Ok(verification) = serde_json::from_str::<Verification>(&job.payload) else {
             return Settled::Failed { id: job.id, error: "unreadable verification".into() };
         };
@@ -384,7 +385,7 @@ impl Engine {
         }
     }
 
-    async fn deny(&self, job: &Job, config: &Config) -> Settled {
+    async fn deny(&self, job: &Delivery, config: &Config) -> Settled {
         let mut url = match Url::parse(&job.target) {
             Ok(url) => url,
             Err(e) => return Settled::Failed { id: job.id, error: e.to_string() },
@@ -400,7 +401,7 @@ impl Engine {
         }
     }
 
-    async fn ping(&self, job: &Job, config: &Config) -> Settled {
+    async fn ping(&self, job: &Delivery, config: &Config) -> Settled {
         let form: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("hub.mode", "publish")
             .append_pair("hub.url", &job.topic)
@@ -457,7 +458,7 @@ impl Engine {
     }
 
     /// The next attempt after a failure, or giving up past the horizon.
-    fn retry(&self, job: &Job, config: &Config, error: String) -> Settled {
+    fn retry(&self, job: &Delivery, config: &Config, error: String) -> Settled {
         let now = self.clock.now();
         let delay = backoff(config.websub.retry_base, job.attempts);
         let next = now.checked_add(SignedDuration::try_from(delay).unwrap_or(SignedDuration::MAX)).unwrap_or(now);
@@ -480,8 +481,8 @@ pub fn backoff(base: Duration, attempts: u32) -> Duration {
 }
 
 /// The host a job calls, its unit of concurrency (IndexNow jobs share one).
-fn host_of(job: &Job) -> String {
-    if job.kind == JobKind::IndexNow { "indexnow".to_string() } else { super::store::host_of(&job.target) }
+fn host_of(job: &Delivery) -> String {
+    if job.kind == DeliveryKind::IndexNow { "indexnow".to_string() } else { super::state::host_of(&job.target) }
 }
 
 fn error_text(error: &reqwest::Error) -> String {

@@ -14,12 +14,12 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::store::{Announced, EventJob, PushStore};
+use super::sources::ArticleSource;
+use super::state::{Announced, EventDelivery, PushStore};
 use super::webhooks::message_id;
 use crate::article::Article;
 use crate::catalog::Change;
 use crate::config::{ArticleEvent, Config, Webhook};
-use crate::site::LiveSite;
 
 /// The announceable version of `article`: changes exactly when an event
 /// reader would see a difference.
@@ -55,11 +55,11 @@ struct Event<'a> {
 /// many jobs were queued.
 pub fn announce(
     store: &dyn PushStore,
-    site: &mut LiveSite,
+    articles: &mut dyn ArticleSource,
     change: Option<&Change>,
     now: Timestamp,
-) -> super::store::Result<usize> {
-    let config = Arc::clone(site.config());
+) -> super::state::Result<usize> {
+    let config = Arc::clone(articles.config());
     if config.webhooks.is_empty() && config.indexnow.is_none() {
         return Ok(0);
     }
@@ -76,7 +76,7 @@ pub fn announce(
             }
         }
         None => {
-            for article in site.catalog().all() {
+            for article in articles.catalog().all() {
                 last_seen.insert(article.id.clone(), Some(Arc::clone(article)));
             }
         }
@@ -102,7 +102,7 @@ pub fn announce(
     for (id, seen) in &last_seen {
         let previous = announced.get(id);
         let sequence = previous.map_or(0, |p| p.sequence) + 1;
-        match site.catalog().visible_by_id(id).cloned() {
+        match articles.catalog().visible_by_id(id).cloned() {
             Some(article) => {
                 let version = version(&article);
                 let kind = match previous {
@@ -164,7 +164,7 @@ pub fn announce(
             .filter(|hook| wanted(hook, event))
             .collect();
         if !hooks.is_empty() {
-            let payload = payload(site, event, now);
+            let payload = payload(articles, event, now);
             for hook in hooks {
                 jobs.push(job(hook, event, &payload, now));
             }
@@ -211,11 +211,11 @@ fn wanted(hook: &Webhook, event: &Event<'_>) -> bool {
 
 /// The JSON body of an event: type, time, and the article as a JSON Feed
 /// item plus its language, section and translations.
-fn payload(site: &mut LiveSite, event: &Event<'_>, now: Timestamp) -> String {
-    let config = Arc::clone(site.config());
+fn payload(articles: &mut dyn ArticleSource, event: &Event<'_>, now: Timestamp) -> String {
+    let config = Arc::clone(articles.config());
     let data = match (&event.article, event.kind) {
         (Some(article), ArticleEvent::Published | ArticleEvent::Updated) => {
-            let item = site.feed_item(article);
+            let item = articles.feed_item(article);
             let mut data = serde_json::to_value(crate::render::json_feed::item_of(&item, &config)).unwrap_or_default();
             if let Some(map) = data.as_object_mut() {
                 map.insert("section".into(), item.article.section.clone().into());
@@ -255,7 +255,7 @@ fn slot(hook: &Webhook, id: &str, kind: ArticleEvent) -> String {
 /// The queued job of `event` for `hook`. An update waits `update_delay`
 /// (a burst of edits is one update, the newest) and merges into a
 /// publication that is still waiting.
-fn job(hook: &Webhook, event: &Event<'_>, payload: &str, now: Timestamp) -> EventJob {
+fn job(hook: &Webhook, event: &Event<'_>, payload: &str, now: Timestamp) -> EventDelivery {
     let message_id = message_id(&hook.name, &event.id, event.kind.as_str(), &event.version, event.sequence);
     let (due, merge_into) = match event.kind {
         ArticleEvent::Updated => {
@@ -264,7 +264,7 @@ fn job(hook: &Webhook, event: &Event<'_>, payload: &str, now: Timestamp) -> Even
         }
         ArticleEvent::Published | ArticleEvent::Unpublished => (now, None),
     };
-    EventJob {
+    EventDelivery {
         target: hook.url.clone(),
         webhook: hook.name.clone(),
         message_id,

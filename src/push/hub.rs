@@ -19,10 +19,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use tokio::sync::{Notify, watch};
 use url::Url;
 
-use super::store::{JobKind, NewJob, PushStore};
+use super::sources::TopicSource;
+use super::state::{DeliveryKind, NewDelivery, PushStore};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::server::ServedFiles;
 use crate::snapshot::ResourceKind;
 
 /// Largest request body accepted (a subscription request is a few hundred
@@ -44,8 +44,8 @@ pub struct Verification {
     pub challenge: String,
 }
 
-/// The hub.
-pub struct Hub {
+/// The WebSub hub: takes subscription requests and queues their verification.
+pub struct WebSubHub {
     store: Arc<dyn PushStore>,
     config: watch::Receiver<Arc<Config>>,
     clock: Arc<dyn Clock>,
@@ -53,15 +53,15 @@ pub struct Hub {
     rate: RateLimiter,
 }
 
-impl Hub {
+impl WebSubHub {
     /// A hub queuing its work in `store` and waking the engine with `wake`.
     pub fn new(
         store: Arc<dyn PushStore>,
         config: watch::Receiver<Arc<Config>>,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
-    ) -> Hub {
-        Hub { store, config, clock, wake, rate: RateLimiter::default() }
+    ) -> WebSubHub {
+        WebSubHub { store, config, clock, wake, rate: RateLimiter::default() }
     }
 
     /// The hub endpoint's path (from the configuration in force).
@@ -76,13 +76,13 @@ impl Hub {
 
     /// Answers one request to the hub endpoint from `client`: the address
     /// requests are counted against for the rate limit (the client's own
-    /// address as [`crate::server::client_address`] finds it, not a
-    /// reverse proxy's).
+    /// address, not a reverse proxy's). `topics` are the files served
+    /// when the request came.
     pub async fn handle<B>(
         &self,
         request: http::Request<B>,
         client: IpAddr,
-        files: &ServedFiles,
+        topics: &dyn TopicSource,
     ) -> Response<Full<Bytes>>
     where
         B: http_body::Body<Data = Bytes> + Send,
@@ -102,7 +102,7 @@ impl Hub {
             Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large\n"),
         };
         let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-        match self.accept(&form, &config, files).await {
+        match self.accept(&form, &config, topics).await {
             Ok(()) => {
                 self.wake.notify_one();
                 text(StatusCode::ACCEPTED, "accepted; the callback will be asked to verify\n")
@@ -116,7 +116,7 @@ impl Hub {
         &self,
         form: &HashMap<String, String>,
         config: &Config,
-        files: &ServedFiles,
+        topics: &dyn TopicSource,
     ) -> Result<(), (StatusCode, String)> {
         let bad = |reason: &str| (StatusCode::BAD_REQUEST, reason.to_string());
         let mode = form.get("hub.mode").map(String::as_str).ok_or_else(|| bad("hub.mode is missing"))?;
@@ -124,7 +124,7 @@ impl Hub {
             // herald publishes its own topics as they change.
             let topic =
                 form.get("hub.url").or_else(|| form.get("hub.topic")).ok_or_else(|| bad("hub.url is missing"))?;
-            return if served_topic(topic, config, files) {
+            return if served_topic(topic, config, topics) {
                 Ok(())
             } else {
                 Err(bad("this hub does not serve that topic"))
@@ -146,9 +146,9 @@ impl Hub {
             .map_err(|why| bad(&why))?;
         let now = self.clock.now();
         let websub = &config.websub;
-        let job = if mode == "subscribe" && !served_topic(topic, config, files) {
-            NewJob {
-                kind: JobKind::Deny,
+        let job = if mode == "subscribe" && !served_topic(topic, config, topics) {
+            NewDelivery {
+                kind: DeliveryKind::Deny,
                 target: callback.clone(),
                 topic: topic.clone(),
                 payload: "this hub only serves the feeds of its own site".to_string(),
@@ -165,8 +165,8 @@ impl Hub {
                 secret_hex: secret.map(hex::encode),
                 challenge: hex::encode(rand::random::<[u8; 16]>()),
             };
-            NewJob {
-                kind: JobKind::Verify,
+            NewDelivery {
+                kind: DeliveryKind::Verify,
                 target: callback.clone(),
                 topic: topic.clone(),
                 payload: serde_json::to_string(&verification).unwrap_or_default(),
@@ -184,9 +184,8 @@ impl Hub {
 }
 
 /// Whether `topic` is the URL of a feed herald serves now.
-pub fn served_topic(topic: &str, config: &Config, files: &ServedFiles) -> bool {
-    topic_path(topic, config)
-        .is_some_and(|path| files.get(&path).is_some_and(|f| f.resource.kind == ResourceKind::Feed))
+pub fn served_topic(topic: &str, config: &Config, topics: &dyn TopicSource) -> bool {
+    topic_path(topic, config).is_some_and(|path| topics.current(&path).is_some_and(|r| r.kind == ResourceKind::Feed))
 }
 
 /// The site path of a topic URL (`https://site/vi/rss.xml` → `/vi/rss.xml`).

@@ -1,6 +1,6 @@
 //! Push: telling the outside world about changes, durably.
 //!
-//! The outbox ([`store`]) is the one mechanism for every outgoing push:
+//! The outbox ([`state`]) is the one mechanism for every outgoing push:
 //! a change is committed there before anyone is called, and the delivery
 //! engine ([`delivery`]) works it off with retries. The WebSub hub
 //! ([`hub`]) adds subscribers and queues their verification.
@@ -9,8 +9,9 @@ pub mod delivery;
 pub mod events;
 pub mod hub;
 pub mod signature;
+pub mod sources;
 pub mod ssrf;
-pub mod store;
+pub mod state;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -20,9 +21,9 @@ use tokio::sync::{Notify, watch};
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::server::ServerState;
 use crate::snapshot::{ResourceKind, Snapshot};
-use store::{PushStore, SqliteStore};
+use sources::{ArticleSource, TopicSource};
+use state::{PushStore, SqliteStore};
 
 /// How long given-up jobs stay for `herald deliveries list --failed`.
 pub const KEEP_FAILED: jiff::SignedDuration = jiff::SignedDuration::from_hours(7 * 24);
@@ -32,7 +33,7 @@ pub struct Push {
     /// Durable subscriptions and outbox.
     pub store: Arc<dyn PushStore>,
     /// The hub endpoint.
-    pub hub: Arc<hub::Hub>,
+    pub hub: Arc<hub::WebSubHub>,
     /// The delivery engine (run it with [`delivery::Engine::run`]).
     pub engine: Arc<delivery::Engine>,
     wake: Arc<Notify>,
@@ -49,7 +50,7 @@ pub struct Push {
 pub enum PushError {
     /// The state database.
     #[error("{0}")]
-    Store(#[from] store::StoreError),
+    Store(#[from] state::StoreError),
     /// The HTTP client.
     #[error("cannot create the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
@@ -57,17 +58,18 @@ pub enum PushError {
 
 impl Push {
     /// Opens the state database in the configured state folder and sets up
-    /// the hub and the engine.
+    /// the hub and the engine, which reads what it delivers from `topics`.
     pub fn open(
         config: watch::Receiver<Arc<Config>>,
-        state: Arc<ServerState>,
+        topics: Arc<dyn TopicSource>,
         clock: Arc<dyn Clock>,
     ) -> Result<Push, PushError> {
         let path = SqliteStore::file_in(&config.borrow().state_dir);
         let store: Arc<dyn PushStore> = Arc::new(SqliteStore::open(&path)?);
         let wake = Arc::new(Notify::new());
-        let hub = Arc::new(hub::Hub::new(Arc::clone(&store), config.clone(), Arc::clone(&clock), Arc::clone(&wake)));
-        let engine = Arc::new(delivery::Engine::new(Arc::clone(&store), state, config, clock, Arc::clone(&wake))?);
+        let hub =
+            Arc::new(hub::WebSubHub::new(Arc::clone(&store), config.clone(), Arc::clone(&clock), Arc::clone(&wake)));
+        let engine = Arc::new(delivery::Engine::new(Arc::clone(&store), topics, config, clock, Arc::clone(&wake))?);
         Ok(Push {
             store,
             hub,
@@ -119,16 +121,16 @@ impl Push {
 
     /// Queues webhook events and IndexNow URLs for the articles `change`
     /// touched, or, with `None` (start-up, scheduled rebuilds, after a
-    /// failure), for every article.
+    /// failure), for every article of `articles`.
     pub fn announce_articles(
         &self,
-        site: &mut crate::site::LiveSite,
+        articles: &mut dyn ArticleSource,
         change: Option<&crate::catalog::Change>,
         now: Timestamp,
     ) {
         use std::sync::atomic::Ordering;
         let change = if self.resync.swap(false, Ordering::Relaxed) { None } else { change };
-        match events::announce(self.store.as_ref(), site, change, now) {
+        match events::announce(self.store.as_ref(), articles, change, now) {
             Ok(0) => {}
             Ok(queued) => {
                 tracing::info!("{queued} article events queued");

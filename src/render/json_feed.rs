@@ -31,13 +31,14 @@ pub struct JsonFeed<'a> {
     authors: Vec<Author<'a>>,
     language: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    hubs: Vec<Hub>,
+    hubs: Vec<HubEntry>,
     items: Vec<JsonItem<'a>>,
 }
 
-/// A JSON Feed hub: where to subscribe for real-time notification.
+/// One entry of a JSON Feed's `hubs`: where to subscribe for real-time
+/// notification.
 #[derive(Debug, Serialize)]
-pub struct Hub {
+pub struct HubEntry {
     #[serde(rename = "type")]
     kind: &'static str,
     url: String,
@@ -101,7 +102,7 @@ pub fn write_items(doc: &FeedDoc, items: &[FeedItem], config: &Config) -> Vec<u8
         hubs: if matches!(doc.history, super::archive::History::Archive { .. }) {
             Vec::new()
         } else {
-            config.hubs().into_iter().map(|url| Hub { kind: "WebSub", url }).collect()
+            config.hubs().into_iter().map(|url| HubEntry { kind: "WebSub", url }).collect()
         },
         items: items.iter().map(|item| item_of(item, config)).collect(),
     };

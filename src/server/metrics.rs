@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::files::Route;
-use crate::catalog::StateCounts;
-use crate::site::BuildStats;
+use super::health::HealthReport;
+use crate::push::delivery::DeliveryCounters;
 
 /// Status codes counted one by one; others count as `other`.
 const STATUSES: [u16; 9] = [200, 202, 304, 400, 404, 405, 413, 429, 503];
@@ -123,18 +123,19 @@ impl Metrics {
     }
 
     /// Records the state after a site update.
-    pub fn site(&self, stats: BuildStats, counts: StateCounts, documents: usize, store_errors: usize, files: usize) {
-        self.builds.store(stats.builds, Ordering::Relaxed);
-        self.full_builds.store(stats.full_builds, Ordering::Relaxed);
-        self.build_seconds_total_micros.store((stats.total_build_seconds * 1e6) as u64, Ordering::Relaxed);
-        self.last_build_seconds_micros.store((stats.last_build_seconds * 1e6) as u64, Ordering::Relaxed);
+    pub fn site(&self, report: &HealthReport) {
+        self.builds.store(report.builds, Ordering::Relaxed);
+        self.full_builds.store(report.full_builds, Ordering::Relaxed);
+        self.build_seconds_total_micros.store((report.total_build_seconds * 1e6) as u64, Ordering::Relaxed);
+        self.last_build_seconds_micros.store((report.last_build_seconds * 1e6) as u64, Ordering::Relaxed);
+        let counts = &report.articles;
         for (slot, value) in self.articles.iter().zip([counts.visible, counts.drafts, counts.scheduled, counts.expired])
         {
             slot.store(value as u64, Ordering::Relaxed);
         }
-        self.documents.store(documents as u64, Ordering::Relaxed);
-        self.store_errors.store(store_errors as u64, Ordering::Relaxed);
-        self.files.store(files as u64, Ordering::Relaxed);
+        self.documents.store(report.documents as u64, Ordering::Relaxed);
+        self.store_errors.store(report.store_error_count as u64, Ordering::Relaxed);
+        self.files.store(report.files as u64, Ordering::Relaxed);
     }
 
     /// Records one store change made visible: `from_batch` is the time
@@ -154,11 +155,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric, with push delivery
     /// outcomes when push runs and the files waiting for compression.
-    pub fn render(
-        &self,
-        deliveries: Option<&crate::push::delivery::DeliveryCounters>,
-        compression_pending: usize,
-    ) -> String {
+    pub fn render(&self, deliveries: Option<&DeliveryCounters>, compression_pending: usize) -> String {
         let mut out = String::with_capacity(4096);
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         out.push_str("# HELP herald_http_requests_total HTTP requests answered, by route and status.\n");

@@ -14,7 +14,9 @@
 //! client's address from `X-Forwarded-For` instead.
 
 pub mod compress;
+pub mod current;
 pub mod files;
+pub mod health;
 pub mod metrics;
 
 use std::convert::Infallible;
@@ -33,30 +35,66 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::push::delivery::DeliveryCounters;
+use crate::push::hub::WebSubHub;
+
+pub use current::CurrentFiles;
 pub use files::{Route, ServedFile, ServedFiles};
+pub use health::HealthReport;
 pub use metrics::Metrics;
 
-/// What the request handlers read. The daemon replaces `files` and
-/// `health` after every site update.
-#[derive(Default)]
+/// What the request handlers read. Complete when made: the push parts
+/// and the compressor are given to [`ServerState::new`]; the daemon then
+/// replaces `files` and `health` after every site update.
 pub struct ServerState {
-    /// The files being served.
-    pub files: ArcSwap<ServedFiles>,
+    /// The files being served (push reads topic content from them too).
+    pub files: Arc<CurrentFiles>,
     /// The `/healthz` body (JSON), rendered after each update.
     pub health: ArcSwap<Bytes>,
     /// Request and build counters.
     pub metrics: Metrics,
     /// The WebSub hub, when enabled.
-    pub hub: std::sync::OnceLock<Arc<crate::push::hub::Hub>>,
-    /// Outcomes of push deliveries, for `/metrics`.
-    pub deliveries: std::sync::OnceLock<Arc<crate::push::delivery::DeliveryCounters>>,
-    /// The background compressor of served files (set by the daemon).
-    pub compressor: std::sync::OnceLock<compress::Compressor>,
+    pub hub: Option<Arc<WebSubHub>>,
+    /// Outcomes of push deliveries, for `/metrics`, when push runs.
+    pub deliveries: Option<Arc<DeliveryCounters>>,
+    /// The background compressor of served files; without one, files are
+    /// sent uncompressed.
+    pub compressor: Option<compress::Compressor>,
     /// Set while the archive documents of a large store are still being
     /// rendered after start-up (the live files are served already): a path
     /// not found may be one of them, so it is answered 503 with
     /// `Retry-After` rather than a 404 a crawler would remember.
     pub archives_starting: std::sync::atomic::AtomicBool,
+}
+
+impl ServerState {
+    /// The state of a server handing out `files`, answering at the hub
+    /// endpoint when there is a `hub`, showing push `deliveries` in
+    /// `/metrics`, and compressing new files with `compressor`. The health
+    /// report is empty until the first one is published.
+    pub fn new(
+        files: Arc<CurrentFiles>,
+        hub: Option<Arc<WebSubHub>>,
+        deliveries: Option<Arc<DeliveryCounters>>,
+        compressor: Option<compress::Compressor>,
+    ) -> ServerState {
+        ServerState {
+            files,
+            health: ArcSwap::default(),
+            metrics: Metrics::default(),
+            hub,
+            deliveries,
+            compressor,
+            archives_starting: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Serves `report` at `/healthz` from now on, and records its counters
+    /// for `/metrics`.
+    pub fn publish_health(&self, report: &HealthReport) {
+        self.health.store(Arc::new(report.to_json()));
+        self.metrics.site(report);
+    }
 }
 
 /// Limits that protect the server from slow or oversized requests.
@@ -154,8 +192,8 @@ where
     let (route, response) = match request.uri().path() {
         "/healthz" => (Route::Health, dynamic(&method, state.health.load().as_ref().clone(), "application/json")),
         "/metrics" => {
-            let pending = state.compressor.get().map_or(0, compress::Compressor::pending);
-            let text = state.metrics.render(state.deliveries.get().map(Arc::as_ref), pending);
+            let pending = state.compressor.as_ref().map_or(0, compress::Compressor::pending);
+            let text = state.metrics.render(state.deliveries.as_deref(), pending);
             (Route::Metrics, dynamic(&method, Bytes::from(text), "text/plain; version=0.0.4; charset=utf-8"))
         }
         path => {
@@ -166,12 +204,12 @@ where
                     (file.route, respond_file(file, request.headers()))
                 }
                 Some(file) => (file.route, method_not_allowed("GET, HEAD")),
-                None => match state.hub.get().filter(|hub| hub.path() == path) {
+                None => match state.hub.as_ref().filter(|hub| hub.path() == path) {
                     Some(hub) if method == Method::POST => {
                         // The hub limits requests per client: find who it is.
                         let trusted = &hub.config().server.trusted_proxies;
                         let client = client_address(peer, request.headers(), trusted);
-                        (Route::Hub, hub.handle(request, client, &files).await)
+                        (Route::Hub, hub.handle(request, client, &**files).await)
                     }
                     Some(_) => (Route::Hub, method_not_allowed("POST")),
                     None if state.archives_starting.load(std::sync::atomic::Ordering::Relaxed) => {
@@ -397,7 +435,7 @@ mod tests {
     /// one of them: 503 with Retry-After, not cached; afterwards, 404.
     #[tokio::test]
     async fn a_path_not_found_while_the_archives_render_is_503() {
-        let state = ServerState::default();
+        let state = ServerState::new(Arc::default(), None, None, None);
         let get = || Request::get("/vi/archive/2026-10.rss.xml").body(Full::new(Bytes::new())).unwrap();
         let localhost = IpAddr::from([127, 0, 0, 1]);
         state.archives_starting.store(true, std::sync::atomic::Ordering::Relaxed);

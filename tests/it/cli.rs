@@ -204,7 +204,7 @@ fn refuses_to_replace_a_foreign_folder() {
 /// `herald subscriptions list` and `remove` work on the state database.
 #[test]
 fn subscriptions_list_and_remove() {
-    use herald::push::store::{PushStore, SqliteStore};
+    use herald::push::state::{PushStore, SqliteStore};
     let store = TempStore::new();
     let config = store.config_path();
     let state = store.dir.path().join("state");
@@ -249,13 +249,13 @@ fn subscriptions_list_and_remove() {
 /// `herald deliveries list [--failed]` and `retry` work on the outbox.
 #[test]
 fn deliveries_list_and_retry() {
-    use herald::push::store::{EventJob, PushStore, Settled, SqliteStore};
+    use herald::push::state::{EventDelivery, PushStore, Settled, SqliteStore};
     let store = TempStore::new();
     let config = store.config_path();
     let state = store.dir.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     let db = SqliteStore::open(&SqliteStore::file_in(&state)).unwrap();
-    let event = |id: &str| EventJob {
+    let event = |id: &str| EventDelivery {
         target: "https://bot.example/hook".into(),
         webhook: "bot".into(),
         message_id: id.into(),

@@ -96,6 +96,22 @@ async fn wait_health(daemon: &Daemon, what: &str, done: impl Fn(&serde_json::Val
     eventually(what, || done(&serde_json::from_slice(&daemon.state.health.load()).unwrap())).await;
 }
 
+/// Waits until the daemon's outbox (its waiting and given-up jobs)
+/// satisfies `done`.
+async fn wait_outbox(daemon: &Daemon, what: &str, done: impl Fn(&[herald::push::state::Delivery]) -> bool) {
+    let store = Arc::clone(&daemon.push.as_ref().unwrap().store);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let s = Arc::clone(&store);
+        let jobs = tokio::task::spawn_blocking(move || s.deliveries(false, 1000).unwrap()).await.unwrap();
+        if done(&jobs) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within {PATIENCE:?}: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Waits until the daemon's outbox holds no job due at the clock's time.
 async fn settle(daemon: &Daemon, clock: &ManualClock) {
     use herald::clock::Clock;
@@ -104,12 +120,12 @@ async fn settle(daemon: &Daemon, clock: &ManualClock) {
     loop {
         let s = Arc::clone(&store);
         let now = clock.now();
-        let due = tokio::task::spawn_blocking(move || s.jobs(false, 1000).unwrap()).await.unwrap();
+        let due = tokio::task::spawn_blocking(move || s.deliveries(false, 1000).unwrap()).await.unwrap();
         // A job still waiting may be due later (a delayed update); only
         // jobs due now must be gone.
         let next = {
             let s = Arc::clone(&store);
-            tokio::task::spawn_blocking(move || herald::push::store::PushStore::next_due(s.as_ref()).unwrap())
+            tokio::task::spawn_blocking(move || herald::push::state::PushStore::next_due(s.as_ref()).unwrap())
                 .await
                 .unwrap()
         };
@@ -164,6 +180,12 @@ async fn published_updated_unpublished_once_each() {
         assert!(feed_has(title));
         wait_served(&daemon, "/vi/rss.xml", &format!("<title>{title}</title>")).await;
     }
+    // A step queues its events just after serving its files: the waiting
+    // update must hold the newest edit before the clock moves past its delay.
+    wait_outbox(&daemon, "the update holding the last edit", |jobs| {
+        jobs.iter().any(|j| j.payload.contains("\"title\":\"Hai (3)\""))
+    })
+    .await;
     settle(&daemon, &clock).await;
     assert_eq!(setup.events().len(), 2, "updates wait for the delay");
     clock.set(now() + jiff::SignedDuration::from_secs(61));
@@ -310,10 +332,10 @@ async fn indexnow_batches_a_burst() {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let s = Arc::clone(&store);
-        let jobs = tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap();
+        let jobs = tokio::task::spawn_blocking(move || s.deliveries(false, 10).unwrap()).await.unwrap();
         let batches: Vec<usize> = jobs
             .iter()
-            .filter(|j| j.kind == herald::push::store::JobKind::IndexNow)
+            .filter(|j| j.kind == herald::push::state::DeliveryKind::IndexNow)
             .map(|j| serde_json::from_str::<Vec<String>>(&j.payload).unwrap().len())
             .collect();
         if batches == [3] {

@@ -10,7 +10,7 @@ use crate::common::subscriber::{Subscriber, Verify};
 use crate::common::*;
 use herald::clock::{Clock, ManualClock};
 use herald::daemon::{ConfigSource, Daemon};
-use herald::push::store::PushStore;
+use herald::push::state::PushStore;
 use hmac::{KeyInit, Mac};
 
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -68,7 +68,7 @@ impl Hub {
         &self.daemon.push.as_ref().unwrap().store
     }
 
-    async fn subscriptions(&self) -> Vec<herald::push::store::Subscription> {
+    async fn subscriptions(&self) -> Vec<herald::push::state::Subscription> {
         let store = Arc::clone(self.store());
         tokio::task::spawn_blocking(move || store.subscriptions().unwrap()).await.unwrap()
     }
@@ -406,7 +406,7 @@ async fn retries_and_gone() {
     loop {
         let jobs = {
             let s = Arc::clone(&store_handle);
-            tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap()
+            tokio::task::spawn_blocking(move || s.deliveries(false, 10).unwrap()).await.unwrap()
         };
         if jobs.iter().any(|j| j.attempts == 1 && j.last_error.as_deref().is_some_and(|e| e.contains("500"))) {
             break;
@@ -421,7 +421,7 @@ async fn retries_and_gone() {
     loop {
         let jobs = {
             let s = Arc::clone(&store_handle);
-            tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap()
+            tokio::task::spawn_blocking(move || s.deliveries(false, 10).unwrap()).await.unwrap()
         };
         if jobs.iter().any(|j| j.attempts == 2) {
             break;
@@ -453,7 +453,7 @@ async fn only_the_newest_content_is_sent() {
     loop {
         let jobs = {
             let s = Arc::clone(&store_handle);
-            tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap()
+            tokio::task::spawn_blocking(move || s.deliveries(false, 10).unwrap()).await.unwrap()
         };
         if jobs.iter().any(|j| j.attempts == 1) {
             break;
@@ -468,7 +468,7 @@ async fn only_the_newest_content_is_sent() {
     loop {
         let jobs = {
             let s = Arc::clone(&store_handle);
-            tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap()
+            tokio::task::spawn_blocking(move || s.deliveries(false, 10).unwrap()).await.unwrap()
         };
         if jobs.iter().any(|j| j.generation >= 1) {
             break;
@@ -485,7 +485,7 @@ async fn only_the_newest_content_is_sent() {
     loop {
         let jobs = {
             let s = Arc::clone(&store_handle);
-            tokio::task::spawn_blocking(move || s.jobs(false, 10).unwrap()).await.unwrap()
+            tokio::task::spawn_blocking(move || s.deliveries(false, 10).unwrap()).await.unwrap()
         };
         if jobs.is_empty() {
             break;

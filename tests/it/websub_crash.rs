@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::common::process::{PATIENCE, Process};
 use crate::common::subscriber::Subscriber;
 use crate::common::*;
-use herald::push::store::{PushStore, SqliteStore};
+use herald::push::state::{PushStore, SqliteStore};
 
 const SUBSCRIBERS: usize = 200;
 const PER_HOST: usize = 4;
@@ -19,7 +19,7 @@ fn subscriptions(state: &Path) -> usize {
 }
 
 fn pending_jobs(state: &Path) -> usize {
-    SqliteStore::open(&SqliteStore::file_in(state)).map(|s| s.jobs(false, 100_000).unwrap().len()).unwrap_or(0)
+    SqliteStore::open(&SqliteStore::file_in(state)).map(|s| s.deliveries(false, 100_000).unwrap().len()).unwrap_or(0)
 }
 
 async fn poll(what: &str, mut done: impl FnMut() -> bool) {

@@ -1,0 +1,130 @@
+//! The `/healthz` document: the state of the site after its last update,
+//! as plain values the daemon fills in ([`HealthReport`]). It is rendered
+//! to JSON once per update, never per request; `/metrics` exports the same
+//! report's counters.
+
+use bytes::Bytes;
+
+/// The state of the site after an update.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HealthReport {
+    /// The site's clock, RFC 3339 in the site's time zone.
+    pub now: String,
+    /// When the last update finished (same format), if there was one.
+    pub last_build: Option<String>,
+    /// How long the last update took, in seconds.
+    pub last_build_seconds: f64,
+    /// Seconds spent in updates so far (in `/metrics` only).
+    pub total_build_seconds: f64,
+    /// Updates so far, full and incremental.
+    pub builds: u64,
+    /// Full builds among them (in `/metrics` only).
+    pub full_builds: u64,
+    /// Article documents in the store.
+    pub documents: usize,
+    /// Articles by state.
+    pub articles: ArticleCounts,
+    /// Files rendered.
+    pub files: usize,
+    /// False while archive documents lag behind the live files (for a few
+    /// milliseconds after an edit; after a deferred start, until they are
+    /// all rendered).
+    pub archives_complete: bool,
+    /// When the next scheduled change is due (same format as `now`).
+    pub next_change: Option<String>,
+    /// How many problems the store has.
+    pub store_error_count: usize,
+    /// The first of them (the daemon passes at most 100).
+    pub store_errors: Vec<StoreProblem>,
+}
+
+/// Articles by state at the site's clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArticleCounts {
+    /// Visible now.
+    pub visible: usize,
+    /// Drafts.
+    pub drafts: usize,
+    /// Not visible yet.
+    pub scheduled: usize,
+    /// Past their expiry date.
+    pub expired: usize,
+}
+
+/// One problem in the store, as `/healthz` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreProblem {
+    /// The file.
+    pub path: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+    /// The whole diagnostic, as logged.
+    pub text: String,
+}
+
+impl HealthReport {
+    /// The `/healthz` body: pretty-printed JSON and a newline.
+    pub fn to_json(&self) -> Bytes {
+        let problems: Vec<serde_json::Value> = self
+            .store_errors
+            .iter()
+            .map(|p| serde_json::json!({ "path": p.path, "line": p.line, "message": p.message, "text": p.text }))
+            .collect();
+        let health = serde_json::json!({
+            "status": "ok",
+            "now": self.now,
+            "last_build": self.last_build,
+            "last_build_seconds": self.last_build_seconds,
+            "builds": self.builds,
+            "documents": self.documents,
+            "articles": {
+                "visible": self.articles.visible,
+                "draft": self.articles.drafts,
+                "scheduled": self.articles.scheduled,
+                "expired": self.articles.expired,
+            },
+            "files": self.files,
+            "archives_complete": self.archives_complete,
+            "next_change": self.next_change,
+            "store_error_count": self.store_error_count,
+            "store_errors": problems,
+        });
+        let mut body = serde_json::to_vec_pretty(&health).unwrap_or_default();
+        body.push(b'\n');
+        Bytes::from(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_names_every_field() {
+        let report = HealthReport {
+            now: "2026-11-26T07:00:00+07:00".into(),
+            builds: 3,
+            articles: ArticleCounts { visible: 2, drafts: 1, scheduled: 0, expired: 0 },
+            archives_complete: true,
+            store_error_count: 1,
+            store_errors: vec![StoreProblem {
+                path: "a.md".into(),
+                line: Some(2),
+                message: "bad".into(),
+                text: "a.md:2: bad".into(),
+            }],
+            ..HealthReport::default()
+        };
+        let json: serde_json::Value = serde_json::from_slice(&report.to_json()).unwrap();
+        assert_eq!(json["status"], "ok");
+        assert_eq!(json["now"], "2026-11-26T07:00:00+07:00");
+        assert_eq!(json["last_build"], serde_json::Value::Null);
+        assert_eq!(json["builds"], 3);
+        assert_eq!(json["articles"]["draft"], 1);
+        assert_eq!(json["archives_complete"], true);
+        assert_eq!(json["store_errors"][0]["line"], 2);
+        assert!(report.to_json().ends_with(b"}\n"));
+    }
+}
