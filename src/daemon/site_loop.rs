@@ -4,6 +4,7 @@
 //! result and announces it to push; between events it brings the archives
 //! of staged steps up to date.
 
+use crate::parallel::lock;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -287,12 +288,6 @@ pub(super) fn start_watcher(
             None
         }
     }
-}
-
-/// Locks a mutex, recovering it if a panicking step poisoned it (the next
-/// step rebuilds everything in that case).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn summarise(update: &Update) -> Option<String> {

@@ -13,6 +13,7 @@
 //! months, which are large, many, and rarely read. A file replaced before
 //! its turn is skipped: the queue holds only weak references.
 
+use crate::parallel::lock;
 use std::collections::VecDeque;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -168,10 +169,6 @@ fn work(shared: &Shared) {
         }
         shared.pending.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-fn lock(queues: &Mutex<Queues>) -> std::sync::MutexGuard<'_, Queues> {
-    queues.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// gzip of `body`, with no timestamp in the header (the same bytes give the
