@@ -2,7 +2,6 @@
 //! every visible article once; past months keep their bytes; small feeds
 //! are complete.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

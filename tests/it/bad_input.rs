@@ -1,7 +1,6 @@
 //! A broken article is reported as `path:line: message` with a hint and
 //! skipped; every other article and feed is still built.
 
-
 use crate::common::*;
 
 /// Builds a store holding one good article and `bad` at `path`, and

@@ -6,7 +6,6 @@
 //! passes, unless `HERALD_REQUIRE_BROWSER=1` (set by `.ci/run`, which
 //! installs it) makes a missing browser a failure.
 
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;

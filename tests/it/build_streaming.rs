@@ -2,7 +2,6 @@
 //! threads) instead of building the whole snapshot first: the folder it
 //! writes holds exactly the files and bytes of the in-memory build.
 
-
 use std::collections::BTreeMap;
 use std::path::Path;
 

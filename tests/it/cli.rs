@@ -2,9 +2,8 @@
 //! reports problems; `check` lists them; exit codes are 0 ok, 1 problems,
 //! 2 usage or configuration error.
 
-
-use assert_cmd::Command;
 use crate::common::*;
+use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn herald() -> Command {

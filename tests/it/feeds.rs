@@ -3,7 +3,6 @@
 //! the right articles, in the right order, with the right fields, the same
 //! bytes every time.
 
-
 use crate::common::*;
 
 /// The site, each language, and each (language, section) with articles get

@@ -2,7 +2,6 @@
 //! Any change to the output shows up here as a reviewable diff
 //! (`cargo insta review`, or `INSTA_UPDATE=always cargo test` to accept).
 
-
 use crate::common::*;
 
 #[test]

@@ -1,7 +1,6 @@
 //! `herald init`: inspecting a store (plain, generated, Hugo, Zola) and
 //! writing a commented feeds.toml with which `herald check` passes.
 
-
 use crate::common::copy_dir;
 
 use std::path::{Path, PathBuf};

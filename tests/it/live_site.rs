@@ -1,7 +1,6 @@
 //! The daemon's incremental updates give exactly the files a full build
 //! gives, and touch only what the change concerns.
 
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

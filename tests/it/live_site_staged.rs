@@ -3,7 +3,6 @@
 //! are right even before the archives are; and a step renders only the
 //! documents whose items changed.
 
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -12,6 +12,7 @@ mod bad_input;
 mod browser;
 mod build_streaming;
 mod cli;
+mod connections;
 mod feeds;
 mod golden;
 mod init;

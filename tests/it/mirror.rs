@@ -7,7 +7,6 @@
 //! Each test first sets every file's modification time far into the past,
 //! so a file rewritten by mistake cannot keep its time by chance.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -3,7 +3,6 @@
 //! starts a daemon in-process on an ephemeral loopback port, with a clock
 //! the test moves by hand, and stops it at the end.
 
-
 use std::future::Future;
 use std::io::{Read, Write};
 use std::sync::Arc;

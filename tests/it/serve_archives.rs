@@ -2,7 +2,6 @@
 //! archive documents (RFC 5005 months, archive indexes) right after: both
 //! end up served, and the output folder mirrors both.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 

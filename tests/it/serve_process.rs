@@ -1,6 +1,5 @@
 //! `herald serve` as a process: signals and start-up errors.
 
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,6 @@
 //! Sitemaps: the index, per-language monthly sitemaps with hreflang and
 //! images, the page sitemap, the Google News sitemap and robots.txt.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common::*;

@@ -1,7 +1,6 @@
 //! Property: whatever Unicode a newsroom types into a title or body, every
 //! feed is well-formed and parses back to the same (NFC, cleaned) text.
 
-
 use crate::common::*;
 use herald::config::{Config, Overrides};
 use herald::pipeline;

@@ -5,7 +5,6 @@
 //! so never less), and names the watcher's debounce. The benchmark suite
 //! (benches/run) reads these. No assertion depends on how fast anything is.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -3,14 +3,13 @@
 //! passing of time, restarts and outages. In-process daemon, loopback
 //! receiver, test clock.
 
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use crate::common::subscriber::{Received, Subscriber};
 use crate::common::*;
+use base64::Engine as _;
 use herald::clock::ManualClock;
 use herald::daemon::{ConfigSource, Daemon};
 use hmac::{KeyInit, Mac};

@@ -3,7 +3,6 @@
 //! 410, re-subscription, SSRF refusal, and what a restart announces.
 //! Everything runs in-process on loopback, with a test clock.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 

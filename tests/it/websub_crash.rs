@@ -2,7 +2,6 @@
 //! delivers every remaining notification (at-least-once), and repeats only
 //! the few that were in flight when the process died.
 
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
