@@ -113,7 +113,7 @@ impl Daemon {
         std::fs::create_dir_all(&config.state_dir)
             .and_then(|()| check_writable(&config.state_dir))
             .map_err(|source| StartError::State { path: config.state_dir.clone(), source })?;
-        let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::open(&config.store_dir).map_err(StartError::Store)?);
+        let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?);
         let config = Arc::new(config);
         // Watch before the first scan: a file saved while the store is read
         // is then seen again afterwards, never lost.
@@ -431,7 +431,7 @@ impl SiteLoop {
             let mut site = lock(&site);
             let mut reloaded = None;
             if let Some(config) = new_config {
-                match FolderStore::open(&config.store_dir) {
+                match FolderStore::for_config(&config) {
                     Ok(store) => {
                         tracing::info!("configuration reloaded from {}", config.source.display());
                         reloaded = Some(site.reload(Arc::new(config), Arc::new(store), now));

@@ -23,6 +23,7 @@ mod serve;
 mod serve_archives;
 mod serve_process;
 mod sitemaps;
+mod store_files;
 mod unicode_property;
 mod update_metrics;
 mod webhooks;
