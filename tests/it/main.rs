@@ -19,6 +19,7 @@ mod init;
 mod live_site;
 mod live_site_staged;
 mod mirror;
+mod plain_text;
 mod serve;
 mod serve_archives;
 mod serve_process;
