@@ -75,7 +75,7 @@ fn empty_store_warning(config: &Config) -> Diagnostic {
 
 /// Opens the configured folder store.
 pub fn open_store(config: &Config) -> Result<FolderStore, Diagnostic> {
-    FolderStore::open(&config.store_dir)
+    FolderStore::for_config(config)
 }
 
 /// The result of a full build.

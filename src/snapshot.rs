@@ -204,8 +204,9 @@ impl Snapshot {
 /// `herald build` does with each file as soon as it is rendered (so the
 /// site is never held in memory whole).
 ///
-/// [`StagedDir::begin`] checks the output folder and creates the staging
-/// folder (with the [`OUTPUT_MARKER`]); [`StagedDir::put`] places one file
+/// [`StagedDir::begin`] checks the output folder, removes staging folders
+/// killed builds left ([`crate::stale_staging`]) and creates its own (with
+/// the [`OUTPUT_MARKER`]); [`StagedDir::put`] places one file
 /// (hard-linked from the previous output when its bytes are the same, see
 /// [`Snapshot::write_dir_atomic`]) and may be called from several threads
 /// at once; [`StagedDir::commit`] swaps the folders. Dropped without a
@@ -242,6 +243,8 @@ impl StagedDir {
         let name = out.file_name().ok_or_else(|| io::Error::other("the output folder has no name"))?.to_string_lossy();
         guard_output_folder(&out)?;
         std::fs::create_dir_all(parent)?;
+        // Folders builds killed before their swap left (never one in use).
+        crate::stale_staging::remove_stale(parent, &name, OUTPUT_MARKER);
         let staging = parent.join(format!(".{name}.herald-new-{}", std::process::id()));
         if staging.exists() {
             // Left by a crash; removing it only unlinks names.

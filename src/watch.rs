@@ -20,10 +20,18 @@
 //!
 //! Each message carries when its first file event was seen and when the
 //! batch was delivered, for the update-latency metrics.
+//!
+//! The store folder itself may go: deleted and made again (editors' tools,
+//! `rsync --delete-after`, checkouts), or moved away and another put in its
+//! place. The kernel's watch follows the old folder, so after any event on
+//! the folder itself (or lost events) the watcher checks that the folder at
+//! the store's path is still the one it watches; if not, it waits for one
+//! to be there (looking at most [`REATTACH_POLL_MAX`] apart), watches it,
+//! and asks for a full rescan ([`StoreEvent::Rescan`]).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind};
@@ -37,6 +45,9 @@ pub const MAX_HOLD: Duration = Duration::from_secs(1);
 /// the events of one save arrive within microseconds, those of a copy of
 /// many files back to back.
 pub const SETTLE: Duration = Duration::from_millis(2);
+
+/// The longest wait between two looks for a store folder that is gone.
+pub const REATTACH_POLL_MAX: Duration = Duration::from_millis(500);
 
 /// What the watcher reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,24 +73,118 @@ pub struct StoreChange {
 
 /// A running watcher; dropping it stops watching (and its thread ends).
 pub struct StoreWatcher {
-    _watcher: RecommendedWatcher,
+    stop: Sender<Raw>,
+}
+
+impl Drop for StoreWatcher {
+    fn drop(&mut self) {
+        let _ = self.stop.send(Raw::Stop);
+    }
+}
+
+/// What reaches the watching thread: a file event (and when it was seen),
+/// or the order to stop.
+enum Raw {
+    Event(notify::Result<Event>, Instant),
+    Stop,
 }
 
 /// Watches `store_dir` recursively, sending what changed to `events` in
 /// batches (see the module's documentation; `quiet` is the quiet period
 /// for files still being written).
 pub fn watch(store_dir: &Path, quiet: Duration, events: UnboundedSender<StoreChange>) -> notify::Result<StoreWatcher> {
-    let root = store_dir.canonicalize()?;
-    let (raw_tx, raw_rx) = channel::<(notify::Result<Event>, Instant)>();
-    let mut watcher = notify::recommended_watcher(move |event| {
-        // The receiving thread is gone only when the watcher is dropped.
-        let _ = raw_tx.send((event, Instant::now()));
-    })?;
-    watcher.watch(&root, RecursiveMode::Recursive)?;
+    let (raw_tx, raw_rx) = channel::<Raw>();
+    let mut watching = Watching {
+        store_dir: store_dir.to_path_buf(),
+        root: PathBuf::new(),
+        identity: None,
+        watcher: None,
+        raw: raw_tx.clone(),
+    };
+    watching.attach()?;
     std::thread::Builder::new()
         .name("herald-watch".to_string())
-        .spawn(move || batch_events(&raw_rx, &root, effective_debounce(quiet), &events))?;
-    Ok(StoreWatcher { _watcher: watcher })
+        .spawn(move || batch_events(&raw_rx, &mut watching, effective_debounce(quiet), &events))?;
+    Ok(StoreWatcher { stop: raw_tx })
+}
+
+/// What the watching thread watches.
+struct Watching {
+    /// The store's path as configured.
+    store_dir: PathBuf,
+    /// Its real path when watching began (events name paths under it).
+    root: PathBuf,
+    /// The folder watched (device and inode).
+    identity: Option<(u64, u64)>,
+    watcher: Option<RecommendedWatcher>,
+    /// Where the watcher sends its events.
+    raw: Sender<Raw>,
+}
+
+impl Watching {
+    /// Starts watching the folder now at the store's path.
+    fn attach(&mut self) -> notify::Result<()> {
+        self.watcher = None;
+        let root = self.store_dir.canonicalize()?;
+        let raw = self.raw.clone();
+        let mut watcher = notify::recommended_watcher(move |event| {
+            // The receiving thread is gone only when the watcher is dropped.
+            let _ = raw.send(Raw::Event(event, Instant::now()));
+        })?;
+        watcher.watch(&root, RecursiveMode::Recursive)?;
+        self.identity = folder_identity(&root);
+        self.root = root;
+        self.watcher = Some(watcher);
+        Ok(())
+    }
+
+    /// Whether the folder at the store's path is no longer the one watched.
+    fn replaced(&self) -> bool {
+        folder_identity(&self.store_dir) != self.identity || self.identity.is_none()
+    }
+
+    /// Waits for a folder at the store's path and watches it; false when
+    /// told to stop meanwhile.
+    fn reattach(&mut self, raw: &Receiver<Raw>) -> bool {
+        self.watcher = None;
+        tracing::warn!(
+            "{}: the store folder was deleted or replaced; watching for it to come back",
+            self.store_dir.display()
+        );
+        let mut wait = Duration::from_millis(5);
+        loop {
+            if self.store_dir.is_dir() {
+                match self.attach() {
+                    Ok(()) => {
+                        tracing::info!("{}: the store folder is back; reading it again", self.store_dir.display());
+                        return true;
+                    }
+                    Err(e) => tracing::debug!("{}: not watched yet: {e}", self.store_dir.display()),
+                }
+            }
+            // Events of the folder that went are of no use now.
+            match raw.recv_timeout(wait) {
+                Ok(Raw::Stop) | Err(RecvTimeoutError::Disconnected) => return false,
+                Ok(Raw::Event(..)) | Err(RecvTimeoutError::Timeout) => {}
+            }
+            wait = (wait * 2).min(REATTACH_POLL_MAX);
+        }
+    }
+}
+
+/// Device and inode of the folder at `path`, if there is one.
+fn folder_identity(path: &Path) -> Option<(u64, u64)> {
+    let metadata = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        Some((metadata.dev(), metadata.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
+        Some((0, 0))
+    }
 }
 
 /// The quiet period the watcher really uses for a configured one (the
@@ -89,41 +194,49 @@ pub fn effective_debounce(configured: Duration) -> Duration {
 }
 
 /// The watcher thread: turns raw events into batches until the watcher
-/// (the sending side) is dropped or the daemon stops listening.
-fn batch_events(
-    raw: &Receiver<(notify::Result<Event>, Instant)>,
-    root: &Path,
-    quiet: Duration,
-    events: &UnboundedSender<StoreChange>,
-) {
+/// is dropped or the daemon stops listening; finds the store folder again
+/// when it was replaced.
+fn batch_events(raw: &Receiver<Raw>, watching: &mut Watching, quiet: Duration, events: &UnboundedSender<StoreChange>) {
     // Wait, without a timer, for the first event of the next batch.
-    while let Ok((event, at)) = raw.recv() {
+    while let Ok(Raw::Event(event, at)) = raw.recv() {
         if !matters(&event) {
             continue;
         }
         let mut batch = Batch::new(at);
-        batch.add(event, root);
+        batch.add(event, &watching.root);
         // When the last event that matters came.
         let mut last = at;
+        let mut stop = false;
         loop {
             let wait = if batch.writing.is_empty() { SETTLE } else { quiet };
             let deadline = (last + wait).min(batch.first_event + MAX_HOLD);
             let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else { break };
             match raw.recv_timeout(left) {
-                Ok((event, at)) if matters(&event) => {
-                    batch.add(event, root);
+                Ok(Raw::Event(event, at)) if matters(&event) => {
+                    batch.add(event, &watching.root);
                     last = at;
                 }
-                Ok(_) => {}
+                Ok(Raw::Event(..)) => {}
                 Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => {
-                    batch.deliver(events);
-                    return;
+                Ok(Raw::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                    stop = true;
+                    break;
                 }
             }
         }
-        if !batch.deliver(events) {
+        let check_folder = batch.root_touched || batch.rescan;
+        let gone = batch.root_gone;
+        if !batch.deliver(events) || stop {
             return;
+        }
+        if gone || (check_folder && watching.replaced()) {
+            if !watching.reattach(raw) {
+                return;
+            }
+            let now = Instant::now();
+            if events.send(StoreChange { event: StoreEvent::Rescan, first_event: now, delivered: now }).is_err() {
+                return;
+            }
         }
     }
 }
@@ -145,6 +258,11 @@ fn matters(event: &notify::Result<Event>) -> bool {
 /// The events of one batch, gathered.
 struct Batch {
     paths: BTreeSet<PathBuf>,
+    /// Whether an event was about the store folder itself.
+    root_touched: bool,
+    /// Whether the store folder itself was deleted or moved away (the
+    /// kernel's watch went with it, even if a new folder got its inode).
+    root_gone: bool,
     /// Files created or written and not yet closed, renamed or deleted:
     /// while there are any, the batch waits for the quiet period.
     writing: BTreeSet<PathBuf>,
@@ -154,7 +272,14 @@ struct Batch {
 
 impl Batch {
     fn new(first_event: Instant) -> Batch {
-        Batch { paths: BTreeSet::new(), writing: BTreeSet::new(), rescan: false, first_event }
+        Batch {
+            paths: BTreeSet::new(),
+            root_touched: false,
+            root_gone: false,
+            writing: BTreeSet::new(),
+            rescan: false,
+            first_event,
+        }
     }
 
     fn add(&mut self, event: notify::Result<Event>, root: &Path) {
@@ -186,6 +311,10 @@ impl Batch {
         }
         if matches!(event.kind, EventKind::Access(_)) {
             return;
+        }
+        if event.paths.iter().any(|p| p == root) {
+            self.root_touched = true;
+            self.root_gone |= matches!(event.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)));
         }
         self.paths.extend(
             event
@@ -307,6 +436,26 @@ mod tests {
         assert!(change.delivered - change.first_event >= MAX_HOLD);
         assert!(change.delivered - change.first_event < Duration::from_secs(30));
         drop(file);
+        drop(watcher);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The store folder deleted and made again: a rescan once it is back,
+    /// then the new folder's changes.
+    #[test]
+    fn a_store_folder_made_again_is_watched_again() {
+        let dir = temp_store("again");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let watcher = watch(&dir, Duration::from_millis(50), tx).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(dir.join("thoi-su")).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while poll(&mut rx, Duration::from_secs(10)).expect("a rescan").event != StoreEvent::Rescan {
+            assert!(Instant::now() < deadline, "no rescan");
+        }
+        std::fs::write(dir.join("thoi-su/bai.vi.md"), "+++\ntitle = \"B\"\n+++\n").unwrap();
+        let change = poll(&mut rx, Duration::from_secs(10)).expect("the new folder's change");
+        assert_eq!(change.event, StoreEvent::Paths(vec![PathBuf::from("thoi-su/bai.vi.md")]));
         drop(watcher);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -124,7 +124,7 @@ impl Daemon {
         std::fs::create_dir_all(&config.state_dir)
             .and_then(|()| check_writable(&config.state_dir))
             .map_err(|source| StartError::State { path: config.state_dir.clone(), source })?;
-        let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::open(&config.store_dir).map_err(StartError::Store)?);
+        let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?);
         let config = Arc::new(config);
         // Watch before the first scan: a file saved while the store is read
         // is then seen again afterwards, never lost.
@@ -211,6 +211,7 @@ impl Daemon {
         let (steps_tx, steps) = watch::channel(0u64);
         let limits = Limits {
             request_timeout: config.server.request_timeout,
+            write_timeout: crate::server::DEFAULT_WRITE_TIMEOUT,
             max_header_bytes: config.server.max_header_bytes,
             max_connections: config.server.max_connections,
         };

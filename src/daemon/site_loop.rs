@@ -179,7 +179,7 @@ impl SiteLoop {
             let mut site = lock(&site);
             let mut reloaded = None;
             if let Some(config) = new_config {
-                match FolderStore::open(&config.store_dir) {
+                match FolderStore::for_config(&config) {
                     Ok(store) => {
                         tracing::info!("configuration reloaded from {}", config.source.display());
                         reloaded = Some(site.reload(Arc::new(config), Arc::new(store), now));

@@ -13,6 +13,7 @@ use super::site_config::{Generator, SiteConfig};
 use super::{SAMPLE_SIZE, SectionFound};
 use crate::config::is_language_code;
 use crate::diagnostic::Diagnostic;
+use crate::store::disk;
 use crate::store::folder::{DocumentKind, PathInfo};
 use crate::store::front_matter::{self, FrontMatterFormat};
 use crate::text::{clean_line, is_slug, slugify};
@@ -39,7 +40,7 @@ pub(super) fn read_sample(root: &Path, infos: &[(&PathBuf, PathInfo)], problems:
     let mut unreadable: Vec<&Path> = Vec::new();
     for k in 0..take {
         let (path, info) = &infos[k * infos.len() / take];
-        let Some(fields) = read_fields(&root.join(path), info.kind) else {
+        let Some(fields) = read_fields(root, path, info.kind) else {
             unreadable.push(path);
             continue;
         };
@@ -72,9 +73,11 @@ pub(super) fn read_sample(root: &Path, infos: &[(&PathBuf, PathInfo)], problems:
     sample
 }
 
-/// The front-matter fields of one document, or `None` when it cannot be read.
-fn read_fields(path: &Path, kind: DocumentKind) -> Option<Map<String, Value>> {
-    let text = std::fs::read_to_string(path).ok()?;
+/// The front-matter fields of document `rel` of the store at `root`, or
+/// `None` when it cannot be read (or must not be, see [`disk`]).
+fn read_fields(root: &Path, rel: &Path, kind: DocumentKind) -> Option<Map<String, Value>> {
+    let bytes = disk::read_found(root, rel, &disk::ReadPolicy::default()).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     match kind {
         DocumentKind::Json => front_matter::parse(FrontMatterFormat::Json, &text, 1).ok(),
         DocumentKind::Markdown => {
@@ -274,7 +277,7 @@ fn index_titles(
     default_language: &str,
 ) -> BTreeMap<String, String> {
     let title_in = |name: String| {
-        read_fields(&folder.join(name), DocumentKind::Markdown)
+        read_fields(folder, Path::new(&name), DocumentKind::Markdown)
             .and_then(|f| f.get("title").and_then(Value::as_str).map(clean_line))
             .filter(|t| !t.is_empty())
     };

@@ -1,7 +1,8 @@
 //! RSS 2.0 writer, on the `rss` crate.
 //!
 //! Items carry a stable `guid` (isPermaLink="false"), `pubDate` in RFC 822
-//! with the site's offset, the summary as `description`, the full body as
+//! with the site's offset, the summary as `description` (escaped: readers
+//! take it as HTML, and the summary is plain text), the full body as
 //! `content:encoded`, one `dc:creator` per author, the section and tags as
 //! `category`, and Media RSS `media:content` per image (the `media`
 //! namespace is declared by hand: the crate does not know it).
@@ -118,7 +119,7 @@ fn rss_item(item: &FeedItem, config: &Config) -> Item {
     Item {
         title: Some(a.title.clone()),
         link: Some(a.url.clone()),
-        description: (!a.summary.is_empty()).then(|| a.summary.clone()),
+        description: (!a.summary.is_empty()).then(|| html_text(&a.summary)),
         guid: Some(Guid { value: item.iri.clone(), permalink: false }),
         pub_date: Some(rfc2822(a.date, &config.site.time_zone)),
         content: item.content_html.as_deref().map(str::to_string),
@@ -127,6 +128,22 @@ fn rss_item(item: &FeedItem, config: &Config) -> Item {
         extensions: media_extensions(item),
         ..Item::default()
     }
+}
+
+/// Plain `text` as HTML showing the same characters (`<`, `>` and `&`
+/// escaped): what an RSS `description` must hold, since readers render it
+/// as HTML. (No `]]>` can remain either to end the CDATA section early.)
+fn html_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `media:content` per image, with `media:description` for the caption and

@@ -161,7 +161,7 @@ fn feed_xsl(lang: &str, l: &Labels) -> String {
             <article>
               <h3><a href="{{link}}"><xsl:value-of select="title"/></a></h3>
               <p class="meta">{published}: <xsl:value-of select="pubDate"/></p>
-              <p><xsl:value-of select="description"/></p>
+              <p><xsl:call-template name="html-text"><xsl:with-param name="html" select="description"/></xsl:call-template></p>
             </article>
           </xsl:for-each>
           <xsl:for-each select="atom:feed/atom:entry">
@@ -174,6 +174,36 @@ fn feed_xsl(lang: &str, l: &Labels) -> String {
         </main>
       </body>
     </html>
+  </xsl:template>
+  <!-- An RSS description holds the summary as HTML, its `&`, `<` and `>`
+       escaped: the characters again, shown as text (never as markup). -->
+  <xsl:template name="html-text">
+    <xsl:param name="html"/>
+    <xsl:choose>
+      <xsl:when test="contains($html, '&amp;')">
+        <xsl:value-of select="substring-before($html, '&amp;')"/>
+        <xsl:variable name="rest" select="substring-after($html, '&amp;')"/>
+        <xsl:choose>
+          <xsl:when test="starts-with($rest, 'lt;')">
+            <xsl:text>&lt;</xsl:text>
+            <xsl:call-template name="html-text"><xsl:with-param name="html" select="substring($rest, 4)"/></xsl:call-template>
+          </xsl:when>
+          <xsl:when test="starts-with($rest, 'gt;')">
+            <xsl:text>&gt;</xsl:text>
+            <xsl:call-template name="html-text"><xsl:with-param name="html" select="substring($rest, 4)"/></xsl:call-template>
+          </xsl:when>
+          <xsl:when test="starts-with($rest, 'amp;')">
+            <xsl:text>&amp;</xsl:text>
+            <xsl:call-template name="html-text"><xsl:with-param name="html" select="substring($rest, 5)"/></xsl:call-template>
+          </xsl:when>
+          <xsl:otherwise>
+            <xsl:text>&amp;</xsl:text>
+            <xsl:call-template name="html-text"><xsl:with-param name="html" select="$rest"/></xsl:call-template>
+          </xsl:otherwise>
+        </xsl:choose>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$html"/></xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 </xsl:stylesheet>
 "#,

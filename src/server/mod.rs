@@ -7,13 +7,16 @@
 //! update.
 //!
 //! [`serve`] takes a bound listener and a shutdown future (the mini-redis
-//! pattern), so tests run it on an ephemeral loopback port.
+//! pattern), so tests run it on an ephemeral loopback port. Each
+//! connection is bounded in time by [`connection`]: its first request, its
+//! idle spells and its stalled writes.
 //!
 //! Behind a reverse proxy every connection comes from the proxy; when the
 //! peer is one of `[server] trusted_proxies`, [`client_address`] reads the
 //! client's address from `X-Forwarded-For` instead.
 
 pub mod compress;
+pub mod connection;
 pub mod current;
 pub mod files;
 pub mod health;
@@ -97,11 +100,19 @@ impl ServerState {
     }
 }
 
+/// The default of [`Limits::write_timeout`] (`[server] write_timeout_seconds`).
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Limits that protect the server from slow or oversized requests.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Longest time to receive a request head, and to answer.
+    /// Longest time to receive a request head (a new connection's first
+    /// one included, protocol detection and all), and to answer; also how
+    /// long a connection may stay idle between requests.
     pub request_timeout: Duration,
+    /// Longest time the writing of a response may make no progress (a
+    /// client that stopped reading) before the connection is closed.
+    pub write_timeout: Duration,
     /// Largest request head accepted.
     pub max_header_bytes: usize,
     /// Most connections at once.
@@ -125,10 +136,13 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, limits: Limit
         .max_header_list_size(limits.max_header_bytes as u32)
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(Duration::from_secs(10));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Turns true when the server stops: every connection then shuts down
+    // gracefully.
+    let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
     let mut backoff = Duration::from_millis(10);
+    let timeouts = connection::Timeouts { request: limits.request_timeout, write: limits.write_timeout };
 
     loop {
         let permit = tokio::select! {
@@ -158,25 +172,33 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, limits: Limit
         let state = Arc::clone(&state);
         let timeout = limits.request_timeout;
         let peer = peer.ip();
+        let activity = Arc::new(connection::Activity::new());
+        let requests = Arc::clone(&activity);
         let service = service_fn(move |request: Request<Incoming>| {
             let state = Arc::clone(&state);
+            let in_progress = requests.begin_request();
             async move {
                 let response = match tokio::time::timeout(timeout, handle(request, peer, &state)).await {
                     Ok(response) => response,
                     Err(_) => plain(StatusCode::SERVICE_UNAVAILABLE, "timed out\n"),
                 };
+                drop(in_progress);
                 Ok::<_, Infallible>(response)
             }
         });
-        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
+        let io = TokioIo::new(connection::TimedIo::new(stream, Arc::clone(&activity), limits.write_timeout));
+        let connection = builder.serve_connection(io, service).into_owned();
+        let stopping = stopping_rx.clone();
         tokio::spawn(async move {
-            let _ = connection.await;
+            connection::supervise(connection, |c| c.graceful_shutdown(), &activity, timeouts, stopping).await;
             drop(permit);
         });
     }
     drop(listener);
-    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+    let _ = stopping.send(true);
+    // Every connection has ended once every permit is back.
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(Duration::from_secs(10), permits.acquire_many(all)).await.is_err() {
         tracing::warn!("some connections were still open after 10 seconds; closing them");
     }
 }

@@ -10,16 +10,19 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
+use super::disk::{self, ReadPolicy, Unread};
 use super::front_matter::{self, FrontMatterFormat, SyntaxError};
 use super::{ArticleStore, Loaded, Scan};
 use crate::article::{Article, ArticleInput, BodyFormat, build_article};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 
-/// Articles read from a folder on disk.
+/// Articles read from a folder on disk (what it refuses to read:
+/// [`disk`]).
 #[derive(Debug, Clone)]
 pub struct FolderStore {
     root: PathBuf,
+    policy: ReadPolicy,
 }
 
 /// What a document's path says about it before it is read.
@@ -47,15 +50,26 @@ pub enum DocumentKind {
 }
 
 impl FolderStore {
-    /// A store rooted at `root`, which must be a readable folder.
+    /// A store rooted at `root`, which must be a readable folder, read
+    /// with the default [`ReadPolicy`].
     pub fn open(root: &Path) -> Result<FolderStore, Diagnostic> {
         match std::fs::metadata(root) {
-            Ok(m) if m.is_dir() => Ok(FolderStore { root: root.to_path_buf() }),
+            Ok(m) if m.is_dir() => Ok(FolderStore { root: root.to_path_buf(), policy: ReadPolicy::default() }),
             Ok(_) => Err(Diagnostic::error(root, "the article store is not a folder")
                 .with_hint("point `store` in feeds.toml (or --store) at the folder that holds the section folders")),
             Err(e) => Err(Diagnostic::error(root, format!("cannot open the article store: {e}"))
                 .with_hint("check `store` in feeds.toml (relative paths are read from the config file's folder) or pass --store PATH")),
         }
+    }
+
+    /// The store `config` names, read as `config` says.
+    pub fn for_config(config: &Config) -> Result<FolderStore, Diagnostic> {
+        Ok(FolderStore::open(&config.store_dir)?.with_policy(read_policy(config)))
+    }
+
+    /// This store, read with `policy`.
+    pub fn with_policy(self, policy: ReadPolicy) -> FolderStore {
+        FolderStore { policy, ..self }
     }
 
     /// The store's root folder.
@@ -69,51 +83,37 @@ impl FolderStore {
     }
 
     /// Every article document's store-relative path under folder `under`,
-    /// sorted, and the folders that could not be listed.
+    /// sorted, and what could not be listed or must not be read.
     fn documents_under(&self, under: &Path) -> (Vec<PathBuf>, Vec<Diagnostic>) {
-        let mut found = Vec::new();
-        let mut problems = Vec::new();
-        let mut pending = vec![under.to_path_buf()];
-        while let Some(dir) = pending.pop() {
-            let entries = match std::fs::read_dir(self.root.join(&dir)) {
-                Ok(entries) => entries,
-                Err(e) => {
-                    problems.push(Diagnostic::error(self.root.join(&dir), format!("cannot list folder: {e}")));
-                    continue;
-                }
-            };
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                let Some(name) = name.to_str() else { continue };
-                if name.starts_with('.') {
-                    continue;
-                }
-                let rel = dir.join(name);
-                match entry.file_type() {
-                    Ok(t) if t.is_dir() => pending.push(rel),
-                    Ok(_) if classify(&rel).is_some() => found.push(rel),
-                    _ => {}
-                }
-            }
-        }
-        found.sort();
-        (found, problems)
+        disk::walk(&self.root, under, &self.policy, &|rel| classify(rel).is_some())
     }
 
-    /// Reads and parses one document given by its store-relative path.
-    fn read(&self, rel: &Path, config: &Config) -> Loaded {
+    /// Reads and parses one document given by its store-relative path:
+    /// one a walk of the store found, or (`named`) one a file event named.
+    fn read(&self, rel: &Path, config: &Config, named: bool) -> Loaded {
         let Some(info) = classify(rel) else { return Loaded::Gone };
         let full = self.root.join(rel);
-        let bytes = match read_file(&full) {
+        let read = if named {
+            disk::read_named(&self.root, rel, &self.policy)
+        } else {
+            disk::read_found(&self.root, rel, &self.policy)
+        };
+        let bytes = match read {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Gone,
-            Err(e) => return Loaded::Invalid(Diagnostic::error(&full, format!("cannot read: {e}"))),
+            Err(Unread::Gone) => return Loaded::Gone,
+            Err(Unread::Refused(problem)) => return Loaded::Invalid(problem),
         };
         match parse_document(&full, &info, rel, &bytes, config) {
             Ok(article) => Loaded::Article(Box::new(article)),
             Err(d) => Loaded::Invalid(d),
         }
     }
+}
+
+/// What `config` allows the folder store to read.
+pub fn read_policy(config: &Config) -> ReadPolicy {
+    let _ = config;
+    ReadPolicy::default()
 }
 
 impl ArticleStore for FolderStore {
@@ -141,7 +141,7 @@ impl ArticleStore for FolderStore {
             let mut problems = Vec::new();
             let mut unreported = 0;
             for path in part {
-                match self.read(path, config) {
+                match self.read(path, config, false) {
                     Loaded::Article(a) => articles.push(*a),
                     Loaded::Invalid(d) => problems.push(d),
                     Loaded::Gone => {}
@@ -176,7 +176,7 @@ impl ArticleStore for FolderStore {
     }
 
     fn load(&self, path: &Path, config: &Config) -> Loaded {
-        self.read(path, config)
+        self.read(path, config, true)
     }
 
     fn list(&self, under: &Path) -> Vec<PathBuf> {
@@ -192,38 +192,16 @@ impl ArticleStore for FolderStore {
 
     fn body(&self, article: &Article) -> Result<String, Diagnostic> {
         let full = self.root.join(&article.source.path);
-        let text = read_file(&full)
-            .and_then(|bytes| {
-                String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-            })
-            .map_err(|e| Diagnostic::error(&full, format!("cannot read the body: {e}")))?;
+        let bytes =
+            disk::read_found(&self.root, &article.source.path, &self.policy).map_err(|unread| match unread {
+                Unread::Gone => Diagnostic::error(&full, "cannot read the body: the file is gone"),
+                Unread::Refused(problem) => problem,
+            })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Diagnostic::error(&full, format!("cannot read the body: the file is not valid UTF-8 ({e})"))
+        })?;
         document_body(&full, &text)
     }
-}
-
-/// Reads a whole store file without updating its access time (Linux
-/// `O_NOATIME`, allowed when herald owns the file; otherwise a plain read).
-/// Reading a store must not write to it: the first read after an edit
-/// would otherwise update the inode and wait for the file system's journal
-/// (seen as one-second stalls of an update while the disk was busy), and a
-/// full build would dirty 100,000 inodes.
-pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::io::Read as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOATIME).open(path) {
-            Ok(mut file) => {
-                let mut bytes = Vec::with_capacity(file.metadata().map_or(0, |m| m.len() as usize));
-                file.read_to_end(&mut bytes)?;
-                return Ok(bytes);
-            }
-            // Not the owner: O_NOATIME is refused; read as anyone may.
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    std::fs::read(path)
 }
 
 /// The body of a document's text: after the front matter for Markdown,
@@ -250,19 +228,15 @@ pub fn classify(rel: &Path) -> Option<PathInfo> {
         })
         .collect::<Option<Vec<_>>>()?;
     let (file, folders) = parts.split_last()?;
+    // Nothing in a folder named like a document is one: the folder is
+    // reported instead (see `disk`).
     if file.starts_with('.')
         || file.starts_with('_')
-        || folders.iter().any(|f| f.starts_with('.') || f.starts_with('_'))
+        || folders.iter().any(|f| f.starts_with('.') || f.starts_with('_') || document_kind(f).is_some())
     {
         return None;
     }
-    let (stem, kind) = if let Some(stem) = file.strip_suffix(".md").or_else(|| file.strip_suffix(".markdown")) {
-        (stem, DocumentKind::Markdown)
-    } else if let Some(stem) = file.strip_suffix(".json") {
-        (stem, DocumentKind::Json)
-    } else {
-        return None;
-    };
+    let (stem, kind) = document_kind(file)?;
     let (base, file_lang) = match stem.rsplit_once('.') {
         Some((base, lang)) if looks_like_language(lang) => (base, Some(lang.to_string())),
         _ => (stem, None),
@@ -285,6 +259,15 @@ pub fn classify(rel: &Path) -> Option<PathInfo> {
         file_slug,
         kind,
     })
+}
+
+/// A document file name's stem and kind, by its extension.
+fn document_kind(name: &str) -> Option<(&str, DocumentKind)> {
+    if let Some(stem) = name.strip_suffix(".md").or_else(|| name.strip_suffix(".markdown")) {
+        Some((stem, DocumentKind::Markdown))
+    } else {
+        name.strip_suffix(".json").map(|stem| (stem, DocumentKind::Json))
+    }
 }
 
 fn looks_like_language(s: &str) -> bool {
@@ -380,43 +363,6 @@ fn syntax_diagnostic(path: &Path, e: SyntaxError) -> Diagnostic {
 mod tests {
     use super::*;
 
-    /// Reading a store file gives its bytes and leaves its access time
-    /// alone, where a plain read would update it (checked first: on a file
-    /// system mounted `noatime` there is nothing to show).
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn reading_a_document_does_not_touch_its_access_time() {
-        use rustix::fs::{AtFlags, CWD, Timespec, Timestamps, UTIME_OMIT, utimensat};
-        let dir = std::env::temp_dir().join(format!("herald-noatime-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("bai.vi.md");
-        std::fs::write(&file, "+++\ntitle = \"Bài\"\n+++\nThân bài.\n").unwrap();
-        let accessed = || std::fs::metadata(&file).unwrap().accessed().unwrap();
-        // An access time a day before the modification: with relatime, the
-        // next plain read updates it.
-        let set_old_access_time = || {
-            let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
-            let secs = modified.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 - 86_400;
-            let times = Timestamps {
-                last_access: Timespec { tv_sec: secs, tv_nsec: 0 },
-                last_modification: Timespec { tv_sec: 0, tv_nsec: UTIME_OMIT },
-            };
-            utimensat(CWD, &file, &times, AtFlags::empty()).unwrap();
-            accessed()
-        };
-        let before = set_old_access_time();
-        let plain = std::fs::read(&file).unwrap();
-        let plain_read_updates = accessed() != before;
-        let before = set_old_access_time();
-        assert_eq!(read_file(&file).unwrap(), plain);
-        if plain_read_updates {
-            assert_eq!(accessed(), before, "read_file updated the access time");
-        } else {
-            eprintln!("this file system keeps no access times: nothing to compare");
-        }
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
     fn info(path: &str) -> Option<PathInfo> {
         classify(Path::new(path))
     }
@@ -456,5 +402,6 @@ mod tests {
         assert_eq!(info("thoi-su/photo.jpg"), None);
         assert_eq!(info("thoi-su/bai.md~"), None);
         assert_eq!(info("_drafts/bai.md"), None);
+        assert_eq!(info("thoi-su/x.vi.md/index.vi.md"), None);
     }
 }

@@ -6,6 +6,7 @@
 //! embedded default, and a database-backed store (PostgreSQL, for several
 //! replicas) can implement the same three calls.
 
+pub mod disk;
 pub mod folder;
 pub mod front_matter;
 pub mod memory;

@@ -112,3 +112,38 @@ async fn feeds_and_sitemaps_render_as_pages_in_a_browser() {
     daemon.shutdown().await;
     tokio::time::sleep(Duration::ZERO).await;
 }
+
+/// A summary holding `&`, `<` and `>` as characters (escaped in the RSS
+/// `description`) shows in the browser page as those characters: neither
+/// as markup nor as entity text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_with_markup_characters_reads_as_written() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var("HERALD_REQUIRE_BROWSER").is_err(),
+            "HERALD_REQUIRE_BROWSER is set but Chromium is not installed"
+        );
+        eprintln!("skipped: Chromium is not installed (apt install chromium)");
+        return;
+    };
+    let store = crate::common::TempStore::new();
+    store.write(
+        "thoi-su/hoi-dap.vi.md",
+        "+++\ntitle = \"Hỏi & đáp\"\ndate = 2026-11-20T08:00:00+07:00\nsummary = \"Q&A: <b>đậm</b> &amp; x\"\n+++\nThân bài.\n",
+    );
+    let source = ConfigSource { path: store.config_path(), overrides: Overrides::default() };
+    let config = source.load().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let clock = Arc::new(ManualClock::new(crate::common::now()));
+    let daemon = Daemon::start(config, source, listener, clock).await.unwrap();
+    let url = format!("http://{}/vi/rss.xml", daemon.addr);
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let profile = store.dir.path().join("chromium");
+    let page = tokio::task::spawn_blocking(move || render(&browser, &url, &shots.join("feed-markup.png"), &profile))
+        .await
+        .unwrap();
+    // The DOM, serialised: text characters `&`, `<`, `>` appear as entities once.
+    assert!(page.contains("<p>Q&amp;A: &lt;b&gt;đậm&lt;/b&gt; &amp;amp; x</p>"), "{page}");
+    daemon.shutdown().await;
+}

@@ -201,6 +201,60 @@ fn refuses_to_replace_a_foreign_folder() {
     assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
 }
 
+/// Staging folders a killed `herald build` left beside the output (named
+/// `.<out>.herald-new-<pid>` or `.herald-old-<pid>`, holding herald's
+/// marker) are removed by the next build when their process is gone; one
+/// whose process still runs (another build) is left alone, and so is
+/// anything not named and marked by herald.
+#[cfg(unix)]
+#[test]
+fn a_build_removes_staging_folders_killed_builds_left() {
+    let store = TempStore::new();
+    store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
+    let parent = store.dir.path();
+    let out = parent.join("public");
+    // Two processes that ended, and one still running (started before its
+    // folder was made).
+    let dead: Vec<u32> = (0..2)
+        .map(|_| {
+            let mut child = std::process::Command::new("true").spawn().unwrap();
+            child.wait().unwrap();
+            child.id()
+        })
+        .collect();
+    let mut running = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+    let folder = |name: String, marked: bool| {
+        let dir = parent.join(name);
+        std::fs::create_dir_all(dir.join("vi")).unwrap();
+        std::fs::write(dir.join("vi/rss.xml"), "half written").unwrap();
+        if marked {
+            std::fs::write(dir.join(herald::snapshot::OUTPUT_MARKER), "").unwrap();
+        }
+        dir
+    };
+    let stale_new = folder(format!(".public.herald-new-{}", dead[0]), true);
+    let stale_old = folder(format!(".public.herald-old-{}", dead[1]), true);
+    let in_use = folder(format!(".public.herald-new-{}", running.id()), true);
+    let unmarked = folder(format!(".public.herald-new-{}", dead[1]), false);
+    let not_a_pid = folder(".public.herald-new-12ab".to_string(), true);
+    let other_output = folder(format!(".site.herald-new-{}", dead[0]), true);
+    herald()
+        .args(["build", "--now", NOW, "--out"])
+        .arg(&out)
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .success();
+    running.kill().unwrap();
+    running.wait().unwrap();
+    assert!(out.join("vi/rss.xml").is_file());
+    assert!(!stale_new.exists(), "{} was left", stale_new.display());
+    assert!(!stale_old.exists(), "{} was left", stale_old.display());
+    for kept in [&in_use, &unmarked, &not_a_pid, &other_output] {
+        assert!(kept.join("vi/rss.xml").is_file(), "{} was touched", kept.display());
+    }
+}
+
 /// `herald subscriptions list` and `remove` work on the state database.
 #[test]
 fn subscriptions_list_and_remove() {

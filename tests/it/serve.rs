@@ -331,6 +331,36 @@ async fn store_changes_reach_feeds_and_sitemaps() {
     server.stop().await;
 }
 
+/// The store folder deleted and made again (editors' tools, `rsync
+/// --delete-after`, checkouts do it): the watcher finds the new folder,
+/// reads it whole, and keeps watching it, so an edit made in it, and the
+/// edits after, are served. Then the same with the folder moved away and
+/// another put in its place.
+#[tokio::test]
+async fn a_store_folder_replaced_is_watched_again() {
+    let store = sample_store();
+    let server = Running::start(&store).await;
+    std::fs::remove_dir_all(store.root()).unwrap();
+    store.article("thoi-su/mot.vi.md", "Một đã sửa", "2026-11-20T08:00:00+07:00");
+    server.wait_for("/vi/rss.xml", "the edit in the new folder", |b| b.contains("Một đã sửa")).await;
+    store.article("thoi-su/hai.vi.md", "Hai", "2026-11-21T08:00:00+07:00");
+    server.wait_for("/vi/rss.xml", "a later edit", |b| b.contains("<title>Hai</title>")).await;
+
+    let aside = store.dir.path().join("store.old");
+    std::fs::rename(store.root(), &aside).unwrap();
+    store.article("thoi-su/ba.vi.md", "Ba", "2026-11-22T08:00:00+07:00");
+    server
+        .wait_for("/vi/rss.xml", "the folder put in place", |b| b.contains("<title>Ba</title>") && !b.contains("Hai"))
+        .await;
+    // The folder moved away is no longer watched.
+    std::fs::write(aside.join("thoi-su/bon.vi.md"), "+++\ntitle = \"Bốn\"\ndate = 2026-11-23T08:00:00+07:00\n+++\nX\n")
+        .unwrap();
+    store.article("thoi-su/nam.vi.md", "Năm", "2026-11-24T08:00:00+07:00");
+    server.wait_for("/vi/rss.xml", "an edit in the new folder", |b| b.contains("<title>Năm</title>")).await;
+    assert!(!server.text("/vi/rss.xml").await.contains("Bốn"));
+    server.stop().await;
+}
+
 /// A future-dated article appears when the clock passes its date, with no
 /// file change; an expiry removes one the same way.
 #[tokio::test]
