@@ -17,6 +17,7 @@
 //! validator knows nothing of flags.
 
 mod archives;
+mod articles;
 mod feeds;
 mod ip_network;
 mod schedule;
@@ -39,6 +40,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use archives::ArchiveSettings;
+pub use articles::ArticleSettings;
 pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
 pub use ip_network::IpNetwork;
 pub use schedule::ScheduleSettings;
@@ -89,6 +91,8 @@ pub struct Config {
     pub indexnow: Option<IndexNowSettings>,
     /// RFC 5005 feed archives.
     pub archives: ArchiveSettings,
+    /// `[articles]`: what the store may hold.
+    pub articles: ArticleSettings,
 }
 
 impl Config {
@@ -260,6 +264,8 @@ struct RawConfig {
     indexnow: Option<webhooks::RawIndexNow>,
     #[serde(default)]
     archives: archives::RawArchives,
+    #[serde(default)]
+    articles: articles::RawArticles,
 }
 
 /// Checks every table of `raw`, gathering problems in `v`; `None` when a
@@ -286,6 +292,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let webhooks = webhooks::validate(v, raw.webhooks, &codes);
     let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
     let archives = archives::validate(v, raw.archives);
+    let articles = articles::validate(v, raw.articles, &resolve);
     Some(Config {
         source: path.to_path_buf(),
         store_dir,
@@ -301,6 +308,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         webhooks,
         indexnow,
         archives,
+        articles,
     })
 }
 

@@ -23,6 +23,7 @@ const MAX_HEADER_BYTES: NumberKey = NumberKey::new("max_header_bytes", 1024, 102
 /// `max_connections`: up to a million, 10,000 by default.
 const MAX_CONNECTIONS: NumberKey = NumberKey::new("max_connections", 1, 1_000_000, 10_000);
 /// `watch_debounce_ms`: up to a minute, 100 ms by default.
+const WRITE_TIMEOUT_SECONDS: NumberKey = NumberKey::new("write_timeout_seconds", 1, 3600, 30);
 const WATCH_DEBOUNCE_MS: NumberKey = NumberKey::new("watch_debounce_ms", 0, 60_000, 100);
 /// `deferred_archives_from`: any count of documents, 20,000 by default.
 const DEFERRED_ARCHIVES_FROM: NumberKey = NumberKey::new("deferred_archives_from", 0, i64::MAX, 20_000);
@@ -44,6 +45,9 @@ pub struct ServerSettings {
     pub max_header_bytes: usize,
     /// Most connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// Longest a response's writing may make no progress (the client
+    /// stopped reading) before its connection is closed.
+    pub write_timeout: Duration,
     /// How long the watcher waits for quiet before reading files still
     /// open for writing (complete files are read at once).
     pub watch_debounce: Duration,
@@ -68,6 +72,7 @@ pub(super) struct RawServer {
     request_timeout_seconds: Option<Spanned<i64>>,
     max_header_bytes: Option<Spanned<i64>>,
     max_connections: Option<Spanned<i64>>,
+    write_timeout_seconds: Option<Spanned<i64>>,
     watch_debounce_ms: Option<Spanned<i64>>,
     deferred_archives_from: Option<Spanned<i64>>,
     #[serde(default)]
@@ -94,6 +99,7 @@ pub(super) fn validate(
     let request_timeout = v.number(&raw.request_timeout_seconds, &REQUEST_TIMEOUT_SECONDS);
     let max_header_bytes = v.number(&raw.max_header_bytes, &MAX_HEADER_BYTES);
     let max_connections = v.number(&raw.max_connections, &MAX_CONNECTIONS);
+    let write_timeout = v.number(&raw.write_timeout_seconds, &WRITE_TIMEOUT_SECONDS);
     let debounce = v.number(&raw.watch_debounce_ms, &WATCH_DEBOUNCE_MS);
     let deferred_archives_from = v.number(&raw.deferred_archives_from, &DEFERRED_ARCHIVES_FROM);
     let trusted_proxies = raw
@@ -118,6 +124,7 @@ pub(super) fn validate(
         request_timeout: Duration::from_secs(request_timeout as u64),
         max_header_bytes: max_header_bytes as usize,
         max_connections: max_connections as usize,
+        write_timeout: Duration::from_secs(write_timeout as u64),
         watch_debounce: Duration::from_millis(debounce as u64),
         deferred_archives_from: usize::try_from(deferred_archives_from).unwrap_or(usize::MAX),
         trusted_proxies,

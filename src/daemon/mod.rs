@@ -211,7 +211,7 @@ impl Daemon {
         let (steps_tx, steps) = watch::channel(0u64);
         let limits = Limits {
             request_timeout: config.server.request_timeout,
-            write_timeout: crate::server::DEFAULT_WRITE_TIMEOUT,
+            write_timeout: config.server.write_timeout,
             max_header_bytes: config.server.max_header_bytes,
             max_connections: config.server.max_connections,
         };

@@ -347,7 +347,10 @@ listen = "127.0.0.1:8080"
 cache_control = "public, max-age=300"
 # Mirror every served file into a folder too (for a CDN); --out.
 # out_dir = "public"
+# Time limits (the README's "Limits" lists them all): a request head, an
+# idle connection and an answer; a response the client stopped reading.
 request_timeout_seconds = 30
+write_timeout_seconds = 30
 max_header_bytes = 16384
 max_connections = 10000
 # A saved file (closed after writing, or renamed into place) is read at
@@ -358,6 +361,13 @@ watch_debounce_ms = 100
 # serving the live feeds and sitemaps before the feed archives are rendered
 # (meanwhile a path not found gets 503 and Retry-After instead of 404).
 deferred_archives_from = 20000
+
+# What the store may hold. Symbolic links are followed only when they lead
+# inside the store, or into a folder listed here; a larger article is an
+# error, never read.
+[articles]
+max_bytes = 4194304
+follow_links_into = []
 
 # Periodic jobs, cron lines (minute hour day-of-month month day-of-week) read
 # in the site's time zone: a full rescan as a safety net, and housekeeping.

@@ -100,9 +100,6 @@ impl ServerState {
     }
 }
 
-/// The default of [`Limits::write_timeout`] (`[server] write_timeout_seconds`).
-pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Limits that protect the server from slow or oversized requests.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {

@@ -112,8 +112,7 @@ impl FolderStore {
 
 /// What `config` allows the folder store to read.
 pub fn read_policy(config: &Config) -> ReadPolicy {
-    let _ = config;
-    ReadPolicy::default()
+    ReadPolicy { max_bytes: config.articles.max_bytes, follow_links_into: config.articles.follow_links_into.clone() }
 }
 
 impl ArticleStore for FolderStore {

@@ -164,3 +164,12 @@ fn h2_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().http2_prior_knowledge().pool_idle_timeout(None).build().unwrap()
 }
+
+/// The write timeout is `[server] write_timeout_seconds`.
+#[test]
+fn the_write_timeout_is_configurable() {
+    let mut store = TempStore::new();
+    assert_eq!(store.config().server.write_timeout, Duration::from_secs(30));
+    store.extra_config = "[server]\nwrite_timeout_seconds = 7\n".to_string();
+    assert_eq!(store.config().server.write_timeout, Duration::from_secs(7));
+}

@@ -33,7 +33,7 @@ fn bounded<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'sta
 fn build(store: &TempStore) -> Built {
     let config = store.config();
     bounded("the build", move || {
-        let folder = FolderStore::open(&config.store_dir).unwrap();
+        let folder = FolderStore::for_config(&config).unwrap();
         herald::pipeline::build(&folder, &config, now())
     })
 }
@@ -44,7 +44,7 @@ fn load(store: &TempStore, rel: &str) -> Option<Diagnostic> {
     let config = store.config();
     let rel = PathBuf::from(rel);
     bounded("reading one document", move || {
-        let folder = FolderStore::open(&config.store_dir).unwrap();
+        let folder = FolderStore::for_config(&config).unwrap();
         match folder.load(&rel, &config) {
             Loaded::Invalid(d) => Some(d),
             Loaded::Article(a) => panic!("{} was read as an article: {}", rel.display(), a.title),
@@ -171,4 +171,48 @@ fn an_article_over_the_size_limit_is_refused() {
     assert!(problem.message.contains(&(5u64 << 20).to_string()), "{problem}");
     assert!(problem.hint.as_deref().is_some_and(|h| h.contains("[articles] max_bytes")), "{problem}");
     assert_eq!(load(&store, "thoi-su/to.vi.md"), Some(problem));
+}
+
+/// `[articles] max_bytes` sets the limit.
+#[test]
+fn the_size_limit_is_configurable() {
+    let mut store = good_store();
+    store.extra_config = "[articles]\nmax_bytes = 2048\n".to_string();
+    let mut big = b"+++\ntitle = \"To\"\ndate = 2026-11-22T08:00:00+07:00\n+++\n".to_vec();
+    big.resize(3000, b'a');
+    store.write("thoi-su/to.vi.md", &big);
+    let built = build(&store);
+    assert_eq!(titles(&built, "/vi/rss.xml"), ["Bài tốt"]);
+    let problem = reported(&built, &store.root().join("thoi-su/to.vi.md"));
+    assert!(problem.message.contains("3000 bytes, more than the 2048"), "{problem}");
+}
+
+/// Links into a folder listed in `[articles] follow_links_into` are
+/// followed (relative to feeds.toml); links elsewhere still are not.
+#[cfg(unix)]
+#[test]
+fn links_into_a_listed_folder_are_followed() {
+    let mut store = TempStore::new();
+    store.extra_config = "[articles]\nfollow_links_into = [\"desks\"]\n".to_string();
+    let desks = store.dir.path().join("desks");
+    let elsewhere = store.dir.path().join("elsewhere");
+    for (folder, title) in [(&desks, "Bàn"), (&elsewhere, "Nơi khác")] {
+        std::fs::create_dir_all(folder.join("thoi-su")).unwrap();
+        let text = format!("+++\ntitle = \"{title}\"\ndate = 2026-11-20T08:00:00+07:00\n+++\nX\n");
+        std::fs::write(folder.join("thoi-su/bai.vi.md"), text).unwrap();
+    }
+    std::fs::create_dir_all(store.root()).unwrap();
+    symlink(&desks.join("thoi-su"), &store.root().join("thoi-su"));
+    symlink(&elsewhere.join("thoi-su/bai.vi.md"), &store.root().join("kinh-te/bai.vi.md"));
+    let built = build(&store);
+    assert_eq!(titles(&built, "/vi/rss.xml"), ["Bàn"]);
+    let problem = reported(&built, &store.root().join("kinh-te/bai.vi.md"));
+    assert!(problem.message.contains("outside the store"), "{problem}");
+    // Read alone, after a file event, too.
+    let config = store.config();
+    let folder = FolderStore::for_config(&config).unwrap();
+    match folder.load(Path::new("thoi-su/bai.vi.md"), &config) {
+        Loaded::Article(article) => assert_eq!(article.title, "Bàn"),
+        other => panic!("not read: {other:?}"),
+    }
 }

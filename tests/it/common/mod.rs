@@ -115,7 +115,7 @@ impl TempStore {
     /// Builds the store at `at`.
     pub fn build_at(&self, at: Timestamp) -> Built {
         let config = self.config();
-        let store = FolderStore::open(&config.store_dir).unwrap();
+        let store = FolderStore::for_config(&config).unwrap();
         pipeline::build(&store, &config, at)
     }
 }
