@@ -558,7 +558,7 @@ async fn run_daemon(config: Config, source: crate::daemon::ConfigSource) -> u8 {
     let daemon = match crate::daemon::Daemon::start(config, source, listener, clock).await {
         Ok(daemon) => daemon,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", e.diagnostic());
             return EXIT_USAGE;
         }
     };
