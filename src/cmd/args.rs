@@ -36,7 +36,8 @@ pub struct Cli {
 }
 
 /// The exit statuses, shown under `--help` and in the manual page.
-const EXIT_CODES: &str = "Exit status: 0 ok, 1 problems found, 2 usage or configuration error.";
+pub const EXIT_CODES: &str = "Exit status: 0 ok, 1 problems found, 2 usage or configuration error (nothing was done), \
+    3 the work failed (a write, a full disk, a port in use).";
 
 /// Log output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

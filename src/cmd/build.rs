@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use herald::diagnostic::Diagnostic;
 use herald::pipeline::{self, Loaded};
-use herald::snapshot::StagedDir;
+use herald::snapshot::{ForeignFolder, StagedDir};
 use jiff::Timestamp;
 
 use super::args::{BuildArgs, Cli};
@@ -85,9 +85,16 @@ fn refuse(errors: usize) -> CliError {
     ))])
 }
 
-/// The output folder could not be written.
+/// The output folder could not be written (exit 3), or holds files herald
+/// did not write and was left alone (exit 2).
 fn cannot_write(out: &Path, e: std::io::Error) -> CliError {
-    CliError::usage(Diagnostic::error(out, format!("cannot write the output: {e}")))
+    if ForeignFolder::in_error(&e).is_some() {
+        return CliError::usage(
+            Diagnostic::error(out, "the folder is not empty and was not written by herald")
+                .with_hint("herald replaces its output folder as a whole: choose a new or empty folder for --out"),
+        );
+    }
+    CliError::failed(Diagnostic::error(out, format!("cannot write the output: {e}")))
 }
 
 /// A progress bar on stderr for long builds: drawn only when stderr is a

@@ -17,6 +17,6 @@ pub fn run(shell: clap_complete::Shell) -> Result<ExitCode, CliError> {
     clap_complete::generate(shell, &mut command, "herald", &mut script);
     std::io::stdout()
         .write_all(&script)
-        .map_err(|e| CliError::usage(Diagnostic::general_error(format!("cannot write the completion script: {e}"))))?;
+        .map_err(|e| CliError::failed(Diagnostic::general_error(format!("cannot write the completion script: {e}"))))?;
     Ok(Status::Ok.into())
 }

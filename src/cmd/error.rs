@@ -18,8 +18,14 @@ pub enum Status {
     /// 1: the command ran and found problems (`check` found errors, `build
     /// --strict` met a bad article, no such subscription or delivery).
     Problems,
-    /// 2: bad usage or configuration; nothing was done.
+    /// 2: bad usage or configuration (a flag, `feeds.toml`, a store that
+    /// cannot be opened, a folder or file herald refuses to replace):
+    /// nothing was done.
     Usage,
+    /// 3: the work failed: the system refused something herald needed (a
+    /// write, a full disk, a port in use, the state database). A build
+    /// leaves the previous output as it was.
+    Failed,
 }
 
 impl Status {
@@ -29,6 +35,7 @@ impl Status {
             Status::Ok => 0,
             Status::Problems => 1,
             Status::Usage => 2,
+            Status::Failed => 3,
         }
     }
 }
@@ -53,6 +60,11 @@ impl CliError {
     /// Bad usage or configuration (exit 2): nothing was done.
     pub fn usage(diagnostic: Diagnostic) -> CliError {
         CliError { status: Status::Usage, diagnostics: vec![diagnostic] }
+    }
+
+    /// The work failed (exit 3).
+    pub fn failed(diagnostic: Diagnostic) -> CliError {
+        CliError { status: Status::Failed, diagnostics: vec![diagnostic] }
     }
 
     /// The command ran and found problems (exit 1).
@@ -88,5 +100,29 @@ fn log(d: &Diagnostic) {
 impl From<ConfigError> for CliError {
     fn from(e: ConfigError) -> CliError {
         CliError { status: Status::Usage, diagnostics: e.diagnostics }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::args::EXIT_CODES;
+
+    /// `--help` and the manual page list every status with its number.
+    #[test]
+    fn the_help_text_lists_every_status() {
+        let listed = [
+            (Status::Ok, "ok"),
+            (Status::Problems, "problems found"),
+            (Status::Usage, "usage or configuration error"),
+            (Status::Failed, "the work failed"),
+        ];
+        for (status, meaning) in listed {
+            let entry = format!("{} {meaning}", status.code());
+            assert!(EXIT_CODES.contains(&entry), "{EXIT_CODES:?} lacks {entry:?}");
+        }
+        let mut codes: Vec<u8> = listed.iter().map(|(s, _)| s.code()).collect();
+        codes.dedup();
+        assert_eq!(codes, [0, 1, 2, 3]);
     }
 }

@@ -18,7 +18,7 @@ pub fn run(cli: &Cli, args: &GenCorpusArgs) -> Result<ExitCode, CliError> {
         ));
     }
     let summary = herald::corpus::generate(&args.dir, args.count, args.seed)
-        .map_err(|e| CliError::usage(Diagnostic::error(&args.dir, format!("cannot write the corpus: {e}"))))?;
+        .map_err(|e| CliError::failed(Diagnostic::error(&args.dir, format!("cannot write the corpus: {e}"))))?;
     if !cli.quiet {
         eprintln!(
             "wrote {} documents to {} ({} stories in both languages, {} drafts, {} future-dated)",

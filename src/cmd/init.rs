@@ -4,13 +4,17 @@
 
 use std::process::ExitCode;
 
+use herald::init::InitError;
+
 use super::args::{Cli, InitArgs};
 use super::error::{CliError, Status};
 
 /// Runs `herald init`.
 pub fn run(cli: &Cli, args: &InitArgs) -> Result<ExitCode, CliError> {
-    let inspection = herald::init::init(&args.store, &cli.config, args.force)
-        .map_err(|e| CliError::usage(e.diagnostic().clone()))?;
+    let inspection = herald::init::init(&args.store, &cli.config, args.force).map_err(|e| match e {
+        InitError::Refused(d) => CliError::usage(d),
+        InitError::Failed(d) => CliError::failed(d),
+    })?;
     if !cli.quiet {
         eprintln!("{}", inspection.summary().trim_end());
         eprintln!(

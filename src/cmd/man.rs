@@ -20,7 +20,7 @@ pub fn run(out_dir: Option<&Path>) -> Result<ExitCode, CliError> {
     };
     written.map_err(|e| {
         let message = format!("cannot write the manual pages: {e}");
-        CliError::usage(match out_dir {
+        CliError::failed(match out_dir {
             Some(dir) => Diagnostic::error(dir, message),
             None => Diagnostic::general_error(message),
         })

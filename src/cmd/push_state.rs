@@ -31,7 +31,7 @@ pub fn open(cli: &Cli, state: Option<PathBuf>) -> Result<PushState, CliError> {
         return Ok(PushState { config, path, store: None });
     }
     let store = SqliteStore::open(&path).map_err(|e| {
-        CliError::usage(
+        CliError::failed(
             Diagnostic::general_error(e.to_string())
                 .with_hint("check the state folder (--state DIR) and its permissions"),
         )
@@ -41,7 +41,7 @@ pub fn open(cli: &Cli, state: Option<PathBuf>) -> Result<PushState, CliError> {
 
 /// A read or write of the database failed.
 pub fn failed(e: StoreError) -> CliError {
-    CliError::usage(Diagnostic::general_error(e.to_string()))
+    CliError::failed(Diagnostic::general_error(e.to_string()))
 }
 
 /// Says on stderr that the database at `path` does not exist yet (an empty

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use herald::clock::{Clock, SystemClock};
 use herald::config::{Config, Overrides};
-use herald::daemon::{ConfigSource, Daemon};
+use herald::daemon::{ConfigSource, Daemon, StartError};
 use herald::diagnostic::Diagnostic;
+use herald::snapshot::ForeignFolder;
 
 use super::args::{Cli, ServeArgs};
 use super::error::{CliError, Status};
@@ -29,7 +30,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError::usage(Diagnostic::general_error(format!("cannot start the async runtime: {e}"))))?;
+        .map_err(|e| CliError::failed(Diagnostic::general_error(format!("cannot start the async runtime: {e}"))))?;
     runtime.block_on(run_daemon(config, source))
 }
 
@@ -42,7 +43,7 @@ async fn run_daemon(config: Config, source: ConfigSource) -> Result<ExitCode, Cl
     let (Ok(mut hangup), Ok(mut terminate), Ok(mut interrupt)) =
         (signal(SignalKind::hangup()), signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     else {
-        return Err(CliError::usage(Diagnostic::general_error("cannot install signal handlers")));
+        return Err(CliError::failed(Diagnostic::general_error("cannot install signal handlers")));
     };
     let listen = config.server.listen;
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
@@ -55,10 +56,10 @@ async fn run_daemon(config: Config, source: ConfigSource) -> Result<ExitCode, Cl
             }
             _ => "check the address in [server] listen or --listen",
         };
-        CliError::usage(Diagnostic::error(listen.to_string(), format!("cannot listen: {e}")).with_hint(hint))
+        CliError::failed(Diagnostic::error(listen.to_string(), format!("cannot listen: {e}")).with_hint(hint))
     })?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let daemon = Daemon::start(config, source, listener, clock).await.map_err(|e| CliError::usage(e.diagnostic()))?;
+    let daemon = Daemon::start(config, source, listener, clock).await.map_err(start_failed)?;
     tracing::info!("listening on http://{} (open it in a browser for the list of feeds)", daemon.addr);
     loop {
         tokio::select! {
@@ -74,4 +75,17 @@ async fn run_daemon(config: Config, source: ConfigSource) -> Result<ExitCode, Cl
     daemon.shutdown().await;
     tracing::info!("stopped");
     Ok(Status::Ok.into())
+}
+
+/// The daemon did not start: a store that cannot be opened or an output
+/// folder herald did not write is a configuration error (exit 2); a state
+/// folder, state database or output folder that cannot be written is the
+/// work failing (exit 3).
+fn start_failed(e: StartError) -> CliError {
+    let diagnostic = e.diagnostic();
+    match e {
+        StartError::Store(_) => CliError::usage(diagnostic),
+        StartError::Output { source, .. } if ForeignFolder::in_error(&source).is_some() => CliError::usage(diagnostic),
+        StartError::State { .. } | StartError::Push(_) | StartError::Output { .. } => CliError::failed(diagnostic),
+    }
 }
