@@ -15,6 +15,10 @@
 //! `ARCHITECTURE.md` at the repository root has the bird's-eye view, the
 //! code map and which module may import which.
 
+// Every public item is documented, and `pub` means reachable from outside
+// the crate (`pub(crate)` otherwise); CI's clippy turns these into errors.
+#![warn(missing_docs, unreachable_pub)]
+
 pub mod article;
 pub mod catalog;
 pub mod clock;
