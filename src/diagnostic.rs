@@ -28,7 +28,9 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Diagnostic {
     /// The file the problem is in, as the user named it (store-relative
-    /// paths are joined to the store root).
+    /// paths are joined to the store root), or another place such as an
+    /// address; empty when the problem has no place (see
+    /// [`Diagnostic::general_error`]).
     pub path: PathBuf,
     /// 1-based line, when known.
     pub line: Option<usize>,
@@ -53,6 +55,12 @@ impl Diagnostic {
             message: message.into(),
             hint: None,
         }
+    }
+
+    /// An error that belongs to no file or place (the async runtime did not
+    /// start); it prints as `error: message`.
+    pub fn general_error(message: impl Into<String>) -> Self {
+        Diagnostic::error(PathBuf::new(), message)
     }
 
     /// A warning in `path` with no position yet.
@@ -87,14 +95,17 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
+        if !self.path.as_os_str().is_empty() {
+            write!(f, "{}", self.path.display())?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+                if let Some(column) = self.column {
+                    write!(f, ":{column}")?;
+                }
             }
+            f.write_str(": ")?;
         }
-        write!(f, ": {}: {}", self.severity, self.message)?;
+        write!(f, "{}: {}", self.severity, self.message)?;
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
         }
@@ -160,5 +171,11 @@ mod tests {
     fn display_names_file_line_and_hint() {
         let d = Diagnostic::error("feeds.toml", "unknown key `tittle`").at(3, 1).with_hint("did you mean `title`?");
         assert_eq!(d.to_string(), "feeds.toml:3:1: error: unknown key `tittle`\n  hint: did you mean `title`?");
+    }
+
+    #[test]
+    fn a_general_error_has_no_place() {
+        let d = Diagnostic::general_error("cannot start the async runtime").with_hint("free some memory");
+        assert_eq!(d.to_string(), "error: cannot start the async runtime\n  hint: free some memory");
     }
 }

@@ -443,12 +443,27 @@ fn guard_output_folder(out: &Path) -> io::Result<()> {
             if entries.next().is_none() || out.join(OUTPUT_MARKER).exists() {
                 Ok(())
             } else {
-                Err(io::Error::other(format!(
-                    "refusing to replace {}: it is not empty and was not written by herald; choose a new or empty folder",
-                    out.display()
-                )))
+                Err(io::Error::other(ForeignFolder { folder: out.to_path_buf() }))
             }
         }
+    }
+}
+
+/// The refusal to replace an output folder that holds files herald did not
+/// write (no [`OUTPUT_MARKER`]): the error inside the [`io::Error`] that
+/// [`StagedDir::begin`] and [`Snapshot::write_dir_atomic`] return then.
+#[derive(Debug, thiserror::Error)]
+#[error("refusing to replace {}: it is not empty and was not written by herald; choose a new or empty folder", folder.display())]
+pub struct ForeignFolder {
+    /// The output folder.
+    pub folder: PathBuf,
+}
+
+impl ForeignFolder {
+    /// The refusal carried by `error`, if that is what it is (rather than a
+    /// failed read or write).
+    pub fn in_error(error: &io::Error) -> Option<&ForeignFolder> {
+        error.get_ref()?.downcast_ref()
     }
 }
 
@@ -488,7 +503,12 @@ mod tests {
         std::fs::write(dir.path().join("precious.txt"), "keep").unwrap();
         let e = snapshot(&[("/rss.xml", "x")]).write_dir_atomic(dir.path()).unwrap_err();
         assert!(e.to_string().contains("was not written by herald"), "{e}");
+        assert_eq!(ForeignFolder::in_error(&e).map(|f| f.folder.as_path()), Some(dir.path()));
         assert_eq!(std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(), "keep");
+        // A failed write is not a refusal.
+        let file = dir.path().join("precious.txt");
+        let e = snapshot(&[("/rss.xml", "x")]).write_dir_atomic(&file.join("public")).unwrap_err();
+        assert!(ForeignFolder::in_error(&e).is_none(), "{e}");
     }
 
     #[test]

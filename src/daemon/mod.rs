@@ -59,14 +59,15 @@ impl ConfigSource {
     }
 }
 
-/// Why the daemon could not start.
+/// Why the daemon could not start. [`StartError::diagnostic`] says it the
+/// way users read problems: the place, what went wrong, what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The store folder cannot be opened.
     #[error("{0}")]
     Store(Diagnostic),
     /// The state folder cannot be created or written.
-    #[error("{}: error: cannot use the state folder: {source}\n  hint: create it, or pass --state DIR with a folder herald may write", path.display())]
+    #[error("cannot use the state folder {}: {source}", path.display())]
     State {
         /// The folder.
         path: PathBuf,
@@ -74,18 +75,34 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// The push state cannot be opened.
-    #[error(
-        "error: cannot start WebSub and push deliveries: {0}\n  hint: check that the state folder is writable and not used by another herald"
-    )]
+    #[error("cannot start WebSub and push deliveries: {0}")]
     Push(crate::push::PushError),
     /// The output folder cannot be written.
-    #[error("{}: error: cannot write the output folder: {source}", path.display())]
+    #[error("cannot write the output folder {}: {source}", path.display())]
     Output {
         /// The folder.
         path: PathBuf,
         /// What went wrong.
         source: std::io::Error,
     },
+}
+
+impl StartError {
+    /// The problem with its place and a hint, as `herald serve` prints it.
+    pub fn diagnostic(&self) -> Diagnostic {
+        match self {
+            StartError::Store(d) => d.clone(),
+            StartError::State { path, source } => {
+                Diagnostic::error(path, format!("cannot use the state folder: {source}"))
+                    .with_hint("create it, or pass --state DIR with a folder herald may write")
+            }
+            StartError::Push(e) => Diagnostic::general_error(format!("cannot start WebSub and push deliveries: {e}"))
+                .with_hint("check that the state folder is writable and not used by another herald"),
+            StartError::Output { path, source } => {
+                Diagnostic::error(path, format!("cannot write the output folder: {source}"))
+            }
+        }
+    }
 }
 
 /// Something that changes the site, in arrival order.

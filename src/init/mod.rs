@@ -224,34 +224,65 @@ pub fn inspect(store: &Path) -> Result<Inspection, Diagnostic> {
 pub fn render_config(inspection: &Inspection, config_dir: &Path) -> String {
     template::render(inspection, config_dir)
 }
+/// Why `herald init` wrote nothing.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum InitError {
+    /// What it was given was refused before anything was written: the
+    /// configuration file exists (without `force`) or is a folder, the
+    /// store is missing or unreadable.
+    #[error("{0}")]
+    Refused(Diagnostic),
+    /// The work failed: the file or its folder could not be written, or the
+    /// file made was not valid (a bug in herald init).
+    #[error("{0}")]
+    Failed(Diagnostic),
+}
+
+impl InitError {
+    /// The problem, with its place and a hint.
+    pub fn diagnostic(&self) -> &Diagnostic {
+        match self {
+            InitError::Refused(d) | InitError::Failed(d) => d,
+        }
+    }
+}
+
 /// inspect + render + validate with [`Config::parse`] + write to
 /// `config_path`; refuses to overwrite an existing file unless `force`.
 /// Returns the inspection for the CLI to summarise.
-pub fn init(store: &Path, config_path: &Path, force: bool) -> Result<Inspection, Diagnostic> {
+pub fn init(store: &Path, config_path: &Path, force: bool) -> Result<Inspection, InitError> {
     if config_path.is_dir() {
-        return Err(Diagnostic::error(config_path, "this is a folder, not a configuration file")
-            .with_hint("pass --config with a file name such as feeds.toml"));
+        return Err(InitError::Refused(
+            Diagnostic::error(config_path, "this is a folder, not a configuration file")
+                .with_hint("pass --config with a file name such as feeds.toml"),
+        ));
     }
     if config_path.exists() && !force {
-        return Err(Diagnostic::error(config_path, "the file exists")
-            .with_hint("pass --force to replace it, or --config to write elsewhere"));
+        return Err(InitError::Refused(
+            Diagnostic::error(config_path, "the file exists")
+                .with_hint("pass --force to replace it, or --config to write elsewhere"),
+        ));
     }
-    let inspection = inspect(store)?;
+    let inspection = inspect(store).map_err(InitError::Refused)?;
     let config_dir = match config_path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&config_dir).map_err(|e| {
-        Diagnostic::error(&config_dir, format!("cannot create the folder for the configuration: {e}"))
-            .with_hint("check the folder's permissions, or pass --config with another path")
+        InitError::Failed(
+            Diagnostic::error(&config_dir, format!("cannot create the folder for the configuration: {e}"))
+                .with_hint("check the folder's permissions, or pass --config with another path"),
+        )
     })?;
     let text = render_config(&inspection, &config_dir);
     let bug = |why: String| {
-        Diagnostic::error(
-            config_path,
-            format!("herald init made a configuration herald refuses ({why}); nothing was written"),
+        InitError::Failed(
+            Diagnostic::error(
+                config_path,
+                format!("herald init made a configuration herald refuses ({why}); nothing was written"),
+            )
+            .with_hint("this is a bug in herald init: please report it with the store's folder layout"),
         )
-        .with_hint("this is a bug in herald init: please report it with the store's folder layout")
     };
     let config = Config::parse(&text, config_path, &Overrides::default()).map_err(|e| bug(e.to_string()))?;
     let same_store = match (std::fs::canonicalize(&config.store_dir), std::fs::canonicalize(&inspection.store)) {
@@ -262,8 +293,10 @@ pub fn init(store: &Path, config_path: &Path, force: bool) -> Result<Inspection,
         return Err(bug(format!("its store {} is not {}", config.store_dir.display(), inspection.store.display())));
     }
     write_atomic(config_path, &text).map_err(|e| {
-        Diagnostic::error(config_path, format!("cannot write the file: {e}"))
-            .with_hint("check the folder's permissions")
+        InitError::Failed(
+            Diagnostic::error(config_path, format!("cannot write the file: {e}"))
+                .with_hint("check the folder's permissions"),
+        )
     })?;
     Ok(inspection)
 }

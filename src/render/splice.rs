@@ -24,8 +24,8 @@ use crate::config::Config;
 use crate::snapshot::{Resource, ResourceKind};
 
 /// The bytes of `doc` in `format` with `items` (some of its items, or all)
-/// as its items: what [`super::render_doc`] publishes when `items` is all
-/// of them.
+/// as its items: what the renderer's `render_doc` publishes when `items`
+/// is all of them.
 pub fn format_bytes(doc: &FeedDoc, items: &[FeedItem], format: FeedFormat, config: &Config) -> Vec<u8> {
     let mut bytes = match format {
         FeedFormat::Rss => rss::write_items(doc, items, config),
@@ -112,7 +112,7 @@ pub struct Previous<'a> {
 }
 
 /// Renders `doc` in the three formats (`(path, resource)` pairs as
-/// [`super::render_doc`] gives them), copying from `previous` the bytes of
+/// `render_doc` gives them), copying from `previous` the bytes of
 /// every item with the same article and body, unless `stale` says its
 /// bytes may have changed anyway (another version of its story moved).
 /// Also returns the new layout, if it could be established.

@@ -25,7 +25,7 @@ use crate::snapshot::{ResourceKind, Snapshot};
 
 /// The archives as published, and the work left on them.
 #[derive(Debug, Default)]
-pub struct Archives {
+pub(super) struct Archives {
     /// The archive months published for each archived feed scope (or to be
     /// published, once the deferred work is done).
     months: HashMap<FeedScope, Vec<Month>>,
@@ -38,7 +38,7 @@ pub struct Archives {
 
 /// How much pending archive work [`Archives::render_pending`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Portion {
+pub(super) enum Portion {
     /// All of it.
     All,
     /// The archives of one feed scope, or else one batch of deferred
@@ -77,7 +77,7 @@ impl Archives {
     /// left the archive documents out, and every month and archive index
     /// becomes pending work, newest month first (the likeliest to be asked
     /// for).
-    pub fn reset(
+    pub(super) fn reset(
         &mut self,
         layout: HashMap<FeedScope, Vec<Month>>,
         deferred: bool,
@@ -107,12 +107,12 @@ impl Archives {
     }
 
     /// Whether archive documents are left to bring up to date.
-    pub fn is_pending(&self) -> bool {
+    pub(super) fn is_pending(&self) -> bool {
         !self.pending.scopes.is_empty() || !self.pending.deferred.is_empty()
     }
 
     /// Queues the archive work of what a step `touched`.
-    pub fn queue(&mut self, touched: &Touched) {
+    pub(super) fn queue(&mut self, touched: &Touched) {
         self.pending.scopes.extend(touched.scopes.iter().cloned());
         self.pending.months.extend(touched.archive_months.iter().cloned());
         self.pending.relinked.extend(touched.relinked.iter().cloned());
@@ -121,7 +121,7 @@ impl Archives {
     /// Queues, for every archived scope whose newest archive month has no
     /// item layout, that month, so that the first edit there need not
     /// render it whole (its bytes do not change).
-    pub fn queue_newest_months(&mut self, layouts: &ItemLayouts, config: &Config) {
+    pub(super) fn queue_newest_months(&mut self, layouts: &ItemLayouts, config: &Config) {
         for (scope, months) in &self.months {
             let Some(month) = months.last() else { continue };
             if !layouts.contains(&render::archive::archive_path(scope, *month, FeedFormat::Rss, config)) {
@@ -137,7 +137,7 @@ impl Archives {
     /// complete; then the deferred months; then the archive indexes of the
     /// languages concerned. Does as much as `portion` says (the archive
     /// indexes come with the last of the rest).
-    pub fn render_pending(&mut self, portion: Portion, step: &mut Step<'_>) {
+    pub(super) fn render_pending(&mut self, portion: Portion, step: &mut Step<'_>) {
         let config = step.config;
         let limit = match portion {
             Portion::All => usize::MAX,

@@ -11,7 +11,7 @@ use crate::snapshot::{Resource, Snapshot};
 
 /// The current files and what changed since the last update.
 #[derive(Debug, Default)]
-pub struct Journal {
+pub(super) struct Journal {
     /// The current files.
     snapshot: Snapshot,
     /// Every path written or removed since the last update, with the file
@@ -21,17 +21,17 @@ pub struct Journal {
 
 impl Journal {
     /// The current files.
-    pub fn snapshot(&self) -> &Snapshot {
+    pub(super) fn snapshot(&self) -> &Snapshot {
         &self.snapshot
     }
 
     /// The current file at `path`.
-    pub fn get(&self, path: &str) -> Option<&Arc<Resource>> {
+    pub(super) fn get(&self, path: &str) -> Option<&Arc<Resource>> {
         self.snapshot.get(path)
     }
 
     /// Remembers what `path` holds before this step first writes it.
-    pub fn note(&mut self, path: &str) {
+    pub(super) fn note(&mut self, path: &str) {
         if !self.written.contains_key(path) {
             let before = self.snapshot.get(path).cloned();
             self.written.insert(path.to_string(), before);
@@ -39,7 +39,7 @@ impl Journal {
     }
 
     /// Writes `resource` at `path`; whether its bytes are new.
-    pub fn put(&mut self, path: String, resource: Resource) -> bool {
+    pub(super) fn put(&mut self, path: String, resource: Resource) -> bool {
         self.note(&path);
         let changed = self.snapshot.get(&path).is_none_or(|old| old.etag != resource.etag);
         self.snapshot.insert(path, resource);
@@ -47,14 +47,14 @@ impl Journal {
     }
 
     /// Removes the file at `path`; whether there was one.
-    pub fn remove(&mut self, path: &str) -> bool {
+    pub(super) fn remove(&mut self, path: &str) -> bool {
         self.note(path);
         self.snapshot.remove(path).is_some()
     }
 
     /// Brings the `.gz` twins of the sitemaps at `paths` in line with them
     /// ([`render::refresh_gzip_twins`]).
-    pub fn refresh_gzip_twins(&mut self, paths: &[String]) {
+    pub(super) fn refresh_gzip_twins(&mut self, paths: &[String]) {
         for path in paths {
             self.note(&format!("{path}.gz"));
         }
@@ -63,7 +63,7 @@ impl Journal {
 
     /// The paths written since the last update whose bytes changed,
     /// appeared or disappeared, sorted; the journal starts afresh.
-    pub fn take_changes(&mut self) -> Vec<String> {
+    pub(super) fn take_changes(&mut self) -> Vec<String> {
         let written = std::mem::take(&mut self.written);
         written
             .into_iter()
@@ -78,7 +78,7 @@ impl Journal {
 
     /// Replaces every file at once (a full build): the paths whose bytes
     /// changed, appeared or disappeared, sorted; the journal starts afresh.
-    pub fn replace(&mut self, snapshot: Snapshot) -> Vec<String> {
+    pub(super) fn replace(&mut self, snapshot: Snapshot) -> Vec<String> {
         self.written.clear();
         let changed = self.snapshot.changed_paths(&snapshot);
         self.snapshot = snapshot;

@@ -20,7 +20,7 @@ use crate::store::ArticleStore;
 
 /// What every live feed showed when it was last rendered.
 #[derive(Debug, Default)]
-pub struct LiveFeeds {
+pub(super) struct LiveFeeds {
     shown: HashMap<FeedScope, LiveFeed>,
 }
 
@@ -46,7 +46,7 @@ impl LiveFeed {
 
 impl LiveFeeds {
     /// Remembers what every live feed shows (after a full render).
-    pub fn remember_all(&mut self, catalog: &Catalog, config: &Config) {
+    pub(super) fn remember_all(&mut self, catalog: &Catalog, config: &Config) {
         self.shown = feed_scopes(catalog, config)
             .into_iter()
             .map(|scope| (scope.clone(), LiveFeed::now(&scope, catalog, config)))
@@ -57,7 +57,7 @@ impl LiveFeeds {
     /// shows already (an edit to an article outside the feed's newest
     /// items leaves it alone); removes it when its section emptied.
     /// Articles `relinked` are written again even if they did not change.
-    pub fn render(
+    pub(super) fn render(
         &mut self,
         scope: &FeedScope,
         relinked: &HashSet<PathBuf>,
@@ -91,7 +91,7 @@ impl LiveFeeds {
 
     /// Lays out the items of every live feed that has no layout yet, so
     /// that the first edit need not render them all; changes no file.
-    pub fn warm_up(&self, step: &mut Step<'_>, store: &dyn ArticleStore, bodies: &mut BodyCache) {
+    pub(super) fn warm_up(&self, step: &mut Step<'_>, store: &dyn ArticleStore, bodies: &mut BodyCache) {
         let none = HashSet::new();
         let mut scopes: Vec<&FeedScope> = self.shown.keys().collect();
         scopes.sort();

@@ -19,23 +19,23 @@ use crate::store::{ArticleStore, Loaded};
 /// The documents that are broken now, by store-relative path. A broken
 /// document that had a good version keeps it in the catalog.
 #[derive(Debug, Default)]
-pub struct Problems(BTreeMap<PathBuf, Diagnostic>);
+pub(super) struct Problems(BTreeMap<PathBuf, Diagnostic>);
 
 impl Problems {
     /// The problems of broken documents, in path order.
-    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.values()
     }
 
     /// How many broken documents have no good version in `catalog`.
-    pub fn broken_only(&self, catalog: &Catalog) -> usize {
+    pub(super) fn broken_only(&self, catalog: &Catalog) -> usize {
         self.0.keys().filter(|p| catalog.by_source(p).is_none()).count()
     }
 
     /// Reads the documents at `paths` (store-relative; folders stand for
     /// every document in or once in them) into `catalog`, whose clock
     /// moves to `now` first; what changed, and the documents read.
-    pub fn read(
+    pub(super) fn read(
         &mut self,
         paths: &[PathBuf],
         now: Timestamp,
@@ -80,7 +80,7 @@ impl Problems {
     /// Reads the whole store: its good articles, plus from `previous` (the
     /// catalog so far) the last good version of each broken document,
     /// whose problems replace the ones known.
-    pub fn scan(&mut self, previous: &Catalog, store: &dyn ArticleStore, config: &Config) -> Vec<Article> {
+    pub(super) fn scan(&mut self, previous: &Catalog, store: &dyn ArticleStore, config: &Config) -> Vec<Article> {
         let scan = store.scan(config);
         let mut articles = scan.articles;
         let mut problems = BTreeMap::new();
@@ -100,7 +100,7 @@ impl Problems {
 /// yet but may be later (scheduled ones, refused duplicates), so that if a
 /// document breaks before then, its last good version is still complete
 /// when it is published.
-pub fn cache_scheduled_bodies<'a>(
+pub(super) fn cache_scheduled_bodies<'a>(
     sources: impl IntoIterator<Item = &'a PathBuf>,
     catalog: &Catalog,
     bodies: &mut BodyCache,
@@ -121,7 +121,7 @@ pub fn cache_scheduled_bodies<'a>(
 }
 
 /// Sources of every scheduled (not yet visible, not draft) article.
-pub fn scheduled_sources(catalog: &Catalog) -> Vec<PathBuf> {
+pub(super) fn scheduled_sources(catalog: &Catalog) -> Vec<PathBuf> {
     let now = catalog.now();
     catalog.every_article().filter(|a| !a.draft && a.visible_from() > now).map(|a| a.source.path.clone()).collect()
 }

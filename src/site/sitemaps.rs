@@ -18,7 +18,7 @@ use crate::snapshot::{Resource, ResourceKind, Snapshot};
 
 /// The sitemaps as published.
 #[derive(Debug, Default)]
-pub struct Sitemaps {
+pub(super) struct Sitemaps {
     /// Every sitemap listed in the sitemap index, with its newest date.
     listed: BTreeMap<String, Option<Timestamp>>,
     /// Where the entries lie in the one-part monthly sitemaps, by language
@@ -28,7 +28,7 @@ pub struct Sitemaps {
 
 impl Sitemaps {
     /// Starts afresh from the sitemaps a full build wrote in `snapshot`.
-    pub fn reset(&mut self, snapshot: &Snapshot) {
+    pub(super) fn reset(&mut self, snapshot: &Snapshot) {
         self.layouts.clear();
         self.listed = snapshot
             .iter()
@@ -41,7 +41,12 @@ impl Sitemaps {
     /// the entries of articles not `relinked` that did not change; then
     /// the pages and news sitemaps, and the index and `.gz` twins of
     /// whichever sitemaps' bytes changed. Nothing when sitemaps are off.
-    pub fn render(&mut self, months: &BTreeSet<(String, Month)>, relinked: &HashSet<PathBuf>, step: &mut Step<'_>) {
+    pub(super) fn render(
+        &mut self,
+        months: &BTreeSet<(String, Month)>,
+        relinked: &HashSet<PathBuf>,
+        step: &mut Step<'_>,
+    ) {
         let config = step.config;
         if !config.sitemaps.enabled {
             return;
@@ -94,7 +99,7 @@ impl Sitemaps {
     /// Lays out the entries of each language's newest sitemap month that
     /// has no layout yet, so that the first edit need not write it whole;
     /// changes no file.
-    pub fn warm_up(&mut self, step: &mut Step<'_>) {
+    pub(super) fn warm_up(&mut self, step: &mut Step<'_>) {
         let config = step.config;
         if !config.sitemaps.enabled {
             return;

@@ -18,27 +18,27 @@ use crate::snapshot::{Resource, ResourceKind};
 /// Where the items lie in the feed and archive documents rendered since
 /// the last full build, by the document's RSS path.
 #[derive(Debug, Default)]
-pub struct ItemLayouts(HashMap<String, Layout>);
+pub(super) struct ItemLayouts(HashMap<String, Layout>);
 
 impl ItemLayouts {
     /// The layout of the document whose RSS path is `rss`.
-    pub fn get(&self, rss: &str) -> Option<&Layout> {
+    pub(super) fn get(&self, rss: &str) -> Option<&Layout> {
         self.0.get(rss)
     }
 
     /// Whether the document whose RSS path is `rss` has a layout.
-    pub fn contains(&self, rss: &str) -> bool {
+    pub(super) fn contains(&self, rss: &str) -> bool {
         self.0.contains_key(rss)
     }
 
     /// Forgets the layout of the document whose RSS path is `rss` (it was
     /// removed).
-    pub fn forget(&mut self, rss: &str) {
+    pub(super) fn forget(&mut self, rss: &str) {
         self.0.remove(rss);
     }
 
     /// Forgets every layout (after a full build).
-    pub fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         self.0.clear();
     }
 }
@@ -46,10 +46,10 @@ impl ItemLayouts {
 /// A document in the three formats as [`Step::splice_doc`] renders it: its
 /// `(path, resource)` pairs, and where its items lie when that could be
 /// established.
-pub type SplicedDoc = (Vec<(String, Resource)>, Option<Layout>);
+pub(super) type SplicedDoc = (Vec<(String, Resource)>, Option<Layout>);
 
 /// What one step renders from and writes to.
-pub struct Step<'a> {
+pub(super) struct Step<'a> {
     /// The catalog as of this step.
     pub catalog: &'a Catalog,
     /// The configuration in force.
@@ -62,12 +62,12 @@ pub struct Step<'a> {
 
 impl Step<'_> {
     /// Writes `resource` at `path`; whether its bytes are new.
-    pub fn put(&mut self, path: String, resource: Resource) -> bool {
+    pub(super) fn put(&mut self, path: String, resource: Resource) -> bool {
         self.journal.put(path, resource)
     }
 
     /// Removes the file at `path`; whether there was one.
-    pub fn remove(&mut self, path: &str) -> bool {
+    pub(super) fn remove(&mut self, path: &str) -> bool {
         self.journal.remove(path)
     }
 
@@ -75,7 +75,7 @@ impl Step<'_> {
     /// rendering the items whose article and body are the same and that
     /// are not `relinked`. `complete` builds the document with every item
     /// when `doc` holds placeholders ([`splice::render`]).
-    pub fn splice_doc(
+    pub(super) fn splice_doc(
         &self,
         doc: &FeedDoc,
         complete: Option<&dyn Fn() -> FeedDoc>,
@@ -93,7 +93,7 @@ impl Step<'_> {
 
     /// Publishes a document [`Step::splice_doc`] rendered, whose RSS path
     /// is `rss`; whether any of its files' bytes are new.
-    pub fn keep_doc(&mut self, rss: String, (files, layout): SplicedDoc) -> bool {
+    pub(super) fn keep_doc(&mut self, rss: String, (files, layout): SplicedDoc) -> bool {
         match layout {
             Some(layout) => self.layouts.0.insert(rss, layout),
             None => self.layouts.0.remove(&rss),

@@ -14,7 +14,7 @@ use crate::render::FeedScope;
 
 /// The parts of the site one step touched.
 #[derive(Debug, Default)]
-pub struct Touched {
+pub(super) struct Touched {
     /// Feed scopes whose articles, or whose items, may have changed.
     pub scopes: BTreeSet<FeedScope>,
     /// Archive months holding an item that may have changed.
@@ -30,7 +30,7 @@ pub struct Touched {
 
 impl Touched {
     /// What `change` touches in the site of `catalog` (as changed).
-    pub fn by(change: &Change, catalog: &Catalog, config: &Config) -> Touched {
+    pub(super) fn by(change: &Change, catalog: &Catalog, config: &Config) -> Touched {
         let mut touched = Touched::default();
         let mut relink: Vec<&Arc<Article>> = Vec::new();
         for article in change.published.iter().chain(&change.unpublished) {

@@ -1,6 +1,6 @@
 //! The `herald` binary: `build` writes the output folder atomically and
 //! reports problems; `check` lists them; exit codes are 0 ok, 1 problems,
-//! 2 usage or configuration error.
+//! 2 usage or configuration error, 3 the work failed.
 
 use crate::common::*;
 use assert_cmd::Command;
@@ -182,7 +182,116 @@ fn malformed_flags_are_usage_errors() {
         .stderr(predicate::str::contains("not an address and port; write host:port"));
 }
 
-/// The output folder is never a folder herald did not write.
+/// An unknown flag or command is a usage error (exit 2) before anything is
+/// read, with clap's suggestion.
+#[test]
+fn unknown_flags_are_usage_errors() {
+    herald()
+        .args(["build", "--outt", "public"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unexpected argument '--outt'"))
+        .stderr(predicate::str::contains("--out"));
+    herald().arg("bulid").assert().code(2).stderr(predicate::str::contains("unrecognized subcommand 'bulid'"));
+}
+
+/// A build whose output cannot be written is the work failing, exit 3, not
+/// a usage error: the output's parent is a file, a path no one can create
+/// (permissions would not stop a test running as root). The error names
+/// the folder and the system's reason, shows under `--quiet`, and nothing
+/// is left beside the output.
+#[test]
+fn build_that_cannot_write_exits_3() {
+    let store = TempStore::new();
+    store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
+    let blocker = store.dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "a file").unwrap();
+    let out = blocker.join("public");
+    herald()
+        .args(["build", "--quiet", "--now", NOW, "--out"])
+        .arg(&out)
+        .arg("--config")
+        .arg(store.config_path())
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(format!("{}: error: cannot write the output: ", out.display())))
+        .stderr(predicate::str::contains("wrote").not());
+    assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "a file");
+    let mut left: Vec<_> = std::fs::read_dir(store.dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert!(left.iter().all(|name| !name.to_string_lossy().contains("herald-new")), "{left:?}");
+}
+
+/// The other commands that write exit 3 too when the write fails, and 2
+/// when they refuse before writing.
+#[test]
+fn failed_writes_exit_3_refusals_exit_2() {
+    let store = TempStore::new();
+    store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
+    let blocker = store.dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "a file").unwrap();
+    herald()
+        .arg("gen-corpus")
+        .arg(blocker.join("corpus"))
+        .arg("3")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("error: cannot write the corpus"));
+    herald()
+        .args(["man", "--out-dir"])
+        .arg(blocker.join("man"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("error: cannot write the manual pages"));
+    herald()
+        .arg("init")
+        .arg(store.root())
+        .arg("--config")
+        .arg(blocker.join("feeds.toml"))
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("error: cannot create the folder for the configuration"));
+    assert_eq!(std::fs::read_to_string(&blocker).unwrap(), "a file");
+    herald()
+        .arg("init")
+        .arg(store.dir.path().join("no-such-store"))
+        .arg("--config")
+        .arg(store.dir.path().join("new.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: the folder does not exist"));
+}
+
+/// With `--log-format json` a failure is printed as JSON log lines, one
+/// object per problem with its place and hint as fields.
+#[test]
+fn failures_follow_the_log_format() {
+    let store = TempStore::new();
+    let config = store.dir.path().join("bad.toml");
+    std::fs::write(&config, "[site]\nbase_url = \"https://example.vn/\"\ndefault_language = \"vi\"\ntitle = \"T\"\ntime_zone = \"Mars/Olympus\"\n[languages.vi]\n").unwrap();
+    let output = herald()
+        .args(["check", "--log-format", "json", "--config"])
+        .arg(&config)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8(output).unwrap();
+    let lines: Vec<serde_json::Value> =
+        stderr.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))).collect();
+    let zone = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "unknown time zone `Mars/Olympus`")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(zone["level"], "ERROR");
+    assert_eq!(zone["fields"]["path"], config.display().to_string());
+    assert_eq!((zone["fields"]["line"].as_u64(), zone["fields"]["column"].as_u64()), (Some(5), Some(13)));
+    assert!(zone["fields"]["hint"].as_str().unwrap().contains("IANA time zone name"), "{zone}");
+}
+
+/// The output folder is never a folder herald did not write: a usage error
+/// (exit 2) that says what to do.
 #[test]
 fn refuses_to_replace_a_foreign_folder() {
     let store = TempStore::new();
@@ -197,7 +306,8 @@ fn refuses_to_replace_a_foreign_folder() {
         .arg(store.config_path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("was not written by herald"));
+        .stderr(predicate::str::contains("home: error: the folder is not empty and was not written by herald"))
+        .stderr(predicate::str::contains("hint: herald replaces its output folder as a whole"));
     assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
 }
 
@@ -262,7 +372,20 @@ fn subscriptions_list_and_remove() {
     let store = TempStore::new();
     let config = store.config_path();
     let state = store.dir.path().join("state");
-    herald().arg("subscriptions").arg("list").arg("--config").arg(&config).assert().success();
+    herald()
+        .arg("subscriptions")
+        .arg("list")
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("nothing here yet"));
+    herald()
+        .args(["subscriptions", "remove", "1", "--config"])
+        .arg(&config)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("error: there is no subscription 1: the database does not exist yet"));
     std::fs::create_dir_all(&state).unwrap();
     {
         let db = SqliteStore::open(&SqliteStore::file_in(&state)).unwrap();
@@ -419,7 +542,9 @@ fn completions_and_manual_pages_cover_every_command() {
     let page = herald().arg("man").assert().success().get_output().stdout.clone();
     let page = String::from_utf8(page).unwrap();
     assert!(page.starts_with(".ie") || page.contains(".TH herald 1"), "{page}");
-    assert!(page.contains("Exit status: 0 ok, 1 problems found, 2 usage or configuration error."));
+    assert!(page.contains(
+        "Exit status: 0 ok, 1 problems found, 2 usage or configuration error (nothing was done), 3 the work failed"
+    ));
     let dir = tempfile::tempdir().unwrap();
     herald().args(["man", "--out-dir"]).arg(dir.path()).assert().success();
     for command in commands {

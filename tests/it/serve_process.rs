@@ -39,7 +39,8 @@ fn sighup_reloads_only_a_valid_config() {
     herald.wait_for_line("stopped");
 }
 
-/// A port that is taken is a clear start-up error, exit status 2.
+/// A port that is taken is a clear start-up error, exit status 3 (the work
+/// failed: the configuration is fine, the system refused).
 #[test]
 fn port_in_use_is_explained() {
     let store = TempStore::new();
@@ -50,13 +51,14 @@ fn port_in_use_is_explained() {
         .arg(store.config_path())
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("127.0.0.1:{port}: error: cannot listen")), "{stderr}");
     assert!(stderr.contains("hint: another program (or another herald) uses this port"), "{stderr}");
 }
 
-/// A state folder that cannot be written is a clear start-up error.
+/// A state folder that cannot be created is a clear start-up error, exit
+/// status 3.
 #[test]
 fn unwritable_state_folder_is_explained() {
     let store = TempStore::new();
@@ -69,7 +71,7 @@ fn unwritable_state_folder_is_explained() {
         .arg(store.config_path())
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("error: cannot use the state folder"), "{stderr}");
     assert!(stderr.contains("hint:"), "{stderr}");

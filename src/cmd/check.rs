@@ -1,0 +1,25 @@
+//! `herald check`: read the configuration and the whole store and list
+//! every problem on stdout; exit 1 when there is an error.
+
+use std::process::ExitCode;
+
+use herald::diagnostic::render_all;
+use herald::pipeline;
+use jiff::Timestamp;
+
+use super::args::{CheckArgs, Cli};
+use super::error::{CliError, Status};
+use super::load_config;
+
+/// Runs `herald check`.
+pub fn run(cli: &Cli, args: &CheckArgs) -> Result<ExitCode, CliError> {
+    let config = load_config(cli, &args.store)?;
+    let store = pipeline::open_store(&config).map_err(CliError::usage)?;
+    let now = args.store.now.unwrap_or_else(Timestamp::now);
+    let loaded = pipeline::load(&store, &config, now);
+    let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = loaded.diagnostics.len() - errors;
+    print!("{}", render_all(&loaded.diagnostics));
+    println!("{} documents: {errors} error(s), {warnings} warning(s)", loaded.documents);
+    Ok(if errors > 0 { Status::Problems } else { Status::Ok }.into())
+}
