@@ -53,9 +53,8 @@ pub struct ServerSettings {
     pub watch_debounce: Duration,
     /// `herald serve` on a store of at least this many documents (and no
     /// output folder) serves the live feeds and sitemaps before rendering
-    /// the archive documents, instead of after: the first byte in about
-    /// half the time at 100,000 articles. Paths not found meanwhile get a
-    /// 503.
+    /// the archive documents, instead of after (the first byte sooner on a
+    /// large store: BENCHMARKS.md). Paths not found meanwhile get a 503.
     pub deferred_archives_from: usize,
     /// Reverse proxies whose `X-Forwarded-For` names the client (for
     /// per-client limits); empty trusts no one.

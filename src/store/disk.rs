@@ -240,9 +240,9 @@ fn link_target(link: &Path, allowed: &Allowed) -> Result<PathBuf, Unread> {
 /// wait for a writer), and on Linux without updating the access time
 /// (`O_NOATIME`, allowed when herald owns the file): reading a store must
 /// not write to it (the first read after an edit would otherwise update
-/// the inode and wait for the file system's journal, seen as one-second
-/// stalls of an update while the disk was busy, and a full build would
-/// dirty 100,000 inodes).
+/// the inode and wait for the file system's journal, seen as stalls of an
+/// update while the disk was busy, and a full build would dirty every
+/// article's inode).
 fn open_no_follow(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
