@@ -243,12 +243,21 @@ impl ArticleInput<'_> {
 
     fn date(&self, key: &str, config: &Config) -> Result<Option<Timestamp>, Diagnostic> {
         let Some(text) = self.string(key)? else { return Ok(None) };
-        parse_date(&text, config).map(Some).map_err(|why| {
-            self.error(
+        parse_date(&text, config).map(Some).map_err(|why| match why {
+            DateError::Unreadable(why) => self.error(
                 key,
                 format!("`{key}` is not a date: `{text}` ({why})"),
                 "use RFC 3339, e.g. 2024-01-15T08:30:00+07:00, or a local time such as 2024-01-15T08:30:00 (read in the site's time zone)",
-            )
+            ),
+            DateError::OutOfRange(year) => self.error(
+                key,
+                format!("`{key}` is out of range: `{}` is in the year {year}", text.trim()),
+                format!(
+                    "herald reads dates from the years {} to {} (others are taken for typos): check the year",
+                    DATE_YEARS.start(),
+                    DATE_YEARS.end()
+                ),
+            ),
         })
     }
 }
@@ -498,16 +507,52 @@ fn describe(value: &Value) -> &'static str {
     }
 }
 
+/// The years a front-matter date may be in: outside, it is taken for a
+/// typo (and arithmetic near year 9999 would overflow).
+pub const DATE_YEARS: std::ops::RangeInclusive<i64> = 1900..=9000;
+
+/// Why a front-matter date was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateError {
+    /// Not a date herald can read (the parser's reason).
+    Unreadable(String),
+    /// A date in a year outside [`DATE_YEARS`] (the year as written).
+    OutOfRange(i64),
+}
+
 /// Parses a front-matter date: RFC 3339 with an offset (`Z` or `+07:00`), or
 /// a local date-time or date without offset, taken in the site's time zone.
-pub fn parse_date(text: &str, config: &Config) -> Result<Timestamp, String> {
-    let at = parse_any_date(text.trim(), config)?;
-    // Far-off years are typos (and arithmetic near year 9999 overflows).
-    let year = at.to_zoned_datetime(jiff::tz::TimeZone::UTC).year();
-    if !(1900..=9000).contains(&year) {
-        return Err(format!("the year {year} is out of range (1900-9000)"));
+/// Its year as written must be within [`DATE_YEARS`]; that is checked
+/// first, so a well-formed date past what a timestamp holds (the last
+/// second of 9999, a six-digit or signed year) is out of range, not
+/// unreadable.
+pub fn parse_date(text: &str, config: &Config) -> Result<Timestamp, DateError> {
+    let text = text.trim();
+    // The year as written: from the parsed pieces (any ISO 8601 form), or
+    // read off the start when the year is beyond what they hold.
+    let pieces = jiff::fmt::temporal::Pieces::parse(text).ok().map(|p| i64::from(p.date().year()));
+    if let Some(year) = pieces.or_else(|| written_year(text))
+        && !DATE_YEARS.contains(&year)
+    {
+        return Err(DateError::OutOfRange(year));
     }
-    Ok(at)
+    parse_any_date(text, config).map_err(DateError::Unreadable)
+}
+
+/// The year a date starts with (`2026-…`, `-0001-…`, `+099999-…`), if it
+/// starts with one: digits, optionally signed, then `-`.
+fn written_year(text: &str) -> Option<i64> {
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || rest.as_bytes().get(digits) != Some(&b'-') {
+        return None;
+    }
+    let year = rest[..digits].parse::<i64>().unwrap_or(i64::MAX);
+    Some(if negative { -year } else { year })
 }
 
 fn parse_any_date(text: &str, config: &Config) -> Result<Timestamp, String> {
@@ -552,5 +597,16 @@ mod tests {
             absolute_url(&base, &permalink, "ảnh đẹp.jpg").unwrap(),
             "https://news.example.vn/tin/vi/thoi-su/bai/%E1%BA%A3nh%20%C4%91%E1%BA%B9p.jpg"
         );
+    }
+
+    #[test]
+    fn the_year_is_read_as_written() {
+        assert_eq!(written_year("2026-11-20"), Some(2026));
+        assert_eq!(written_year("-000001-01-01T00:00:00Z"), Some(-1));
+        assert_eq!(written_year("+099999-01-01"), Some(99999));
+        assert_eq!(written_year("99999999999999999999999-01-01"), Some(i64::MAX));
+        assert_eq!(written_year("20261120T0800Z"), None);
+        assert_eq!(written_year("hôm qua"), None);
+        assert_eq!(written_year(""), None);
     }
 }

@@ -371,11 +371,13 @@ mod tests {
     }
 
     /// An editor's save (a hidden file written, then renamed over the
-    /// article) is one batch naming the article, delivered as soon as the
-    /// file is complete (long before the quiet period), and timed from its
-    /// first event.
+    /// article) is delivered as soon as the file is complete (long before
+    /// the quiet period), naming the article, and timed from its first
+    /// event. Usually it is one batch; a save whose steps are further apart
+    /// than the settling time (a busy machine) may be two, and that is
+    /// fine: each names only the files the save touched.
     #[test]
-    fn a_complete_save_is_one_batch_delivered_at_once() {
+    fn a_complete_save_is_delivered_at_once() {
         let dir = temp_store("save");
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let quiet = Duration::from_secs(30);
@@ -383,13 +385,22 @@ mod tests {
         let hidden = dir.join("thoi-su/.bai.vi.md.tmp");
         std::fs::write(&hidden, "+++\ntitle = \"Bài\"\n+++\n").unwrap();
         std::fs::rename(&hidden, dir.join("thoi-su/bai.vi.md")).unwrap();
-        let change = poll(&mut rx, Duration::from_secs(10)).expect("a batch before the quiet period");
-        let StoreEvent::Paths(paths) = &change.event else { panic!("{:?}", change.event) };
-        assert!(paths.contains(&PathBuf::from("thoi-su/bai.vi.md")), "{paths:?}");
-        assert!(paths.iter().all(|p| p.is_relative()), "{paths:?}");
+        let article = PathBuf::from("thoi-su/bai.vi.md");
+        let touched = [PathBuf::from("thoi-su/.bai.vi.md.tmp"), article.clone()];
+        let mut batches = Vec::new();
+        let change = loop {
+            // Well within the quiet period: only a complete file ends a
+            // batch this early.
+            let change = poll(&mut rx, Duration::from_secs(10)).expect("a batch before the quiet period");
+            let StoreEvent::Paths(paths) = &change.event else { panic!("{:?}", change.event) };
+            assert!(paths.iter().all(|p| touched.contains(p)), "{paths:?}");
+            batches.push(paths.clone());
+            if paths.contains(&article) {
+                break change;
+            }
+            assert!(batches.len() < 3, "the save came in pieces: {batches:?}");
+        };
         assert!(change.delivered >= change.first_event);
-        // Nothing else was pending: the save was one batch.
-        assert!(poll(&mut rx, Duration::from_millis(200)).is_none());
         drop(watcher);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -184,16 +184,18 @@ def target_rows():
         size(rss(hm)) if hm else (failure(mruns) if mruns else "–"),
         rss(hm) < 1.5 * 1024 * MIB if hm else (False if mruns else None))
     # One edit in a 100,000-article store.
-    if latency and latency["event_to_publish"]["n"]:
+    if latency and latency["file_event_to_publish"]["n"]:
         e = latency["event_to_publish"]
         f = latency["file_event_to_publish"]
         w = latency["from_write"]
-        figure = (f"p99 {secs(e['p99_s'])} from the watcher's batch; {secs(f['p99_s'])} from the first file "
-                  f"event; {secs(w['p99_s'])} from the write")
+        figure = (f"p99 {secs(f['p99_s'])} from the first file event; {secs(e['p99_s'])} from the watcher's "
+                  f"batch; {secs(w['p99_s'])} from the write")
         if lat_n != 100000:
             figure += f" — on {num(lat_n)} articles"
+        # The target is from the file event: judged by that figure, which
+        # includes the watcher's wait (the batch figure does not).
         add("one edit in 100,000: new bytes served ≤ 20 ms (p99) from the file event", "Hugo ~0.4 s (10,000)",
-            figure, e["p99_s"] <= 0.020 if lat_n == 100000 else None)
+            figure, f["p99_s"] <= 0.020 if lat_n == 100000 else None)
     else:
         add("one edit in 100,000: new bytes served ≤ 20 ms (p99) from the file event", "Hugo ~0.4 s (10,000)", "–",
             None)

@@ -191,6 +191,11 @@ pub struct ServeArgs {
     /// (tests, intranets); refused by default.
     #[arg(long)]
     pub allow_private_callbacks: bool,
+
+    /// Initialise an empty state database (zero bytes, or SQLite without
+    /// tables) instead of refusing it; a missing one is always created.
+    #[arg(long)]
+    pub init_state: bool,
 }
 
 /// Options shared by commands that read the store.

@@ -30,11 +30,14 @@ pub fn open(cli: &Cli, state: Option<PathBuf>) -> Result<PushState, CliError> {
     if !path.exists() {
         return Ok(PushState { config, path, store: None });
     }
-    let store = SqliteStore::open(&path).map_err(|e| {
-        CliError::failed(
+    let store = SqliteStore::open(&path).map_err(|e| match e {
+        // An empty or foreign file: nothing was done, and the diagnostic
+        // says what the file is and what to do.
+        StoreError::Refused(diagnostic) => CliError::usage(diagnostic),
+        e => CliError::failed(
             Diagnostic::general_error(e.to_string())
                 .with_hint("check the state folder (--state DIR) and its permissions"),
-        )
+        ),
     })?;
     Ok(PushState { config, path, store: Some(store) })
 }

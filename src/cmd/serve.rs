@@ -8,6 +8,8 @@ use herald::clock::{Clock, SystemClock};
 use herald::config::{Config, Overrides};
 use herald::daemon::{ConfigSource, Daemon, StartError};
 use herald::diagnostic::Diagnostic;
+use herald::push::PushError;
+use herald::push::state::StoreError;
 use herald::snapshot::ForeignFolder;
 
 use super::args::{Cli, ServeArgs};
@@ -24,6 +26,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode, CliError> {
             listen: args.listen,
             out_dir: args.out.clone(),
             allow_private_callbacks: args.allow_private_callbacks,
+            init_state: args.init_state,
         },
     };
     let config = source.load()?;
@@ -78,13 +81,17 @@ async fn run_daemon(config: Config, source: ConfigSource) -> Result<ExitCode, Cl
 }
 
 /// The daemon did not start: a store that cannot be opened or an output
-/// folder herald did not write is a configuration error (exit 2); a state
+/// folder herald did not write, or a state database that is empty or another
+/// program's, is a configuration error (exit 2); a state
 /// folder, state database or output folder that cannot be written is the
 /// work failing (exit 3).
 fn start_failed(e: StartError) -> CliError {
     let diagnostic = e.diagnostic();
     match e {
         StartError::Store(_) => CliError::usage(diagnostic),
+        // An empty or foreign state database is refused before anything is
+        // done, like a bad configuration.
+        StartError::Push(PushError::Store(StoreError::Refused(_))) => CliError::usage(diagnostic),
         StartError::Output { source, .. } if ForeignFolder::in_error(&source).is_some() => CliError::usage(diagnostic),
         StartError::State { .. } | StartError::Push(_) | StartError::Output { .. } => CliError::failed(diagnostic),
     }

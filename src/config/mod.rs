@@ -181,6 +181,9 @@ pub struct Overrides {
     pub out_dir: Option<PathBuf>,
     /// `--allow-private-callbacks` of `herald serve`.
     pub allow_private_callbacks: bool,
+    /// `--init-state` of `herald serve`: initialise an empty state
+    /// database instead of refusing it (read at start, not a setting).
+    pub init_state: bool,
 }
 
 impl Overrides {

@@ -26,6 +26,11 @@ const LEASE_MAX_SECONDS: NumberKey = NumberKey::new("lease_max_seconds", 1, 365 
 const LEASE_DEFAULT_SECONDS: NumberKey = NumberKey::new("lease_default_seconds", 1, 365 * DAY, 10 * DAY);
 /// `subscribe_rate_per_minute`: up to a million, 120 by default.
 const SUBSCRIBE_RATE_PER_MINUTE: NumberKey = NumberKey::new("subscribe_rate_per_minute", 1, 1_000_000, 120);
+/// `max_pending_verifications`: up to a million, 2,000 by default.
+const MAX_PENDING_VERIFICATIONS: NumberKey = NumberKey::new("max_pending_verifications", 1, 1_000_000, 2_000);
+/// `max_pending_verifications_per_topic`: up to a million, 200 by default.
+const MAX_PENDING_VERIFICATIONS_PER_TOPIC: NumberKey =
+    NumberKey::new("max_pending_verifications_per_topic", 1, 1_000_000, 200);
 /// `retry_base_seconds`: up to an hour, 10 seconds by default.
 const RETRY_BASE_SECONDS: NumberKey = NumberKey::new("retry_base_seconds", 1, 3600, 10);
 /// `retry_horizon_hours`: up to 30 days, a day by default.
@@ -78,6 +83,11 @@ pub struct WebSubSettings {
     pub allow_private_callbacks: bool,
     /// Subscription requests accepted per client address per minute.
     pub subscribe_rate_per_minute: u32,
+    /// Most verifications and denials waiting at once, whoever asked for
+    /// them (beyond: 503 with `Retry-After`).
+    pub max_pending_verifications: usize,
+    /// Most verifications waiting at once for one topic.
+    pub max_pending_verifications_per_topic: usize,
     /// First retry delay; each further retry doubles it (with jitter).
     pub retry_base: Duration,
     /// How long a delivery is retried before it is given up.
@@ -126,6 +136,8 @@ pub(super) struct RawWebSub {
     signature_algorithm: Option<SignatureAlgorithm>,
     allow_private_callbacks: Option<bool>,
     subscribe_rate_per_minute: Option<Spanned<i64>>,
+    max_pending_verifications: Option<Spanned<i64>>,
+    max_pending_verifications_per_topic: Option<Spanned<i64>>,
     retry_base_seconds: Option<Spanned<i64>>,
     retry_horizon_hours: Option<Spanned<i64>>,
     request_timeout_seconds: Option<Spanned<i64>>,
@@ -139,6 +151,9 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub) -> WebSubSettings 
     let lease_max = v.number(&raw.lease_max_seconds, &LEASE_MAX_SECONDS);
     let lease_default = v.number(&raw.lease_default_seconds, &LEASE_DEFAULT_SECONDS);
     let rate = v.number(&raw.subscribe_rate_per_minute, &SUBSCRIBE_RATE_PER_MINUTE);
+    let max_pending = v.number(&raw.max_pending_verifications, &MAX_PENDING_VERIFICATIONS);
+    let max_pending_per_topic =
+        v.number(&raw.max_pending_verifications_per_topic, &MAX_PENDING_VERIFICATIONS_PER_TOPIC);
     let retry_base = v.number(&raw.retry_base_seconds, &RETRY_BASE_SECONDS);
     let horizon = v.number(&raw.retry_horizon_hours, &RETRY_HORIZON_HOURS);
     let timeout = v.number(&raw.request_timeout_seconds, &REQUEST_TIMEOUT_SECONDS);
@@ -188,6 +203,8 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawWebSub) -> WebSubSettings 
         signature_algorithm: raw.signature_algorithm.unwrap_or_default(),
         allow_private_callbacks: raw.allow_private_callbacks.unwrap_or(DEFAULT_ALLOW_PRIVATE_CALLBACKS),
         subscribe_rate_per_minute: rate as u32,
+        max_pending_verifications: max_pending as usize,
+        max_pending_verifications_per_topic: max_pending_per_topic as usize,
         retry_base: Duration::from_secs(retry_base as u64),
         retry_horizon: Duration::from_secs(horizon as u64 * 3600),
         request_timeout: Duration::from_secs(timeout as u64),
@@ -215,5 +232,18 @@ mod tests {
             c.websub.link_header(&c.site, "https://news.example.vn/rss.xml"),
             "<https://news.example.vn/rss.xml>; rel=\"self\""
         );
+    }
+
+    #[test]
+    fn pending_verification_bounds_have_defaults_and_ranges() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!((c.websub.max_pending_verifications, c.websub.max_pending_verifications_per_topic), (2_000, 200));
+        let c = parse(&format!(
+            "{MINIMAL}\n[websub]\nmax_pending_verifications = 50\nmax_pending_verifications_per_topic = 5\n"
+        ))
+        .unwrap();
+        assert_eq!((c.websub.max_pending_verifications, c.websub.max_pending_verifications_per_topic), (50, 5));
+        let e = parse(&format!("{MINIMAL}\n[websub]\nmax_pending_verifications = 0\n")).unwrap_err().to_string();
+        assert!(e.contains("max_pending_verifications 0 is out of range"), "{e}");
     }
 }

@@ -33,6 +33,7 @@ use crate::config::{Config, Overrides};
 use crate::diagnostic::Diagnostic;
 use crate::push::Push;
 use crate::push::sources::TopicSource;
+use crate::push::state::Initialise;
 use crate::server::compress::Compressor;
 use crate::server::{CurrentFiles, Limits, ServedFiles, ServerState};
 use crate::site::{LiveSite, Start};
@@ -96,6 +97,8 @@ impl StartError {
                 Diagnostic::error(path, format!("cannot use the state folder: {source}"))
                     .with_hint("create it, or pass --state DIR with a folder herald may write")
             }
+            // A refused state file says what it is and what to do itself.
+            StartError::Push(crate::push::PushError::Store(crate::push::state::StoreError::Refused(d))) => d.clone(),
             StartError::Push(e) => Diagnostic::general_error(format!("cannot start WebSub and push deliveries: {e}"))
                 .with_hint("check that the state folder is writable and not used by another herald"),
             StartError::Output { path, source } => {
@@ -199,7 +202,12 @@ impl Daemon {
         let (config_tx, config_rx) = watch::channel(Arc::clone(&config));
         let push = if Push::wanted(&config) {
             let topics: Arc<dyn TopicSource> = Arc::clone(&files) as _;
-            Some(Push::open(config_rx.clone(), topics, Arc::clone(&clock)).map_err(StartError::Push)?)
+            let initialise = if source.overrides.init_state { Initialise::IfEmpty } else { Initialise::IfMissing };
+            let lookup = Arc::new(crate::push::ssrf::SystemLookup);
+            Some(
+                Push::open(config_rx.clone(), topics, Arc::clone(&clock), initialise, lookup)
+                    .map_err(StartError::Push)?,
+            )
         } else {
             None
         };
@@ -208,6 +216,7 @@ impl Daemon {
             push.as_ref().filter(|_| config.websub.enabled).map(|push| Arc::clone(&push.hub)),
             push.as_ref().map(|push| Arc::clone(&push.engine.counters)),
             Some(compressor),
+            push.as_ref().map(|push| Arc::clone(&push.store)),
         ));
         state.archives_starting.store(archives_pending, std::sync::atomic::Ordering::Relaxed);
         if watcher.is_some() {

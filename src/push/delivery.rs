@@ -19,6 +19,7 @@ use url::Url;
 
 use super::hub::{Verification, topic_path};
 use super::sources::TopicSource;
+use super::ssrf::{GuardedResolver, Lookup};
 use super::state::{Delivery, DeliveryKind, PushStore, Settled};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -72,16 +73,18 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine over `store`, reading topic content from `topics`.
+    /// An engine over `store`, reading topic content from `topics`, looking
+    /// names up through `lookup`.
     pub fn new(
         store: Arc<dyn PushStore>,
         topics: Arc<dyn TopicSource>,
         config: watch::Receiver<Arc<Config>>,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
+        lookup: Arc<dyn Lookup>,
     ) -> Result<Engine, reqwest::Error> {
-        let client = http_client(&config.borrow(), true)?;
-        let trusted = http_client(&config.borrow(), false)?;
+        let client = http_client(&config.borrow(), true, Arc::clone(&lookup))?;
+        let trusted = http_client(&config.borrow(), false, lookup)?;
         Ok(Engine { store, topics, config, clock, wake, client, trusted, counters: Arc::default() })
     }
 
@@ -497,10 +500,10 @@ fn error_text(error: &reqwest::Error) -> String {
 }
 
 /// An HTTP client for outgoing pushes: no redirects, timeouts, TLS with
-/// the ring provider, and, when `guarded` (subscriber callbacks) and
-/// private callbacks are not allowed, a resolver that refuses private
-/// addresses.
-fn http_client(config: &Config, guarded: bool) -> Result<reqwest::Client, reqwest::Error> {
+/// the ring provider, names looked up through `lookup`, and, when
+/// `guarded` (subscriber callbacks) and private callbacks are not allowed,
+/// private addresses refused at every call.
+fn http_client(config: &Config, guarded: bool, lookup: Arc<dyn Lookup>) -> Result<reqwest::Client, reqwest::Error> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION"), " (WebSub hub)"))
@@ -508,12 +511,13 @@ fn http_client(config: &Config, guarded: bool) -> Result<reqwest::Client, reqwes
         .connect_timeout(Duration::from_secs(5))
         .timeout(config.websub.request_timeout)
         .pool_max_idle_per_host(config.websub.max_per_host);
-    if guarded && !config.websub.allow_private_callbacks {
+    let public_only = guarded && !config.websub.allow_private_callbacks;
+    if public_only {
         // A proxy would resolve the callback's name itself, past the
         // guard: subscriber callbacks are always called directly.
-        builder = builder.dns_resolver(Arc::new(super::ssrf::GuardedResolver)).no_proxy();
+        builder = builder.no_proxy();
     }
-    builder.build()
+    builder.dns_resolver(Arc::new(GuardedResolver::new(lookup, public_only))).build()
 }
 
 #[cfg(test)]

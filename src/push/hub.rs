@@ -6,7 +6,10 @@
 //! callback that must echo a challenge), and only a verified subscription
 //! becomes active. Topics herald does not serve are denied the same way
 //! (a GET with `hub.mode=denied`). Malformed requests get a 4xx with a
-//! plain-text reason.
+//! plain-text reason. What strangers can make the hub queue is bounded
+//! twice: requests per client address per minute (429), and
+//! verifications and denials waiting at once, per topic and overall,
+//! whatever the addresses (503 with `Retry-After`).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -20,7 +23,8 @@ use tokio::sync::{Notify, watch};
 use url::Url;
 
 use super::sources::TopicSource;
-use super::state::{DeliveryKind, NewDelivery, PushStore};
+use super::ssrf::Lookup;
+use super::state::{DeliveryKind, NewDelivery, PendingLimits, PushStore, Queued};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::snapshot::ResourceKind;
@@ -30,6 +34,18 @@ use crate::snapshot::ResourceKind;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The spec: the secret MUST be less than 200 bytes.
 pub const MAX_SECRET_BYTES: usize = 199;
+
+/// `Retry-After` when too many verifications wait (they usually take a
+/// second each; a callback that never answers waits out its retries).
+pub const BUSY_RETRY_SECONDS: u16 = 60;
+
+/// Why a hub request is not queued.
+enum Refusal {
+    /// A plain answer: bad request, or the store failed.
+    Status(StatusCode, String),
+    /// Too many verifications wait: 503 with `Retry-After`.
+    Busy(&'static str),
+}
 
 /// The verification a queued `websub.verify` job performs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -51,17 +67,21 @@ pub struct WebSubHub {
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     rate: RateLimiter,
+    /// Where callback host names are looked up (the SSRF check).
+    lookup: Arc<dyn Lookup>,
 }
 
 impl WebSubHub {
-    /// A hub queuing its work in `store` and waking the engine with `wake`.
+    /// A hub queuing its work in `store` and waking the engine with `wake`;
+    /// callback names are looked up through `lookup`.
     pub fn new(
         store: Arc<dyn PushStore>,
         config: watch::Receiver<Arc<Config>>,
         clock: Arc<dyn Clock>,
         wake: Arc<Notify>,
+        lookup: Arc<dyn Lookup>,
     ) -> WebSubHub {
-        WebSubHub { store, config, clock, wake, rate: RateLimiter::default() }
+        WebSubHub { store, config, clock, wake, rate: RateLimiter::default(), lookup }
     }
 
     /// The hub endpoint's path (from the configuration in force).
@@ -107,7 +127,15 @@ impl WebSubHub {
                 self.wake.notify_one();
                 text(StatusCode::ACCEPTED, "accepted; the callback will be asked to verify\n")
             }
-            Err((status, reason)) => text(status, &format!("{reason}\n")),
+            Err(Refusal::Status(status, reason)) => text(status, &format!("{reason}\n")),
+            Err(Refusal::Busy(reason)) => {
+                let mut response = text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!("{reason}; try again in {BUSY_RETRY_SECONDS} seconds\n"),
+                );
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_SECONDS));
+                response
+            }
         }
     }
 
@@ -117,8 +145,8 @@ impl WebSubHub {
         form: &HashMap<String, String>,
         config: &Config,
         topics: &dyn TopicSource,
-    ) -> Result<(), (StatusCode, String)> {
-        let bad = |reason: &str| (StatusCode::BAD_REQUEST, reason.to_string());
+    ) -> Result<(), Refusal> {
+        let bad = |reason: &str| Refusal::Status(StatusCode::BAD_REQUEST, reason.to_string());
         let mode = form.get("hub.mode").map(String::as_str).ok_or_else(|| bad("hub.mode is missing"))?;
         if mode == "publish" {
             // herald publishes its own topics as they change.
@@ -141,7 +169,7 @@ impl WebSubHub {
         if secret.is_some_and(|s| s.len() > MAX_SECRET_BYTES) {
             return Err(bad("hub.secret must be less than 200 bytes"));
         }
-        super::ssrf::check_callback(&callback_url, config.websub.allow_private_callbacks)
+        super::ssrf::check_callback(&callback_url, config.websub.allow_private_callbacks, self.lookup.as_ref())
             .await
             .map_err(|why| bad(&why))?;
         let now = self.clock.now();
@@ -173,13 +201,24 @@ impl WebSubHub {
             }
         };
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || store.enqueue(job, now))
+        let limits = PendingLimits {
+            per_topic: websub.max_pending_verifications_per_topic,
+            overall: websub.max_pending_verifications,
+        };
+        let queued = tokio::task::spawn_blocking(move || store.enqueue(job, now, limits))
             .await
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(|e| Refusal::Status(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
             .map_err(|e| {
                 tracing::error!("cannot queue a WebSub verification: {e}");
-                (StatusCode::SERVICE_UNAVAILABLE, "the hub cannot take requests right now".to_string())
-            })
+                Refusal::Status(StatusCode::SERVICE_UNAVAILABLE, "the hub cannot take requests right now".to_string())
+            })?;
+        match queued {
+            Queued::Yes => Ok(()),
+            Queued::TopicFull => {
+                Err(Refusal::Busy("too many subscriptions to this topic are waiting for verification"))
+            }
+            Queued::HubFull => Err(Refusal::Busy("too many subscriptions are waiting for verification")),
+        }
     }
 }
 

@@ -57,19 +57,29 @@ pub enum PushError {
 }
 
 impl Push {
-    /// Opens the state database in the configured state folder and sets up
-    /// the hub and the engine, which reads what it delivers from `topics`.
+    /// Opens the state database in the configured state folder (an empty
+    /// file only when `initialise` allows it) and sets up the hub and the
+    /// engine, which reads what it delivers from `topics` and looks host
+    /// names up through `lookup` (the system's, but for tests).
     pub fn open(
         config: watch::Receiver<Arc<Config>>,
         topics: Arc<dyn TopicSource>,
         clock: Arc<dyn Clock>,
+        initialise: state::Initialise,
+        lookup: Arc<dyn ssrf::Lookup>,
     ) -> Result<Push, PushError> {
         let path = SqliteStore::file_in(&config.borrow().state_dir);
-        let store: Arc<dyn PushStore> = Arc::new(SqliteStore::open(&path)?);
+        let store: Arc<dyn PushStore> = Arc::new(SqliteStore::open_with(&path, initialise)?);
         let wake = Arc::new(Notify::new());
-        let hub =
-            Arc::new(hub::WebSubHub::new(Arc::clone(&store), config.clone(), Arc::clone(&clock), Arc::clone(&wake)));
-        let engine = Arc::new(delivery::Engine::new(Arc::clone(&store), topics, config, clock, Arc::clone(&wake))?);
+        let hub = Arc::new(hub::WebSubHub::new(
+            Arc::clone(&store),
+            config.clone(),
+            Arc::clone(&clock),
+            Arc::clone(&wake),
+            Arc::clone(&lookup),
+        ));
+        let engine =
+            Arc::new(delivery::Engine::new(Arc::clone(&store), topics, config, clock, Arc::clone(&wake), lookup)?);
         Ok(Push {
             store,
             hub,

@@ -5,11 +5,36 @@
 //! multicast or otherwise special addresses, both when the subscription is
 //! requested and at every call: the HTTP client resolves names through
 //! [`GuardedResolver`], so a name that later resolves somewhere private
-//! (DNS rebinding) is still refused.
+//! (DNS rebinding) is still refused. Names are looked up through a
+//! [`Lookup`]: the system's resolver, or a test's table, so a test can make
+//! a name change its addresses between two calls.
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
 
 use url::{Host, Url};
+
+/// The addresses a lookup found, when it resolves.
+pub type Looking = Pin<Box<dyn Future<Output = std::io::Result<Vec<IpAddr>>> + Send>>;
+
+/// Where host names are looked up.
+pub trait Lookup: Send + Sync + std::fmt::Debug {
+    /// The addresses of `host`.
+    fn lookup(&self, host: &str) -> Looking;
+}
+
+/// The system's resolver (`getaddrinfo`, off the async threads).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemLookup;
+
+impl Lookup for SystemLookup {
+    fn lookup(&self, host: &str) -> Looking {
+        let host = host.to_string();
+        Box::pin(async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.map(|a| a.ip()).collect()) })
+    }
+}
 
 /// Whether `ip` is an ordinary public address.
 pub fn is_public(ip: IpAddr) -> bool {
@@ -58,23 +83,22 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 }
 
 /// Checks a callback URL: http(s), and (unless `allow_private`) every
-/// address it resolves to is public. The error says why, for the 4xx body.
-pub async fn check_callback(url: &Url, allow_private: bool) -> Result<(), String> {
+/// address it resolves to through `lookup` is public. The error says why,
+/// for the 4xx body.
+pub async fn check_callback(url: &Url, allow_private: bool, lookup: &dyn Lookup) -> Result<(), String> {
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(format!("hub.callback must be an http or https URL, not {}", url.scheme()));
     }
     if allow_private {
         return Ok(());
     }
-    let port = url.port_or_known_default().unwrap_or(80);
     let addresses: Vec<IpAddr> = match url.host() {
         Some(Host::Ipv4(ip)) => vec![IpAddr::V4(ip)],
         Some(Host::Ipv6(ip)) => vec![IpAddr::V6(ip)],
         Some(Host::Domain(name)) => {
             // A slow name server must not tie up the hub.
-            let lookup = tokio::time::timeout(std::time::Duration::from_secs(5), tokio::net::lookup_host((name, port)));
-            match lookup.await {
-                Ok(Ok(found)) => found.map(|a| a.ip()).collect(),
+            match tokio::time::timeout(std::time::Duration::from_secs(5), lookup.lookup(name)).await {
+                Ok(Ok(found)) => found,
                 Ok(Err(e)) => return Err(format!("hub.callback host {name} does not resolve: {e}")),
                 Err(_) => return Err(format!("hub.callback host {name} took too long to resolve")),
             }
@@ -100,21 +124,35 @@ pub fn literal_host_allowed(url: &Url, allow_private: bool) -> bool {
         }
 }
 
-/// A DNS resolver for the HTTP client that drops non-public addresses and
-/// fails when none is left.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GuardedResolver;
+/// The HTTP client's resolver: names through a [`Lookup`]; when guarding,
+/// non-public addresses are dropped and a name with none left fails.
+#[derive(Debug, Clone)]
+pub struct GuardedResolver {
+    lookup: Arc<dyn Lookup>,
+    public_only: bool,
+}
+
+impl GuardedResolver {
+    /// A resolver through `lookup`, keeping only public addresses when
+    /// `public_only`.
+    pub fn new(lookup: Arc<dyn Lookup>, public_only: bool) -> GuardedResolver {
+        GuardedResolver { lookup, public_only }
+    }
+}
 
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
+        let found = self.lookup.lookup(&host);
+        let public_only = self.public_only;
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = found.into_iter().filter(|a| is_public(a.ip())).collect();
-            if public.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
+            let found: Vec<SocketAddr> = found.await?.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect();
+            let kept: Vec<SocketAddr> = found.into_iter().filter(|a| !public_only || is_public(a.ip())).collect();
+            if kept.is_empty() {
+                let what = if public_only { "no public address" } else { "no address" };
+                return Err(format!("{host} resolves to {what}").into());
             }
-            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
         })
     }
 }
@@ -149,11 +187,11 @@ mod tests {
     #[tokio::test]
     async fn refuses_private_callbacks_unless_allowed() {
         let url = Url::parse("http://127.0.0.1:9/cb").unwrap();
-        assert!(check_callback(&url, false).await.unwrap_err().contains("127.0.0.1"));
-        assert!(check_callback(&url, true).await.is_ok());
+        assert!(check_callback(&url, false, &SystemLookup).await.unwrap_err().contains("127.0.0.1"));
+        assert!(check_callback(&url, true, &SystemLookup).await.is_ok());
         let localhost = Url::parse("http://localhost:9/cb").unwrap();
-        assert!(check_callback(&localhost, false).await.is_err());
+        assert!(check_callback(&localhost, false, &SystemLookup).await.is_err());
         let ftp = Url::parse("ftp://example.com/cb").unwrap();
-        assert!(check_callback(&ftp, true).await.unwrap_err().contains("http or https"));
+        assert!(check_callback(&ftp, true, &SystemLookup).await.unwrap_err().contains("http or https"));
     }
 }

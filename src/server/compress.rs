@@ -46,6 +46,8 @@ struct Shared {
     /// Files submitted and not yet compressed or skipped (for /metrics and
     /// tests).
     pending: AtomicUsize,
+    /// Files skipped because they were replaced before their turn.
+    skipped: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -104,7 +106,13 @@ impl Compressor {
 
     /// Files waiting to be compressed.
     pub fn pending(&self) -> usize {
-        self.shared.pending.load(Ordering::Relaxed)
+        self.shared.pending.load(Ordering::Acquire)
+    }
+
+    /// Files skipped so far because they were replaced (no longer served)
+    /// before their turn: no time was spent compressing them.
+    pub fn skipped(&self) -> usize {
+        self.shared.skipped.load(Ordering::Relaxed)
     }
 }
 
@@ -160,14 +168,20 @@ fn work(shared: &Shared) {
                 queues = shared.wakeup.wait(queues).unwrap_or_else(|poisoned| poisoned.into_inner());
             }
         };
-        if let Some(file) = next.upgrade() {
+        match next.upgrade() {
             // Another worker may hold an older submission of the same file.
-            if file.compressed.get().is_none() {
+            Some(file) if file.compressed.get().is_none() => {
                 let body = &file.resource.body;
                 let _ = file.compressed.set(Compressed { gzip: gzip(body), brotli: brotli(body) });
             }
+            Some(_) => {}
+            None => {
+                shared.skipped.fetch_add(1, Ordering::Relaxed);
+            }
         }
-        shared.pending.fetch_sub(1, Ordering::Relaxed);
+        // Release: what was done for the file is seen by whoever sees the
+        // count drop.
+        shared.pending.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -257,11 +271,14 @@ mod tests {
         let body = "<rss>Tin tức mới nhất</rss>\n".repeat(200).into_bytes();
         let live = served(ResourceKind::Feed, body.clone());
         let archive = served(ResourceKind::Archive { past: true }, body.clone());
+        // Nothing holds this one once submitted: it is no longer served when
+        // its turn comes (the queue is locked while files are submitted).
         let replaced = served(ResourceKind::Feed, body.clone());
         let small = served(ResourceKind::Feed, b"<rss/>".to_vec());
         assert!(!small.compressible);
         compressor.submit([Arc::clone(&live), Arc::clone(&archive), replaced, Arc::clone(&small)]);
         wait_until_idle(&compressor);
+        assert_eq!(compressor.skipped(), 1, "the replaced file was compressed");
         for file in [&live, &archive] {
             let bodies = file.compressed.get().expect("compressed");
             let mut unzipped = Vec::new();

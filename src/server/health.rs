@@ -1,7 +1,8 @@
 //! The `/healthz` document: the state of the site after its last update,
 //! as plain values the daemon fills in ([`HealthReport`]). It is rendered
-//! to JSON once per update, never per request; `/metrics` exports the same
-//! report's counters.
+//! to JSON once per update, and per request only while something is
+//! failing (`status` is then `degraded`, with the `problems`); `/metrics`
+//! exports the same report's counters.
 
 use bytes::Bytes;
 
@@ -36,6 +37,9 @@ pub struct HealthReport {
     pub store_error_count: usize,
     /// The first of them (the daemon passes at most 100).
     pub store_errors: Vec<StoreProblem>,
+    /// What keeps herald from doing its whole job (a failing push store),
+    /// one sentence each: with any, the status is `degraded`.
+    pub problems: Vec<String>,
 }
 
 /// Articles by state at the site's clock.
@@ -72,8 +76,10 @@ impl HealthReport {
             .iter()
             .map(|p| serde_json::json!({ "path": p.path, "line": p.line, "message": p.message, "text": p.text }))
             .collect();
+        let status = if self.problems.is_empty() { "ok" } else { "degraded" };
         let health = serde_json::json!({
-            "status": "ok",
+            "status": status,
+            "problems": self.problems,
             "now": self.now,
             "last_build": self.last_build,
             "last_build_seconds": self.last_build_seconds,
@@ -126,5 +132,14 @@ mod tests {
         assert_eq!(json["archives_complete"], true);
         assert_eq!(json["store_errors"][0]["line"], 2);
         assert!(report.to_json().ends_with(b"}\n"));
+        assert_eq!(json["problems"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn a_problem_makes_the_status_degraded() {
+        let report = HealthReport { problems: vec!["push store: disk full".into()], ..HealthReport::default() };
+        let json: serde_json::Value = serde_json::from_slice(&report.to_json()).unwrap();
+        assert_eq!(json["status"], "degraded");
+        assert_eq!(json["problems"][0], "push store: disk full");
     }
 }

@@ -40,6 +40,7 @@ use tokio::sync::Semaphore;
 
 use crate::push::delivery::DeliveryCounters;
 use crate::push::hub::WebSubHub;
+use crate::push::state::PushStore;
 
 pub use current::CurrentFiles;
 pub use files::{Route, ServedFile, ServedFiles};
@@ -54,6 +55,14 @@ pub struct ServerState {
     pub files: Arc<CurrentFiles>,
     /// The `/healthz` body (JSON), rendered after each update.
     pub health: ArcSwap<Bytes>,
+    /// The report `health` was rendered from, to add a problem to.
+    report: ArcSwap<HealthReport>,
+    /// The push store, when push runs: a failure of it makes `/healthz`
+    /// say `degraded`.
+    pub push_store: Option<Arc<dyn PushStore>>,
+    /// When `/healthz` last checked whether a failing push store works
+    /// again.
+    last_check: std::sync::Mutex<Option<std::time::Instant>>,
     /// Request and build counters.
     pub metrics: Metrics,
     /// The WebSub hub, when enabled.
@@ -80,10 +89,14 @@ impl ServerState {
         hub: Option<Arc<WebSubHub>>,
         deliveries: Option<Arc<DeliveryCounters>>,
         compressor: Option<compress::Compressor>,
+        push_store: Option<Arc<dyn PushStore>>,
     ) -> ServerState {
         ServerState {
             files,
             health: ArcSwap::default(),
+            report: ArcSwap::default(),
+            push_store,
+            last_check: std::sync::Mutex::new(None),
             metrics: Metrics::default(),
             hub,
             deliveries,
@@ -96,9 +109,45 @@ impl ServerState {
     /// for `/metrics`.
     pub fn publish_health(&self, report: &HealthReport) {
         self.health.store(Arc::new(report.to_json()));
+        self.report.store(Arc::new(report.clone()));
         self.metrics.site(report);
     }
+
+    /// The `/healthz` body now: the published one, or, while the push
+    /// store is failing, the same report `degraded` with the reason. A
+    /// failing store is checked again (one write) at most once per
+    /// [`HEALTH_CHECK_INTERVAL`], so the status recovers when it does.
+    pub async fn current_health(&self) -> Bytes {
+        let Some(store) = self.push_store.as_ref().filter(|store| store.failure().is_some()) else {
+            return self.health.load().as_ref().clone();
+        };
+        let check_now = {
+            let mut last = crate::parallel::lock(&self.last_check);
+            let due = last.is_none_or(|at| at.elapsed() >= HEALTH_CHECK_INTERVAL);
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
+        };
+        let failure = if check_now {
+            let store = Arc::clone(store);
+            tokio::task::spawn_blocking(move || store.check()).await.unwrap_or_else(|e| Some(e.to_string()))
+        } else {
+            store.failure()
+        };
+        match failure {
+            None => self.health.load().as_ref().clone(),
+            Some(failure) => {
+                let mut report = HealthReport::clone(&self.report.load());
+                report.problems.push(format!("the push store is failing: {failure}"));
+                report.to_json()
+            }
+        }
+    }
 }
+
+/// How often `/healthz` checks whether a failing push store works again.
+pub const HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Limits that protect the server from slow or oversized requests.
 #[derive(Debug, Clone, Copy)]
@@ -209,7 +258,7 @@ where
 {
     let method = request.method().clone();
     let (route, response) = match request.uri().path() {
-        "/healthz" => (Route::Health, dynamic(&method, state.health.load().as_ref().clone(), "application/json")),
+        "/healthz" => (Route::Health, dynamic(&method, state.current_health().await, "application/json")),
         "/metrics" => {
             let pending = state.compressor.as_ref().map_or(0, compress::Compressor::pending);
             let text = state.metrics.render(state.deliveries.as_deref(), pending);
@@ -454,7 +503,7 @@ mod tests {
     /// one of them: 503 with Retry-After, not cached; afterwards, 404.
     #[tokio::test]
     async fn a_path_not_found_while_the_archives_render_is_503() {
-        let state = ServerState::new(Arc::default(), None, None, None);
+        let state = ServerState::new(Arc::default(), None, None, None, None);
         let get = || Request::get("/vi/archive/2026-10.rss.xml").body(Full::new(Bytes::new())).unwrap();
         let localhost = IpAddr::from([127, 0, 0, 1]);
         state.archives_starting.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -57,10 +57,6 @@ fn walk(built: &Built, config: &Config, scope: &FeedScope, format: FeedFormat) -
     (live, archives)
 }
 
-fn visible_ids(built: &Built, config: &Config, scope: &FeedScope) -> BTreeSet<String> {
-    scope.articles(&built.loaded.catalog, config).map(|a| a.iri(config)).collect()
-}
-
 fn config(item_limit: usize) -> Config {
     let text = format!("store = \"unused\"\n{TEST_CONFIG}\n[feeds]\nitem_limit = {item_limit}\n");
     Config::parse(&text, Path::new("feeds.toml"), &Overrides::default()).unwrap()
@@ -70,54 +66,130 @@ fn article(title: &str, date: &str, extra: &str) -> String {
     format!("+++\ntitle = \"{title}\"\ndate = {date}\n{extra}+++\nBody of {title}.\n")
 }
 
-/// A store over three months, with a draft, a future article and a small
-/// section.
-fn store() -> MemoryStore {
-    let store = MemoryStore::new();
-    let days = ["2026-09-03", "2026-09-20", "2026-10-02", "2026-10-15", "2026-10-28", "2026-11-05", "2026-11-20"];
-    for (n, day) in days.iter().enumerate() {
-        store.insert(
-            format!("thoi-su/bai-{n}.vi.md"),
-            article(&format!("Bài {n}"), &format!("{day}T08:00:00+07:00"), ""),
-        );
+/// An article as the test writes it: what each feed should hold is derived
+/// from these, never from the catalog under test.
+#[derive(Debug, Clone)]
+struct Written {
+    lang: &'static str,
+    section: &'static str,
+    slug: String,
+    /// `YYYY-MM-DD`, at 08:00 in the site's time zone.
+    day: String,
+    draft: bool,
+}
+
+impl Written {
+    fn id(&self) -> String {
+        format!("tag:example.vn,2026:{}/{}/{}", self.lang, self.section, self.slug)
     }
-    store.insert("thoi-su/nhap.vi.md", article("Nháp", "2026-10-10T08:00:00+07:00", "draft = true\n"));
-    store.insert("thoi-su/sau.vi.md", article("Sau", "2026-12-24T08:00:00+07:00", ""));
-    store.insert("kinh-te/mot.vi.md", article("Một mình", "2026-10-10T08:00:00+07:00", ""));
+
+    fn date(&self) -> String {
+        format!("{}T08:00:00+07:00", self.day)
+    }
+
+    fn visible(&self) -> bool {
+        !self.draft && self.date().parse::<jiff::Timestamp>().unwrap() <= now()
+    }
+
+    /// Whether `scope` shows this article (the site feeds: the default
+    /// language, vi).
+    fn in_scope(&self, scope: &FeedScope) -> bool {
+        match scope {
+            FeedScope::Site => self.lang == "vi",
+            FeedScope::Language(lang) => lang == self.lang,
+            FeedScope::Section { lang, section } => lang == self.lang && section == self.section,
+        }
+    }
+}
+
+/// A memory store holding `written`.
+fn store_of(written: &[Written]) -> MemoryStore {
+    let store = MemoryStore::new();
+    for w in written {
+        let extra = if w.draft { "draft = true\n" } else { "" };
+        store.insert(format!("{}/{}.{}.md", w.section, w.slug, w.lang), article(&w.slug, &w.date(), extra));
+    }
     store
 }
 
+/// The visible articles of `scope` among `written`, newest first.
+fn expected<'a>(written: &'a [Written], scope: &FeedScope) -> Vec<&'a Written> {
+    let mut shown: Vec<&Written> = written.iter().filter(|w| w.visible() && w.in_scope(scope)).collect();
+    shown.sort_by(|a, b| b.day.cmp(&a.day));
+    shown
+}
+
+/// Three months of `thoi-su`, a draft, a future article and a small
+/// section.
+fn fixture() -> Vec<Written> {
+    let days = ["2026-09-03", "2026-09-20", "2026-10-02", "2026-10-15", "2026-10-28", "2026-11-05", "2026-11-20"];
+    let at = |section, slug: &str, day: &str, draft| Written {
+        lang: "vi",
+        section,
+        slug: slug.to_string(),
+        day: day.to_string(),
+        draft,
+    };
+    let mut written: Vec<Written> =
+        days.iter().enumerate().map(|(n, day)| at("thoi-su", &format!("bai-{n}"), day, false)).collect();
+    written.push(at("thoi-su", "nhap", "2026-10-10", true));
+    written.push(at("thoi-su", "sau", "2026-12-24", false));
+    written.push(at("kinh-te", "mot", "2026-10-10", false));
+    written
+}
+
+/// The fixture's store.
+fn store() -> MemoryStore {
+    store_of(&fixture())
+}
+
 /// Walking prev-archive from each live feed visits every visible article
-/// of that feed exactly once, in every format; each article is in exactly
-/// one archive document; drafts and future articles never appear.
+/// of that feed exactly once, in every format: the live feed holds the
+/// newest three, each archive document one month's articles, newest month
+/// first; drafts and future articles never appear. Every feed that should
+/// exist does.
 #[test]
 fn the_chain_visits_every_article_once() {
     let config = config(3);
-    let built = pipeline::build(&store(), &config, now());
+    let written = fixture();
+    let built = pipeline::build(&store_of(&written), &config, now());
+    let scopes = feed_scopes(&built.loaded.catalog, &config);
     let mut walked = 0;
-    for scope in feed_scopes(&built.loaded.catalog, &config) {
-        let expected = visible_ids(&built, &config, &scope);
+    for scope in &scopes {
+        let expected = expected(&written, scope);
+        let ids = |articles: &[&Written]| articles.iter().map(|w| w.id()).collect::<Vec<_>>();
         for format in FeedFormat::ALL {
-            let (live, archives) = walk(&built, &config, &scope, format);
-            let all: Vec<&String> = archives.iter().flatten().collect();
-            let unique: BTreeSet<String> = all.iter().map(|s| s.to_string()).collect();
+            let (live, archives) = walk(&built, &config, scope, format);
             if expected.len() <= 3 {
                 assert!(archives.is_empty(), "{scope:?} fits its live feed");
-                assert_eq!(live.iter().cloned().collect::<BTreeSet<_>>(), expected);
+                assert_eq!(live, ids(&expected), "{scope:?} {format:?}");
                 continue;
             }
             walked += 1;
-            assert_eq!(all.len(), unique.len(), "{scope:?} {format:?}: an article is in two archives");
-            assert_eq!(unique, expected, "{scope:?} {format:?}: the archives hold exactly the visible articles");
-            assert!(live.iter().all(|id| unique.contains(id)));
-            assert_eq!(archives.len(), 3, "three months");
+            assert_eq!(live, ids(&expected[..3]), "{scope:?} {format:?}: the live feed");
+            let mut months: Vec<Vec<String>> = Vec::new();
+            for (i, w) in expected.iter().enumerate() {
+                if i == 0 || w.day[..7] != expected[i - 1].day[..7] {
+                    months.push(Vec::new());
+                }
+                months.last_mut().unwrap().push(w.id());
+            }
+            assert_eq!(archives, months, "{scope:?} {format:?}: one archive per month, each article once");
         }
     }
     assert_eq!(walked, 9, "the site, Vietnamese and thoi-su feeds in three formats have archives");
+    for scope in [
+        FeedScope::Site,
+        FeedScope::Language("vi".into()),
+        FeedScope::Section { lang: "vi".into(), section: "thoi-su".into() },
+        FeedScope::Section { lang: "vi".into(), section: "kinh-te".into() },
+    ] {
+        assert!(scopes.contains(&scope), "no feeds for {scope:?}: {scopes:?}");
+    }
     let everything: String =
         built.snapshot.iter().map(|(_, r)| String::from_utf8_lossy(&r.body).into_owned()).collect();
     assert!(
-        !everything.contains("Nháp") && !everything.contains("<title>Sau</title>"),
+        !everything.contains("nhap") && !everything.contains("<title>sau</title>"),
         "drafts and future articles never appear"
     );
 }
@@ -186,32 +258,54 @@ fn past_months_are_cached_for_good() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
-    /// For random stores, the live feed and its archive chain together hold
-    /// exactly the feed's visible articles.
+    /// For random stores, the archive chain holds each of the feed's
+    /// visible articles exactly once (counted, not as a set), and the live
+    /// feed the newest of them; the visible articles are derived from what
+    /// was written, not from the catalog.
     #[test]
     fn live_feed_and_chain_hold_exactly_the_visible_articles(
         articles in proptest::collection::vec((0usize..3, 1u32..=12, 1u32..=28, any::<bool>(), any::<bool>()), 0..30),
         limit in 1usize..6,
     ) {
         let config = config(limit);
-        let store = MemoryStore::new();
         let sections = ["thoi-su", "kinh-te", "giao-duc"];
-        for (n, (section, month, day, english, draft)) in articles.iter().enumerate() {
-            let lang = if *english { "en" } else { "vi" };
-            let extra = if *draft { "draft = true\n" } else { "" };
-            store.insert(
-                format!("{}/a-{n}.{lang}.md", sections[*section]),
-                article(&format!("A{n}"), &format!("2026-{month:02}-{day:02}T08:00:00+07:00"), extra),
-            );
-        }
-        let built = pipeline::build(&store, &config, now());
-        for scope in feed_scopes(&built.loaded.catalog, &config) {
-            let expected = visible_ids(&built, &config, &scope);
+        let written: Vec<Written> = articles
+            .iter()
+            .enumerate()
+            .map(|(n, (section, month, day, english, draft))| Written {
+                lang: if *english { "en" } else { "vi" },
+                section: sections[*section],
+                slug: format!("a-{n}"),
+                day: format!("2026-{month:02}-{day:02}"),
+                draft: *draft,
+            })
+            .collect();
+        let built = pipeline::build(&store_of(&written), &config, now());
+        let scopes = feed_scopes(&built.loaded.catalog, &config);
+        for scope in &scopes {
+            let expected = expected(&written, scope);
+            let mut expected_ids: Vec<String> = expected.iter().map(|w| w.id()).collect();
+            expected_ids.sort();
             for format in FeedFormat::ALL {
-                let (live, archives) = walk(&built, &config, &scope, format);
-                let union: BTreeSet<String> = live.into_iter().chain(archives.into_iter().flatten()).collect();
-                prop_assert_eq!(&union, &expected, "{:?} {:?}", scope, format);
+                let (live, archives) = walk(&built, &config, scope, format);
+                let mut held: Vec<String> =
+                    if archives.is_empty() { live.clone() } else { archives.into_iter().flatten().collect() };
+                held.sort();
+                prop_assert_eq!(&held, &expected_ids, "{:?} {:?}", scope, format);
+                prop_assert_eq!(live.len(), expected.len().min(limit), "{:?} {:?}", scope, format);
+                // The live feed holds the newest: none left out is newer.
+                let day = |id: &String| expected.iter().find(|w| w.id() == *id).map(|w| w.day.clone());
+                let oldest_live = live.iter().filter_map(day).min();
+                let newest_left = expected.iter().filter(|w| !live.contains(&w.id())).map(|w| w.day.clone()).max();
+                prop_assert!(
+                    oldest_live.is_none() || newest_left.is_none() || newest_left <= oldest_live,
+                    "{:?} {:?}: {:?} left out of the live feed, which holds {:?}", scope, format, newest_left, live
+                );
             }
+        }
+        for w in written.iter().filter(|w| w.visible()) {
+            let section = FeedScope::Section { lang: w.lang.into(), section: w.section.into() };
+            prop_assert!(scopes.contains(&section), "no feeds for {:?}", section);
         }
     }
 }

@@ -115,10 +115,40 @@ fn date_out_of_range() {
         "thoi-su/hong.vi.md",
         b"+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\nlastmod = 9999-12-30T22:00:00Z\n+++\n",
     );
-    assert!(
-        e.starts_with(":4: error: `lastmod` is not a date: `9999-12-30T22:00:00Z` (the year 9999 is out of range"),
-        "{e}"
-    );
+    assert!(e.starts_with(":4: error: `lastmod` is out of range: `9999-12-30T22:00:00Z` is in the year 9999"), "{e}");
+}
+
+/// Well-formed dates out of range (even past what a timestamp can hold:
+/// the last second of 9999, years with six digits or a sign) name the file,
+/// the line, the year and the supported range, never the parser's words;
+/// the edges of the range are taken.
+#[test]
+fn dates_at_and_beyond_the_edges_of_the_range() {
+    for (written, year) in [
+        ("9999-12-31T23:59:59Z", "9999"),
+        ("0000-01-01T00:00:00Z", "0"),
+        ("-000001-01-01T00:00:00Z", "-1"),
+        ("-0001-01-01T00:00:00Z", "-1"),
+        ("+099999-01-01", "99999"),
+        ("99999-01-01", "99999"),
+        ("1899-12-31T23:59:59+07:00", "1899"),
+    ] {
+        let text = format!("+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\nlastmod = \"{written}\"\n+++\n");
+        let e = error_for("thoi-su/hong.vi.md", text.as_bytes());
+        let expected = format!(":4: error: `lastmod` is out of range: `{written}` is in the year {year}");
+        assert!(e.starts_with(&expected), "{e}");
+        assert!(e.contains("herald reads dates from the years 1900 to 9000"), "{e}");
+    }
+    let store = TempStore::new();
+    for (i, edge) in ["1900-01-01T00:00:00Z", "9000-12-31T23:59:59Z", "9000-12-31"].iter().enumerate() {
+        store.write(
+            &format!("thoi-su/edge-{i}.vi.md"),
+            format!("+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\nlastmod = \"{edge}\"\n+++\n"),
+        );
+    }
+    let errors: Vec<String> =
+        store.build().loaded.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 /// A section with nothing to make a slug from is refused, so no feed path

@@ -36,7 +36,7 @@ impl Server {
         let mut snapshot = Snapshot::new();
         let body = vec![b'x'; BIG];
         snapshot.insert("/big.xml".to_string(), Resource::new(ResourceKind::Other, body, "application/xml", None));
-        let state = Arc::new(ServerState::new(Arc::default(), None, None, None));
+        let state = Arc::new(ServerState::new(Arc::default(), None, None, None, None));
         state.files.store(Arc::new(ServedFiles::prepare(&snapshot, None, &config, now(), None)));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -76,3 +76,94 @@ fn unwritable_state_folder_is_explained() {
     assert!(stderr.contains("error: cannot use the state folder"), "{stderr}");
     assert!(stderr.contains("hint:"), "{stderr}");
 }
+
+/// A zero-byte state database is refused with what to do, and left as it
+/// was; `--init-state` initialises it; a missing one is a first start.
+#[test]
+fn an_empty_state_database_is_refused_unless_initialising() {
+    let store = TempStore::new();
+    let config = store.config_path();
+    let state = store.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let database = state.join("herald.sqlite3");
+    std::fs::write(&database, b"").unwrap();
+
+    // Not `output()`: a herald that accepted the file would serve forever.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .env_remove("HERALD_LOG")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("herald started on an empty state database");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("{}: error: the state database is empty", database.display())), "{stderr}");
+    assert!(stderr.contains("herald serve --init-state"), "{stderr}");
+    assert_eq!(std::fs::metadata(&database).unwrap().len(), 0, "the refused file was written to");
+
+    let mut herald = Process::start(&config, &["--init-state"]);
+    assert!(herald.get("/healthz").contains("200 OK"));
+    herald.signal("TERM");
+    assert!(herald.wait().success());
+    assert!(std::fs::metadata(&database).unwrap().len() > 0);
+
+    // Once initialised, it is herald's: no flag needed.
+    let mut herald = Process::start(&config, &[]);
+    herald.signal("TERM");
+    assert!(herald.wait().success());
+}
+
+/// SIGTERM stops herald gracefully: a request already in its hands (a
+/// subscription whose body is still on its way, answered `100 Continue`)
+/// is finished after the signal, then herald exits 0.
+#[test]
+fn sigterm_finishes_requests_in_flight() {
+    use std::io::{Read, Write};
+    let store = TempStore::new();
+    store.article("thoi-su/a.vi.md", "A", "2026-11-20T08:00:00+07:00");
+    let mut herald = Process::start(&store.config_path(), &["--allow-private-callbacks"]);
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("hub.mode", "subscribe")
+        .append_pair("hub.topic", "https://example.vn/vi/rss.xml")
+        .append_pair("hub.callback", "http://127.0.0.1:9/cb")
+        .finish();
+    let mut stream = std::net::TcpStream::connect(&herald.addr).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    write!(
+        stream,
+        "POST /websub HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    // 100 Continue comes when the hub starts reading the body: the
+    // request is in flight.
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "closed before 100 Continue");
+        interim.push(byte[0]);
+    }
+    assert!(interim.starts_with(b"HTTP/1.1 100 Continue"), "{}", String::from_utf8_lossy(&interim));
+
+    herald.signal("TERM");
+    herald.wait_for_line("finishing requests in flight");
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 202 Accepted"), "{response:?}");
+    assert!(herald.wait().success());
+    herald.wait_for_line("stopped");
+}

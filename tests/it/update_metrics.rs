@@ -45,11 +45,21 @@ async fn an_edit_is_counted_with_its_latency() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
-    let after = text("/metrics").await;
-    let count = metric(&after, "herald_update_event_to_publish_seconds_count").unwrap();
-    assert!(count >= 1.0, "{after}");
-    assert_eq!(metric(&after, "herald_update_file_event_to_publish_seconds_count"), Some(count), "{after}");
-    assert_eq!(metric(&after, "herald_update_event_to_publish_seconds_bucket{le=\"+Inf\"}"), Some(count), "{after}");
+    // The latencies are recorded just after the files are swapped in (they
+    // end at the swap), one histogram after the other: poll until both
+    // count the edit.
+    let counted = |text: &str| {
+        let count = metric(text, "herald_update_event_to_publish_seconds_count").unwrap();
+        count >= 1.0
+            && metric(text, "herald_update_file_event_to_publish_seconds_count") == Some(count)
+            && metric(text, "herald_update_event_to_publish_seconds_bucket{le=\"+Inf\"}") == Some(count)
+    };
+    let mut after = text("/metrics").await;
+    while !counted(&after) {
+        assert!(tokio::time::Instant::now() < deadline, "the edit was never counted in both histograms: {after}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        after = text("/metrics").await;
+    }
     let from_batch = metric(&after, "herald_last_update_event_to_publish_seconds").unwrap();
     let from_event = metric(&after, "herald_last_update_file_event_to_publish_seconds").unwrap();
     assert!(from_event >= from_batch, "{after}");

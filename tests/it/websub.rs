@@ -3,109 +3,15 @@
 //! 410, re-subscription, SSRF refusal, and what a restart announces.
 //! Everything runs in-process on loopback, with a test clock.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::hub::{Hub, PATIENCE, PUSH_CONFIG, TOPIC, eventually, store_with_push};
 use crate::common::subscriber::{Subscriber, Verify};
 use crate::common::*;
-use herald::clock::{Clock, ManualClock};
-use herald::daemon::{ConfigSource, Daemon};
-use herald::push::state::PushStore;
+use herald::clock::Clock;
 use hmac::{KeyInit, Mac};
-
-const PATIENCE: Duration = Duration::from_secs(10);
-const TOPIC: &str = "https://example.vn/vi/rss.xml";
-
-const PUSH_CONFIG: &str = "[websub]\nallow_private_callbacks = true\nlease_min_seconds = 10\nretry_base_seconds = 10\n";
-
-struct Hub {
-    daemon: Daemon,
-    clock: Arc<ManualClock>,
-    client: reqwest::Client,
-    base: String,
-}
-
-impl Hub {
-    async fn start(store: &TempStore) -> Hub {
-        Hub::start_at(store, Arc::new(ManualClock::new(now()))).await
-    }
-
-    async fn start_at(store: &TempStore, clock: Arc<ManualClock>) -> Hub {
-        let source = ConfigSource { path: store.config_path(), overrides: Default::default() };
-        let config = source.load().unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let daemon = Daemon::start(config, source, listener, clock.clone()).await.unwrap();
-        let base = format!("http://{}", daemon.addr);
-        Hub { daemon, clock, client: reqwest::Client::new(), base }
-    }
-
-    async fn post(&self, form: &[(&str, &str)]) -> (u16, String) {
-        self.post_forwarded(None, form).await
-    }
-
-    /// Posts `form` with `X-Forwarded-For: forwarded_for` when given (as a
-    /// reverse proxy on loopback would).
-    async fn post_forwarded(&self, forwarded_for: Option<&str>, form: &[(&str, &str)]) -> (u16, String) {
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let mut request = self
-            .client
-            .post(format!("{}/websub", self.base))
-            .header("content-type", "application/x-www-form-urlencoded");
-        if let Some(forwarded_for) = forwarded_for {
-            request = request.header("x-forwarded-for", forwarded_for);
-        }
-        let response = request.body(body).send().await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
-    }
-
-    async fn subscribe(&self, callback: &str, extra: &[(&str, &str)]) -> (u16, String) {
-        let mut form = vec![("hub.mode", "subscribe"), ("hub.topic", TOPIC), ("hub.callback", callback)];
-        form.extend_from_slice(extra);
-        self.post(&form).await
-    }
-
-    fn store(&self) -> &Arc<dyn PushStore> {
-        &self.daemon.push.as_ref().unwrap().store
-    }
-
-    async fn subscriptions(&self) -> Vec<herald::push::state::Subscription> {
-        let store = Arc::clone(self.store());
-        tokio::task::spawn_blocking(move || store.subscriptions().unwrap()).await.unwrap()
-    }
-
-    async fn wait_subscribed(&self, callback: &str) {
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        while !self.subscriptions().await.iter().any(|s| s.callback == callback) {
-            assert!(tokio::time::Instant::now() < deadline, "{callback} was never subscribed");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    /// The current bytes of the topic.
-    async fn topic_body(&self) -> bytes::Bytes {
-        self.client.get(format!("{}/vi/rss.xml", self.base)).send().await.unwrap().bytes().await.unwrap()
-    }
-
-    async fn stop(self) {
-        self.daemon.shutdown().await;
-    }
-}
-
-/// Polls `condition` until it holds, for at most PATIENCE.
-async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within {PATIENCE:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-fn store_with_push() -> TempStore {
-    let mut store = TempStore::new();
-    store.extra_config = PUSH_CONFIG.into();
-    store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
-    store
-}
 
 /// Publishes a change to the Vietnamese feed: a new article.
 fn publish(store: &TempStore, n: u32) {
@@ -114,6 +20,101 @@ fn publish(store: &TempStore, n: u32) {
         &format!("Tin mới {n}"),
         &format!("2026-11-2{}T08:00:00+07:00", n % 6),
     );
+}
+
+/// With `signature_algorithm` sha384 or sha512, deliveries to subscribers
+/// with a secret carry `X-Hub-Signature: <algorithm>=<hex HMAC>`, checked
+/// here with an independent HMAC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sha384_and_sha512_signatures() {
+    let secret = "a secret of thirty-two bytes....";
+    for algorithm in ["sha384", "sha512"] {
+        let mut store = store_with_push();
+        store.extra_config = format!("{PUSH_CONFIG}signature_algorithm = \"{algorithm}\"\n");
+        let hub = Hub::start(&store).await;
+        let subscriber = Subscriber::start().await;
+        let callback = subscriber.callback("s");
+        assert_eq!(hub.subscribe(&callback, &[("hub.secret", secret)]).await.0, 202);
+        hub.wait_subscribed(&callback).await;
+        publish(&store, 1);
+        eventually("the delivery", || !subscriber.deliveries("s").is_empty()).await;
+        let delivery = &subscriber.deliveries("s")[0];
+        let mac = match algorithm {
+            "sha384" => {
+                let mut mac = hmac::Hmac::<sha2::Sha384>::new_from_slice(secret.as_bytes()).unwrap();
+                mac.update(&delivery.body);
+                hex::encode(mac.finalize().into_bytes())
+            }
+            _ => {
+                let mut mac = hmac::Hmac::<sha2::Sha512>::new_from_slice(secret.as_bytes()).unwrap();
+                mac.update(&delivery.body);
+                hex::encode(mac.finalize().into_bytes())
+            }
+        };
+        assert_eq!(delivery.headers["x-hub-signature"], format!("{algorithm}={mac}"));
+        subscriber.stop().await;
+        hub.stop().await;
+    }
+}
+
+/// `external_hubs` are pinged (`hub.mode=publish` with the topic) when a
+/// feed's bytes change, never when they do not (a rebuild of an unchanged
+/// store), and a ping the hub refuses is retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_hubs_are_pinged_when_a_feed_changes() {
+    let receiver = Subscriber::start().await;
+    receiver.set_statuses("hub", &[503]);
+    let mut store = store_with_push();
+    store.extra_config = format!("{PUSH_CONFIG}external_hubs = [\"{}\"]\n", receiver.callback("hub"));
+    let hub = Hub::start(&store).await;
+    let link = hub.client.get(format!("{}/vi/rss.xml", hub.base)).send().await.unwrap();
+    assert!(link.headers()["link"].to_str().unwrap().contains(&format!("<{}>; rel=\"hub\"", receiver.callback("hub"))));
+
+    // A rebuild of the unchanged store queues nothing.
+    let mut steps = hub.daemon.steps();
+    let before = *steps.borrow_and_update();
+    hub.daemon.rebuild();
+    tokio::time::timeout(PATIENCE, steps.wait_for(|n| *n > before)).await.unwrap().unwrap();
+    assert!(receiver.attempts("hub").is_empty());
+    let store_handle = Arc::clone(hub.store());
+    let jobs = tokio::task::spawn_blocking(move || store_handle.deliveries(false, 100).unwrap()).await.unwrap();
+    assert!(jobs.is_empty(), "{jobs:?}");
+
+    publish(&store, 1);
+    let form = |body: &[u8]| -> HashMap<String, String> { url::form_urlencoded::parse(body).into_owned().collect() };
+    // One ping per changed feed; the first is refused and waits for its retry.
+    eventually("the refused ping", || receiver.attempts("hub").iter().any(|(_, status)| *status == 503)).await;
+    let store_handle = Arc::clone(hub.store());
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let s = Arc::clone(&store_handle);
+        let jobs = tokio::task::spawn_blocking(move || s.deliveries(false, 100).unwrap()).await.unwrap();
+        if jobs.len() == 1 && jobs[0].attempts == 1 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the other pings did not go out: {jobs:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let refused = form(&receiver.attempts("hub").iter().find(|(_, status)| *status == 503).unwrap().0.body);
+    hub.clock.set(now() + jiff::SignedDuration::from_secs(13));
+    eventually("the refused ping retried", || {
+        receiver.deliveries("hub").iter().any(|ping| form(&ping.body)["hub.url"] == refused["hub.url"])
+    })
+    .await;
+    let pinged: Vec<HashMap<String, String>> = receiver.deliveries("hub").iter().map(|p| form(&p.body)).collect();
+    let mut urls: Vec<&str> = pinged.iter().map(|p| p["hub.url"].as_str()).collect();
+    urls.sort_unstable();
+    let count = urls.len();
+    urls.dedup();
+    assert_eq!(urls.len(), count, "a feed was pinged twice: {urls:?}");
+    assert!(urls.contains(&TOPIC) && urls.contains(&"https://example.vn/vi/thoi-su/rss.xml"), "{urls:?}");
+    assert!(!urls.iter().any(|u| u.starts_with("https://example.vn/en/")), "an unchanged feed was pinged: {urls:?}");
+    for ping in &pinged {
+        assert_eq!(ping["hub.mode"], "publish");
+        assert_eq!(ping["hub.topic"], ping["hub.url"]);
+    }
+    receiver.stop().await;
+    hub.stop().await;
 }
 
 /// Subscribe, verify, deliver: the verification GET carries mode, topic, a

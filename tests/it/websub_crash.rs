@@ -34,14 +34,12 @@ async fn poll(what: &str, mut done: impl FnMut() -> bool) {
 async fn kill_during_fan_out_then_restart_delivers_everything() {
     let mut store = TempStore::new();
     store.extra_config = format!(
-        "[websub]\nallow_private_callbacks = true\nsubscribe_rate_per_minute = 100000\nmax_concurrent_per_host = {PER_HOST}\n"
+        "[websub]\nallow_private_callbacks = true\nsubscribe_rate_per_minute = 100000\nmax_pending_verifications_per_topic = 1000\nmax_concurrent_per_host = {PER_HOST}\n"
     );
     store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
     let config = store.config_path();
     let state = store.dir.path().join("state");
     let subscriber = Subscriber::start().await;
-    // Slow subscribers: the fan-out takes seconds, so the kill lands in it.
-    subscriber.set_delay(Duration::from_millis(40));
 
     let herald = Process::start(&config, &[]);
     let client = http_client();
@@ -63,14 +61,18 @@ async fn kill_during_fan_out_then_restart_delivers_everything() {
     }
     poll("every subscription", || subscriptions(&state) == SUBSCRIBERS).await;
 
+    // The subscribers answer 20 deliveries, then hold the next ones
+    // unanswered: the kill lands in the middle of the fan-out.
+    subscriber.hold_after(20);
     store.article("thoi-su/hai.vi.md", "Hai", "2026-11-21T08:00:00+07:00");
-    poll("the fan-out to start", || subscriber.all_deliveries().len() >= 20).await;
+    poll("deliveries in flight", || subscriber.held() >= 1).await;
     herald.signal("KILL");
     let mut herald = herald;
     herald.wait();
     let before_restart = subscriber.all_deliveries().len();
-    assert!(before_restart < SUBSCRIBERS, "the fan-out finished before the kill; make subscribers slower");
+    assert_eq!(before_restart, 20);
     assert!(pending_jobs(&state) > 0, "the remaining deliveries must still be queued");
+    subscriber.release();
 
     let restarted = Process::start(&config, &[]);
     poll("every subscriber's delivery", || {
@@ -96,17 +98,22 @@ async fn kill_during_fan_out_then_restart_delivers_everything() {
     subscriber.stop().await;
 }
 
-/// Webhooks: `kill -9` while events are being delivered, then a restart:
-/// every event arrives, and an event that arrives twice carries the same
-/// webhook-id both times (receivers deduplicate on it).
+/// Webhooks: `kill -9` while events are being delivered (the receiver
+/// holds requests unanswered, so the kill surely lands in the middle), then
+/// a restart: every event arrives, and every attempt at an event (refused
+/// ones, ones cut off by the kill, the repeats) carries the same webhook-id
+/// (receivers deduplicate on it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_during_webhook_delivery_then_restart() {
     const ARTICLES: usize = 40;
+    const ANSWERED: usize = 8;
     let subscriber = Subscriber::start().await;
-    subscriber.set_delay(Duration::from_millis(40));
+    // The first two attempts are refused: retried later, under the same id.
+    subscriber.set_statuses("bot", &[500, 503]);
+    subscriber.hold_after(ANSWERED);
     let mut store = TempStore::new();
     store.extra_config = format!(
-        "[websub]\nmax_concurrent_per_host = 2\n\n[[webhooks]]\nname = \"bot\"\nurl = \"{}\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n",
+        "[websub]\nmax_concurrent_per_host = 2\nretry_base_seconds = 1\n\n[[webhooks]]\nname = \"bot\"\nurl = \"{}\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n",
         subscriber.callback("bot")
     );
     store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
@@ -117,31 +124,43 @@ async fn kill_during_webhook_delivery_then_restart() {
     for n in 0..ARTICLES {
         store.article(&format!("thoi-su/moi-{n:02}.vi.md"), &format!("Mới {n}"), "2026-11-22T08:00:00+07:00");
     }
-    poll("the deliveries to start", || subscriber.deliveries("bot").len() >= 5).await;
+    poll("deliveries in flight", || subscriber.held() >= 1).await;
     herald.signal("KILL");
     let mut herald = herald;
     herald.wait();
-    let before = subscriber.deliveries("bot").len();
+    let cut_off: Vec<String> =
+        subscriber.attempts("bot")[ANSWERED..].iter().map(|(r, _)| r.headers["webhook-id"].clone()).collect();
+    assert!(!cut_off.is_empty());
+    assert!(pending_jobs(&state) > 0, "the remaining events must still be queued");
+    subscriber.release();
 
     let restarted = Process::start(&config, &[]);
-    let articles = |s: &Subscriber| -> BTreeMap<String, Vec<String>> {
-        let mut by_article: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for delivery in s.deliveries("bot") {
-            let event: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap();
-            by_article
-                .entry(event["data"]["id"].as_str().unwrap().to_string())
-                .or_default()
-                .push(delivery.headers["webhook-id"].clone());
-        }
-        by_article
-    };
-    poll("every article's event", || articles(&subscriber).len() == ARTICLES).await;
     poll("the outbox to empty", || pending_jobs(&state) == 0).await;
-    for (article, ids) in articles(&subscriber) {
-        assert!(ids.iter().all(|id| *id == ids[0]), "{article} arrived under different ids: {ids:?}");
-        assert!(ids.len() <= 2, "{article} arrived {} times", ids.len());
+    // Every attempt, by article: (webhook-id, status answered).
+    let mut by_article: BTreeMap<String, Vec<(String, u16)>> = BTreeMap::new();
+    for (attempt, status) in subscriber.attempts("bot") {
+        let event: serde_json::Value = serde_json::from_slice(&attempt.body).unwrap();
+        by_article
+            .entry(event["data"]["id"].as_str().unwrap().to_string())
+            .or_default()
+            .push((attempt.headers["webhook-id"].clone(), status));
     }
-    eprintln!("{before} events delivered before the kill");
+    assert_eq!(by_article.len(), ARTICLES);
+    let attempts_of = |id: &str| by_article.values().find(|a| a[0].0 == id).map_or(0, Vec::len);
+    for (article, attempts) in &by_article {
+        assert!(
+            attempts.iter().all(|(id, _)| *id == attempts[0].0),
+            "{article} went out under different ids: {attempts:?}"
+        );
+        let acknowledged = attempts.iter().filter(|(_, status)| (200..300).contains(status)).count();
+        assert!((1..=2).contains(&acknowledged), "{article}: {attempts:?}");
+        if attempts.iter().any(|(_, status)| *status >= 500) {
+            assert!(attempts.len() >= 2, "{article} was not retried: {attempts:?}");
+        }
+    }
+    for id in &cut_off {
+        assert!(attempts_of(id) >= 2, "{id}, cut off by the kill, was not sent again");
+    }
     drop(restarted);
     subscriber.stop().await;
 }

@@ -23,8 +23,10 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 
-pub use records::{Announced, Delivery, DeliveryKind, EventDelivery, NewDelivery, Settled, Subscription};
-pub use sqlite::{INDEXNOW_BATCH, SqliteStore};
+pub use records::{
+    Announced, Delivery, DeliveryKind, EventDelivery, NewDelivery, PendingLimits, Queued, Settled, Subscription,
+};
+pub use sqlite::{INDEXNOW_BATCH, Initialise, SqliteStore};
 
 /// Why the push store failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +39,11 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The file is not herald's state (empty, another application's,
+    /// another schema version): the message names the file and says what
+    /// to do.
+    #[error("{0}")]
+    Refused(crate::diagnostic::Diagnostic),
 }
 
 /// Shorthand for results of the push store.
@@ -101,8 +108,10 @@ pub trait PushStore: Send + Sync {
     /// Deletes jobs given up before `before`; returns how many.
     fn prune_failed(&self, before: Timestamp) -> Result<usize>;
 
-    /// Queues a verification or denial.
-    fn enqueue(&self, job: NewDelivery, now: Timestamp) -> Result<()>;
+    /// Queues a verification or denial, unless `limits` are reached (a job
+    /// that replaces the one waiting for the same topic and callback is
+    /// always queued): the count and the insert are one transaction.
+    fn enqueue(&self, job: NewDelivery, now: Timestamp, limits: PendingLimits) -> Result<Queued>;
 
     /// Claims up to `limit` jobs due at `now`, skipping jobs for the hosts
     /// in `skip_hosts` (whose queues are full): they are not handed out
@@ -128,6 +137,14 @@ pub trait PushStore: Send + Sync {
 
     /// Makes a failed or waiting job due now; whether it existed.
     fn retry_now(&self, id: i64, now: Timestamp) -> Result<bool>;
+
+    /// Why the store failed (a full disk, a damaged file), if it did and
+    /// no [`PushStore::check`] has succeeded since. Reads no database.
+    fn failure(&self) -> Option<String>;
+
+    /// While the store is failing, tries a small write, and forgets the
+    /// failure if it succeeds; the failure still standing, if any.
+    fn check(&self) -> Option<String>;
 }
 
 /// The host a URL calls (the unit of per-host concurrency).

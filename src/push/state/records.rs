@@ -116,6 +116,29 @@ pub struct NewDelivery {
     pub payload: String,
 }
 
+/// How many verifications and denials may wait in the outbox at once: a
+/// bound on what strangers can make the hub queue, whatever their
+/// addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingLimits {
+    /// For one topic.
+    pub per_topic: usize,
+    /// For the whole hub.
+    pub overall: usize,
+}
+
+/// Whether a verification or denial was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queued {
+    /// Queued (or it replaced the one waiting for the same topic and
+    /// callback).
+    Yes,
+    /// Not queued: [`PendingLimits::per_topic`] wait for this topic.
+    TopicFull,
+    /// Not queued: [`PendingLimits::overall`] wait for the hub.
+    HubFull,
+}
+
 /// What was last announced about one article.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announced {

@@ -23,15 +23,56 @@ impl Process {
     /// Starts `herald serve --config CONFIG` (plus `extra` arguments) on an
     /// ephemeral loopback port and waits until it listens.
     pub fn start(config: &std::path::Path, extra: &[&str]) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+        Process::spawn(Process::command(config, extra))
+    }
+
+    /// Like [`Process::start`], but the files herald writes may not grow
+    /// past `bytes` (as on a full disk: a write beyond fails, instead of
+    /// the default SIGXFSZ) until [`Process::lift_file_size_limit`].
+    #[cfg(target_os = "linux")]
+    pub fn start_with_file_size_limit(config: &std::path::Path, extra: &[&str], bytes: u64) -> Process {
+        use std::os::unix::process::CommandExt;
+        let mut command = Process::command(config, extra);
+        // SAFETY: setrlimit and signal are async-signal-safe.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit { rlim_cur: bytes, rlim_max: libc::RLIM_INFINITY };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0
+                    || libc::signal(libc::SIGXFSZ, libc::SIG_IGN) == libc::SIG_ERR
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Process::spawn(command)
+    }
+
+    /// Lets the files of a process started with a file size limit grow
+    /// again (as when disk space is freed).
+    #[cfg(target_os = "linux")]
+    pub fn lift_file_size_limit(&self) {
+        let limit = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+        // SAFETY: a valid pid and limit; the old limit is not asked for.
+        let status =
+            unsafe { libc::prlimit(self.child.id() as libc::pid_t, libc::RLIMIT_FSIZE, &limit, std::ptr::null_mut()) };
+        assert_eq!(status, 0, "{}", std::io::Error::last_os_error());
+    }
+
+    fn command(config: &std::path::Path, extra: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
             .args(extra)
             .env_remove("HERALD_LOG")
             .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stdout(Stdio::null());
+        command
+    }
+
+    fn spawn(mut command: Command) -> Process {
+        let mut child = command.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {

@@ -1,12 +1,13 @@
 //! A WebSub subscriber on loopback for tests: answers verification GETs
 //! (echoing the challenge, or misbehaving on purpose) and records every
-//! delivery. One server serves many callbacks, `/cb/<name>`.
+//! delivery, and every attempt whatever it was answered. It can also hold
+//! deliveries unanswered (a receiver in the middle of its work) until
+//! released. One server serves many callbacks, `/cb/<name>`.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -47,8 +48,12 @@ struct State {
     statuses: HashMap<String, VecDeque<u16>>,
     gets: Vec<Received>,
     posts: Vec<Received>,
-    /// Delay before answering a delivery.
-    delay: Duration,
+    /// Every POST on arrival, with the status it is (or will be) answered.
+    attempts: Vec<(Received, u16)>,
+    /// POSTs after this many are held unanswered until released.
+    hold_after: Option<usize>,
+    /// POSTs held so far.
+    held: usize,
 }
 
 /// The subscriber server.
@@ -57,6 +62,8 @@ pub struct Subscriber {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,
     stop: watch::Sender<bool>,
+    /// Open (true) unless deliveries are being held.
+    gate: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -67,6 +74,7 @@ impl Subscriber {
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
         let (stop, mut stopped) = watch::channel(false);
+        let (gate, gate_rx) = watch::channel(true);
         let shared = Arc::clone(&state);
         let task = tokio::spawn(async move {
             loop {
@@ -75,15 +83,16 @@ impl Subscriber {
                     _ = stopped.wait_for(|s| *s) => break,
                 };
                 let state = Arc::clone(&shared);
+                let gate = gate_rx.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| answer(request, Arc::clone(&state)));
+                    let service = service_fn(move |request| answer(request, Arc::clone(&state), gate.clone()));
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;
                 });
             }
         });
-        Subscriber { addr, state, stop, task }
+        Subscriber { addr, state, stop, gate, task }
     }
 
     /// The callback URL of `name`.
@@ -101,11 +110,6 @@ impl Subscriber {
         self.lock().statuses.insert(name.to_string(), statuses.iter().copied().collect());
     }
 
-    /// Makes every delivery wait `delay` before being answered.
-    pub fn set_delay(&self, delay: Duration) {
-        self.lock().delay = delay;
-    }
-
     /// Verification and denial GETs received by `name`.
     pub fn gets(&self, name: &str) -> Vec<Received> {
         self.lock().gets.iter().filter(|r| r.name == name).cloned().collect()
@@ -121,6 +125,30 @@ impl Subscriber {
         self.lock().posts.clone()
     }
 
+    /// Every delivery attempt to `name` on arrival, with the status it was
+    /// (or, held, will be) answered: failed ones and ones cut off too.
+    pub fn attempts(&self, name: &str) -> Vec<(Received, u16)> {
+        self.lock().attempts.iter().filter(|(r, _)| r.name == name).cloned().collect()
+    }
+
+    /// Answers the next `answered` deliveries (counted from the first ever)
+    /// as usual, then holds the others unanswered until [`Subscriber::release`].
+    pub fn hold_after(&self, answered: usize) {
+        self.lock().hold_after = Some(answered);
+        self.gate.send_replace(false);
+    }
+
+    /// How many deliveries are held unanswered (or were, until released).
+    pub fn held(&self) -> usize {
+        self.lock().held
+    }
+
+    /// Answers the held deliveries and holds no more.
+    pub fn release(&self) {
+        self.lock().hold_after = None;
+        self.gate.send_replace(true);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap()
     }
@@ -132,7 +160,11 @@ impl Subscriber {
     }
 }
 
-async fn answer(request: Request<Incoming>, state: Arc<Mutex<State>>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(
+    request: Request<Incoming>,
+    state: Arc<Mutex<State>>,
+    mut gate: watch::Receiver<bool>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let name = request.uri().path().trim_start_matches("/cb/").to_string();
     let query: HashMap<String, String> =
         url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes()).into_owned().collect();
@@ -156,13 +188,16 @@ async fn answer(request: Request<Incoming>, state: Arc<Mutex<State>>) -> Result<
             Verify::WrongChallenge => respond(200, format!("{challenge}-wrong")),
         };
     }
-    let (status, delay) = {
+    let (status, hold) = {
         let mut state = state.lock().unwrap();
         let status = state.statuses.get_mut(&name).and_then(VecDeque::pop_front).unwrap_or(200);
-        (status, state.delay)
+        let hold = state.hold_after.is_some_and(|after| state.attempts.len() >= after);
+        state.held += usize::from(hold);
+        state.attempts.push((received.clone(), status));
+        (status, hold)
     };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    if hold {
+        let _ = gate.wait_for(|open| *open).await;
     }
     if (200..300).contains(&status) {
         state.lock().unwrap().posts.push(received);

@@ -19,23 +19,43 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 use rusqlite::Connection;
 
+use crate::parallel::lock;
+
 use super::{
-    Announced, Delivery, EventDelivery, NewDelivery, PushStore, Result, Settled, StoreError, Subscription, host_of,
+    Announced, Delivery, EventDelivery, NewDelivery, PendingLimits, PushStore, Queued, Result, Settled, StoreError,
+    Subscription, host_of,
 };
 pub use articles::INDEXNOW_BATCH;
+pub use schema::Initialise;
+
+/// Size of the row a check writes: larger than the store's own
+/// transactions, so that the room a failed one left in the journal is not
+/// enough for it (on a full disk a smaller write could still pass).
+const CHECK_BYTES: i64 = 256 * 1024;
 
 /// The embedded push store: one SQLite file, WAL mode.
 pub struct SqliteStore {
     path: PathBuf,
     connection: Mutex<Connection>,
+    /// The last failure, until a check succeeds.
+    failing: Mutex<Option<String>>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path`.
+    /// Opens the store at `path`, creating it when no file is there; an
+    /// empty or foreign file is refused ([`StoreError::Refused`]).
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let fail = |source| StoreError::Database { path: path.to_path_buf(), source };
-        let connection = schema::open(path).map_err(fail)?;
-        Ok(SqliteStore { path: path.to_path_buf(), connection: Mutex::new(connection) })
+        SqliteStore::open_with(path, Initialise::IfMissing)
+    }
+
+    /// Opens the store at `path`, creating it when no file is there, and
+    /// initialising an existing empty file when `initialise` allows it.
+    pub fn open_with(path: &Path, initialise: Initialise) -> Result<SqliteStore> {
+        let connection = schema::open(path, initialise).map_err(|e| match e {
+            schema::OpenError::Sqlite(source) => StoreError::Database { path: path.to_path_buf(), source },
+            schema::OpenError::Refused(message) => StoreError::Refused(message),
+        })?;
+        Ok(SqliteStore { path: path.to_path_buf(), connection: Mutex::new(connection), failing: Mutex::new(None) })
     }
 
     /// The file of the store in `state_dir`.
@@ -43,10 +63,15 @@ impl SqliteStore {
         state_dir.join("herald.sqlite3")
     }
 
-    /// Runs `work` on the connection, naming the file in its error.
+    /// Runs `work` on the connection, naming the file in its error; a
+    /// failure is remembered for [`PushStore::failure`].
     fn with<T>(&self, work: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let mut connection = self.connection.lock().unwrap_or_else(|p| p.into_inner());
-        work(&mut connection).map_err(|source| StoreError::Database { path: self.path.clone(), source })
+        let mut connection = lock(&self.connection);
+        work(&mut connection).map_err(|source| {
+            let error = StoreError::Database { path: self.path.clone(), source };
+            *lock(&self.failing) = Some(error.to_string());
+            error
+        })
     }
 }
 
@@ -109,8 +134,8 @@ impl PushStore for SqliteStore {
         self.with(|connection| outbox::prune_failed(connection, before))
     }
 
-    fn enqueue(&self, job: NewDelivery, now: Timestamp) -> Result<()> {
-        self.with(|connection| outbox::enqueue(connection, job, now))
+    fn enqueue(&self, job: NewDelivery, now: Timestamp, limits: PendingLimits) -> Result<Queued> {
+        self.with(|connection| outbox::enqueue(connection, job, now, limits))
     }
 
     fn claim_due(&self, now: Timestamp, limit: usize, skip_hosts: &[String]) -> Result<Vec<Delivery>> {
@@ -139,6 +164,27 @@ impl PushStore for SqliteStore {
 
     fn retry_now(&self, id: i64, now: Timestamp) -> Result<bool> {
         self.with(|connection| outbox::retry_now(connection, id, now))
+    }
+
+    fn failure(&self) -> Option<String> {
+        lock(&self.failing).clone()
+    }
+
+    fn check(&self) -> Option<String> {
+        self.failure()?;
+        let probe = self.with(|connection| {
+            connection.execute(
+                "INSERT INTO meta (key, value) VALUES ('checked_at', strftime('%s', 'now') || hex(zeroblob(?1)))
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [CHECK_BYTES / 2],
+            )
+        });
+        if probe.is_ok() {
+            *lock(&self.failing) = None;
+            // The row was only there to be written.
+            let _ = self.with(|connection| connection.execute("DELETE FROM meta WHERE key = 'checked_at'", []));
+        }
+        self.failure()
     }
 }
 
@@ -181,5 +227,38 @@ mod testing {
 
     pub(super) fn message_ids(store: &SqliteStore) -> Vec<String> {
         store.deliveries(false, 100).unwrap().into_iter().filter_map(|j| j.message_id).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    /// A full disk (here: the page limit reached) is remembered until a
+    /// check can write again.
+    #[test]
+    fn a_failing_store_says_why_until_a_check_writes_again() {
+        let (_dir, store) = store();
+        assert_eq!(store.check(), None, "a healthy store");
+        let pages: i64 = store.with(|c| c.query_row("PRAGMA page_count", [], |r| r.get(0))).unwrap();
+        store.with(|c| c.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))).unwrap();
+        let now = at("2026-11-26T00:00:00Z");
+        let limits = PendingLimits { per_topic: 1000, overall: 1000 };
+        let job = |i: usize| NewDelivery {
+            kind: super::super::DeliveryKind::Verify,
+            target: format!("https://cb.example/{i}"),
+            topic: "t".into(),
+            payload: "x".repeat(8192),
+        };
+        let full = (0..100).find_map(|i| store.enqueue(job(i), now, limits).err());
+        let error = full.expect("the page limit was never reached").to_string();
+        assert!(error.contains("full"), "{error}");
+        let failure = store.failure().unwrap();
+        assert!(failure.contains("push.sqlite3") && failure.contains("full"), "{failure}");
+        assert!(store.check().is_some(), "still full");
+        store.with(|c| c.query_row("PRAGMA max_page_count = 1000000", [], |_| Ok(()))).unwrap();
+        assert_eq!(store.check(), None);
+        assert_eq!(store.failure(), None);
     }
 }

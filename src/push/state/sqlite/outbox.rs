@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
 use super::{host_of, instant, seconds};
-use crate::push::state::{Delivery, DeliveryKind, NewDelivery, Settled};
+use crate::push::state::{Delivery, DeliveryKind, NewDelivery, PendingLimits, Queued, Settled};
 
 /// How long a claim is recorded for (informational in a single process,
 /// whose claims are released at start-up).
@@ -41,10 +41,33 @@ fn row_to_delivery(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     })
 }
 
-/// Queues a verification or denial.
-pub(super) fn enqueue(connection: &mut Connection, job: NewDelivery, now: Timestamp) -> rusqlite::Result<()> {
+/// Queues a verification or denial, unless `limits` are reached; a job
+/// replacing the one waiting for the same topic and callback adds nothing
+/// and is always queued.
+pub(super) fn enqueue(
+    connection: &mut Connection,
+    job: NewDelivery,
+    now: Timestamp,
+    limits: PendingLimits,
+) -> rusqlite::Result<Queued> {
     let key = format!("verify:{} {}", job.topic, job.target);
-    connection.execute(
+    let tx = connection.transaction()?;
+    let replaces: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM outbox WHERE coalesce_key = ?1 AND failed = 0)", [&key], |r| {
+            r.get(0)
+        })?;
+    if !replaces {
+        let pending = "SELECT COUNT(*) FROM outbox WHERE kind IN ('websub.verify', 'websub.deny') AND failed = 0";
+        let for_topic: i64 = tx.query_row(&format!("{pending} AND topic = ?1"), [&job.topic], |r| r.get(0))?;
+        if for_topic >= limits.per_topic as i64 {
+            return Ok(Queued::TopicFull);
+        }
+        let overall: i64 = tx.query_row(pending, [], |r| r.get(0))?;
+        if overall >= limits.overall as i64 {
+            return Ok(Queued::HubFull);
+        }
+    }
+    tx.execute(
         "INSERT INTO outbox (kind, target, host, topic, payload, coalesce_key, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
          ON CONFLICT (coalesce_key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload,
@@ -52,7 +75,8 @@ pub(super) fn enqueue(connection: &mut Connection, job: NewDelivery, now: Timest
              next_attempt_at = excluded.next_attempt_at, created_at = excluded.created_at",
         params![job.kind.as_str(), job.target, host_of(&job.target), job.topic, job.payload, key, seconds(now)],
     )?;
-    Ok(())
+    tx.commit()?;
+    Ok(Queued::Yes)
 }
 
 /// Claims up to `limit` jobs due at `now`, skipping jobs for the hosts
@@ -184,6 +208,8 @@ mod tests {
     use super::*;
     use crate::push::state::PushStore;
 
+    const ROOMY: PendingLimits = PendingLimits { per_topic: 100, overall: 100 };
+
     #[test]
     fn claims_are_released_at_start_and_on_request() {
         let (_dir, store) = store();
@@ -197,6 +223,7 @@ mod tests {
                     payload: "{}".into(),
                 },
                 now,
+                ROOMY,
             )
             .unwrap();
         let job = store.claim_due(now, 10, &[]).unwrap().remove(0);
@@ -224,6 +251,7 @@ mod tests {
                         payload: "{}".into(),
                     },
                     now,
+                    ROOMY,
                 )
                 .unwrap();
         }
@@ -241,10 +269,37 @@ mod tests {
             topic: "t".into(),
             payload: payload.into(),
         };
-        store.enqueue(job("subscribe"), now).unwrap();
-        store.enqueue(job("unsubscribe"), now).unwrap();
+        store.enqueue(job("subscribe"), now, ROOMY).unwrap();
+        store.enqueue(job("unsubscribe"), now, ROOMY).unwrap();
         let jobs = store.deliveries(false, 10).unwrap();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].payload, "unsubscribe");
+    }
+
+    #[test]
+    fn waiting_verifications_are_bounded_per_topic_and_overall() {
+        let (_dir, store) = store();
+        let now = at("2026-11-26T00:00:00Z");
+        let limits = PendingLimits { per_topic: 2, overall: 3 };
+        let job = |kind, topic: &str, callback: &str| NewDelivery {
+            kind,
+            target: format!("https://cb.example/{callback}"),
+            topic: topic.into(),
+            payload: "{}".into(),
+        };
+        let queue = |kind, topic, callback| store.enqueue(job(kind, topic, callback), now, limits).unwrap();
+        assert_eq!(queue(DeliveryKind::Verify, "t1", "a"), Queued::Yes);
+        assert_eq!(queue(DeliveryKind::Verify, "t1", "b"), Queued::Yes);
+        assert_eq!(queue(DeliveryKind::Verify, "t1", "c"), Queued::TopicFull);
+        // A newer request for a waiting pair replaces it: always queued.
+        assert_eq!(queue(DeliveryKind::Verify, "t1", "a"), Queued::Yes);
+        // Denials count towards the whole hub.
+        assert_eq!(queue(DeliveryKind::Deny, "not-served", "d"), Queued::Yes);
+        assert_eq!(queue(DeliveryKind::Verify, "t2", "e"), Queued::HubFull);
+        assert_eq!(store.deliveries(false, 100).unwrap().len(), 3);
+        // Once one is settled, there is room again.
+        let claimed = store.claim_due(now, 1, &[]).unwrap();
+        store.settle(&[Settled::Done { id: claimed[0].id, generation: claimed[0].generation }]).unwrap();
+        assert_eq!(queue(DeliveryKind::Verify, "t2", "e"), Queued::Yes);
     }
 }
