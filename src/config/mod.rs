@@ -50,7 +50,7 @@ pub use server::ServerSettings;
 pub use site::{BaseUrl, Language, Section, Site};
 pub(crate) use site::{is_language_code, parse_base_url};
 pub use sitemaps::SitemapSettings;
-pub use taxonomies::{Taxonomy, TaxonomiesSettings, TaxonomySettings};
+pub use taxonomies::{TaxonomiesSettings, Taxonomy, TaxonomySettings};
 pub use template::fill_template;
 pub use webhooks::{ArticleEvent, IndexNowSettings, Webhook};
 pub use websub::{SignatureAlgorithm, WebSubSettings};

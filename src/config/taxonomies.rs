@@ -138,7 +138,11 @@ fn taxonomy(v: &mut Validator<'_>, raw: RawTaxonomy, which: Taxonomy, shared: us
         let default = format!("/{{lang}}/{name}/{{term}}/{file}");
         v.path_template(value, &default, FEED_PLACEHOLDERS, "feed", None)
     };
-    let paths = FeedPaths { rss: feed(raw.rss, "rss.xml"), atom: feed(raw.atom, "atom.xml"), json: feed(raw.json, "feed.json") };
+    let paths = FeedPaths {
+        rss: feed(raw.rss, "rss.xml"),
+        atom: feed(raw.atom, "atom.xml"),
+        json: feed(raw.json, "feed.json"),
+    };
     let archive_default = format!("/{{lang}}/{name}/{{term}}/archive/{{month}}.{{ext}}");
     let archive_path = v.path_template(raw.archive_path, &archive_default, ARCHIVE_PLACEHOLDERS, "archive", None);
     TaxonomySettings { enabled: raw.enabled.unwrap_or(true), min_articles, paths, archive_path }
