@@ -54,6 +54,7 @@ pub fn load_reporting(
     let (catalog, refused) = Catalog::from_articles(scan.articles, now, config.taxonomies.enabled());
     diagnostics.extend(refused);
     diagnostics.extend(warnings);
+    diagnostics.extend(term_spelling_warnings(&catalog, config));
     diagnostics.sort();
     Loaded { catalog, diagnostics, documents: scan.documents }
 }
@@ -137,6 +138,44 @@ pub fn write_site(
     });
     loaded.diagnostics.append(&mut bodies.problems);
     written
+}
+
+/// A warning for each taxonomy term spelled more than one way (`Lễ hội`,
+/// `lễ hội`): the spellings share one feed, titled by the most used, and
+/// the newsroom may want to settle on one. Reported at the first article
+/// (by path) using a spelling other than the title.
+fn term_spelling_warnings(catalog: &Catalog, config: &Config) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (term, entry) in catalog.terms() {
+        let spellings = entry.spellings();
+        if spellings.len() < 2 {
+            continue;
+        }
+        let title = entry.title();
+        let variant = |a: &&std::sync::Arc<Article>| {
+            crate::catalog::terms_in(a, term.taxonomy)
+                .iter()
+                .any(|s| s != title && crate::text::slugify(s) == term.slug)
+        };
+        let Some(at) = entry.articles().filter(variant).map(|a| &a.source.path).min() else { continue };
+        let others: Vec<String> =
+            spellings.iter().filter(|(s, _)| *s != title).map(|(s, n)| format!("`{s}` ({n})")).collect();
+        let scope = render::FeedScope::Term(term.clone());
+        out.push(
+            Diagnostic::warning(
+                config.store_dir.join(at),
+                format!(
+                    "{} `{title}` ({}) is also written {}: one feed, {}, titled `{title}`",
+                    term.taxonomy.singular(),
+                    spellings[0].1,
+                    others.join(", "),
+                    scope.path(render::FeedFormat::Rss, config),
+                ),
+            )
+            .with_hint("write the term one way everywhere; the spelling most articles use titles the feed"),
+        );
+    }
+    out
 }
 
 /// Warnings `herald check` reports about content that builds but is

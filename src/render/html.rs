@@ -46,7 +46,7 @@ pub fn index_page(catalog: &Catalog, config: &Config) -> (String, Resource) {
     }
     sitemaps_section(&mut html, catalog, config);
     html.push_str("</main>\n");
-    html.push_str(&format!("<script>\n{SCRIPT}</script>\n</body>\n</html>\n"));
+    html.push_str(&format!("<script>\n{SCRIPT}{}</script>\n</body>\n</html>\n", crate::render::index_terms::SCRIPT));
     let last_modified = catalog.all().next().map(|a| a.date);
     let resource = Resource::new(ResourceKind::Other, html.into_bytes(), HTML_CONTENT_TYPE, last_modified);
     (INDEX_PATH.to_string(), resource)
@@ -71,7 +71,11 @@ fn head(out: &mut String, catalog: &Catalog, config: &Config) {
             ));
         }
     }
-    out.push_str(&format!("<style>\n{STYLE}</style>\n</head>\n"));
+    out.push_str(&format!(
+        "<link rel=\"outline\" type=\"text/x-opml\" title=\"OPML\" href=\"{}\">\n",
+        escape(&config.url_for(crate::render::opml::SITE_OPML_PATH))
+    ));
+    out.push_str(&format!("<style>\n{STYLE}{}</style>\n</head>\n", crate::render::index_terms::STYLE));
 }
 
 /// The page header: site title, description and a bilingual introduction.
@@ -115,7 +119,9 @@ fn language_section(out: &mut String, language: &Language, catalog: &Catalog, co
         let count = catalog.count_in_section(code, &placement.section);
         feed_row(out, &scope, config.section_title(&placement.section, code), count, &labels, config);
     }
-    out.push_str("</tbody>\n</table>\n</section>\n");
+    out.push_str("</tbody>\n</table>\n");
+    out.push_str(&crate::render::index_terms::term_lists(code, labels.vietnamese, catalog, config, escape));
+    out.push_str("</section>\n");
 }
 
 /// One table row: the feed's name, its article count, a link per format,
@@ -147,7 +153,8 @@ fn feed_row(out: &mut String, scope: &FeedScope, name: &str, count: usize, label
 /// hours; with nothing that recent there is no file).
 fn sitemaps_section(out: &mut String, catalog: &Catalog, config: &Config) {
     let sitemaps = &config.sitemaps;
-    let mut entries: Vec<(String, String)> = Vec::new();
+    let mut entries: Vec<(String, String)> =
+        vec![("Mọi nguồn tin (OPML) · All feeds (OPML)".into(), crate::render::opml::SITE_OPML_PATH.into())];
     // Browse the archive: each language whose feeds have archives.
     for language in ordered_languages(config) {
         let archived = crate::render::feed::feed_scopes(catalog, config).iter().any(|scope| {

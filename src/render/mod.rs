@@ -8,8 +8,10 @@ pub mod atom;
 pub mod bodies;
 pub mod feed;
 pub mod html;
+pub mod index_terms;
 pub mod json_feed;
 pub mod news_sitemap;
+pub mod opml;
 pub mod rss;
 pub mod scope;
 pub mod sitemap;
@@ -45,7 +47,7 @@ pub const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
 pub const JSON_FEED_CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
 
 /// Renders every file of the site into a new snapshot: feeds, sitemaps,
-/// stylesheets and robots.txt.
+/// OPML subscription lists, stylesheets and robots.txt.
 pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore, bodies: &mut BodyCache) -> Snapshot {
     render_site_into_snapshot(catalog, config, store, bodies, true)
 }
@@ -174,6 +176,9 @@ fn render_site_parts(
     }
     if config.sitemaps.robots_txt {
         let (path, resource) = sitemap::robots_file(config);
+        put(path, resource)?;
+    }
+    for (path, resource) in opml::files(catalog, config) {
         put(path, resource)?;
     }
     if config.site.stylesheets {

@@ -18,6 +18,20 @@ use crate::render::{BodyCache, FeedFormat, FeedScope};
 use crate::snapshot::ResourceKind;
 use crate::store::ArticleStore;
 
+/// What rendering a live feed did, as far as the lists of feeds (the
+/// index page, the OPML files) care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Listing {
+    /// The feed is listed as before (its items may have changed).
+    Same,
+    /// The feed appeared, disappeared or was retitled.
+    Changed {
+        /// Whether its title changed (so its archive documents must be
+        /// written again too).
+        retitled: bool,
+    },
+}
+
 /// What every live feed showed when it was last rendered.
 #[derive(Debug, Default)]
 pub(super) struct LiveFeeds {
@@ -61,8 +75,6 @@ impl LiveFeeds {
     /// items leaves it alone); removes it when it is no longer published
     /// (its section emptied, its term fell below `min_articles`).
     /// Articles `relinked` are written again even if they did not change.
-    /// Whether the feed's title changed (so its archive documents must be
-    /// written again too).
     pub(super) fn render(
         &mut self,
         scope: &FeedScope,
@@ -70,18 +82,24 @@ impl LiveFeeds {
         step: &mut Step<'_>,
         store: &dyn ArticleStore,
         bodies: &mut BodyCache,
-    ) -> bool {
+    ) -> Listing {
         let config = step.config;
         if !scope.is_published(step.catalog, config) {
             for format in FeedFormat::ALL {
                 step.remove(&scope.path(format, config));
             }
-            self.shown.remove(scope);
             step.layouts.forget(&scope.path(FeedFormat::Rss, config));
-            return false;
+            return match self.shown.remove(scope) {
+                Some(_) => Listing::Changed { retitled: false },
+                None => Listing::Same,
+            };
         }
         let shown = LiveFeed::now(scope, step.catalog, config);
-        let retitled = self.shown.get(scope).is_some_and(|before| before.title != shown.title);
+        let listing = match self.shown.get(scope) {
+            None => Listing::Changed { retitled: false },
+            Some(before) if before.title != shown.title => Listing::Changed { retitled: true },
+            Some(_) => Listing::Same,
+        };
         if let Some(before) = self.shown.get(scope)
             && before.history == shown.history
             && before.title == shown.title
@@ -89,11 +107,11 @@ impl LiveFeeds {
             && before.articles.iter().zip(&shown.articles).all(|(a, b)| Arc::ptr_eq(a, b))
             && !shown.articles.iter().any(|a| relinked.contains(&a.source.path))
         {
-            return false;
+            return Listing::Same;
         }
         write(scope, relinked, step, store, bodies);
         self.shown.insert(scope.clone(), shown);
-        retitled
+        listing
     }
 
     /// Lays out the items of every live feed that has no layout yet, so

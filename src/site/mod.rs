@@ -46,7 +46,7 @@ use jiff::Timestamp;
 
 use self::archives::{Archives, Portion};
 use self::journal::Journal;
-use self::live_feeds::LiveFeeds;
+use self::live_feeds::{Listing, LiveFeeds};
 use self::reading::Problems;
 use self::sitemaps::Sitemaps;
 use self::step::{ItemLayouts, Step};
@@ -366,9 +366,15 @@ impl LiveSite {
         let touched = Touched::by(&change, &self.catalog, &self.config);
         let mut step = step!(self);
         let mut retitled = Vec::new();
+        let mut listing_changed = false;
         for scope in &touched.scopes {
-            if self.live_feeds.render(scope, &touched.relinked, &mut step, self.store.as_ref(), &mut self.bodies) {
-                retitled.push(scope);
+            let listing =
+                self.live_feeds.render(scope, &touched.relinked, &mut step, self.store.as_ref(), &mut self.bodies);
+            if let Listing::Changed { retitled: title } = listing {
+                listing_changed = true;
+                if title {
+                    retitled.push(scope);
+                }
             }
         }
         if step.config.archives.enabled {
@@ -380,6 +386,18 @@ impl LiveSite {
         self.sitemaps.render(&touched.sitemap_months, &touched.relinked, &mut step);
         let (path, page) = render::html::index_page(step.catalog, step.config);
         step.put(path, page);
+        if listing_changed {
+            // The OPML files list feeds by title and address only.
+            let files = render::opml::files(step.catalog, step.config);
+            for path in render::opml::possible_paths(step.config) {
+                if !files.iter().any(|(p, _)| *p == path) {
+                    step.remove(&path);
+                }
+            }
+            for (path, resource) in files {
+                step.put(path, resource);
+            }
+        }
         if stage == Stage::Whole {
             self.archives.render_pending(Portion::All, &mut step);
         }

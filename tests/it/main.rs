@@ -20,6 +20,7 @@ mod init;
 mod live_site;
 mod live_site_staged;
 mod mirror;
+mod opml;
 mod plain_text;
 #[cfg(target_os = "linux")]
 mod push_health;
@@ -28,6 +29,7 @@ mod serve_archives;
 mod serve_process;
 mod sitemaps;
 mod store_files;
+mod taxonomies;
 mod unicode_property;
 mod update_metrics;
 mod watched_store;
