@@ -411,8 +411,8 @@ mod tests {
         let cache = FileCache::open(dir.path()).unwrap();
         let file = cache.store(&bytes, digest).unwrap();
         assert!(file.reuse_twins());
-        drop(file);
         cache.keep_files();
+        drop(file);
 
         // Same length, other bytes; a truncated twin; a killed write.
         let mut corrupt = bytes.clone();
