@@ -24,8 +24,10 @@ fn build_writes_every_feed() {
         .arg(store.config_path())
         .assert()
         .success()
-        .stderr(predicate::str::contains("wrote 20 files"));
+        .stderr(predicate::str::contains("wrote 23 files"));
     assert!(out.join("rss.xml").is_file());
+    // The OPML lists: the site's and each language's.
+    assert!(out.join("feeds.opml").is_file() && out.join("en/feeds.opml").is_file());
     assert!(out.join("vi/thoi-su/feed.json").is_file());
     assert!(out.join("en/atom.xml").is_file());
 }
