@@ -9,13 +9,15 @@
 //! One file per table, each with its settings type, its raw type, its
 //! defaults and its checks: `site.rs` (`[site]`, `[languages]`,
 //! `[sections]`), `feeds.rs`, `archives.rs`, `sitemaps.rs`, `server.rs`,
-//! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`. The checks
+//! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`,
+//! `activitypub.rs`. The checks
 //! they share are in `validate.rs`, path templates in `template.rs`.
 //!
 //! Command-line [`Overrides`] come already parsed (the command line refuses
 //! a malformed flag) and are applied after the file is validated: the
 //! validator knows nothing of flags.
 
+mod activitypub;
 mod archives;
 mod articles;
 mod feeds;
@@ -39,6 +41,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use activitypub::{ActivityPubSettings, actor_path, fold_username, handle_host, is_valid_username};
 pub use archives::ArchiveSettings;
 pub use articles::ArticleSettings;
 pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
@@ -93,6 +96,8 @@ pub struct Config {
     pub archives: ArchiveSettings,
     /// `[articles]`: what the store may hold.
     pub articles: ArticleSettings,
+    /// `[activitypub]`: languages and sections as fediverse actors.
+    pub activitypub: ActivityPubSettings,
 }
 
 impl Config {
@@ -269,6 +274,8 @@ struct RawConfig {
     archives: archives::RawArchives,
     #[serde(default)]
     articles: articles::RawArticles,
+    #[serde(default)]
+    activitypub: activitypub::RawActivityPub,
 }
 
 /// Checks every table of `raw`, gathering problems in `v`; `None` when a
@@ -296,6 +303,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
+    let activitypub = activitypub::validate(v, raw.activitypub, &codes);
     Some(Config {
         source: path.to_path_buf(),
         store_dir,
@@ -312,6 +320,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         indexnow,
         archives,
         articles,
+        activitypub,
     })
 }
 
