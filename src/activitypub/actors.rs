@@ -47,7 +47,11 @@ impl Actor {
 
     /// Its display name: the feed's title.
     pub fn name(&self, config: &Config) -> String {
-        self.scope().title(config)
+        let title = config.site_title(&self.lang);
+        match &self.section {
+            None => title.to_string(),
+            Some(section) => format!("{} – {title}", config.section_title(section, &self.lang)),
+        }
     }
 
     /// `@username@host`.

@@ -66,10 +66,11 @@ impl Remote {
 
     /// The key `key_id` names: from the cache unless `fresh`, else fetched.
     pub async fn key(&self, key_id: &str, allow_private: bool, fresh: bool) -> Result<RemoteKey, String> {
-        if !fresh && let Some((key, at)) = lock(&self.keys).get(key_id) {
-            if at.elapsed() < KEY_TTL {
-                return Ok(key.clone());
-            }
+        if !fresh
+            && let Some((key, at)) = lock(&self.keys).get(key_id)
+            && at.elapsed() < KEY_TTL
+        {
+            return Ok(key.clone());
         }
         let document = self.fetch(key_id, allow_private).await?;
         let key = key_in(&document, key_id).ok_or_else(|| format!("{key_id} holds no public key"))?;

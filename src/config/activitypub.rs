@@ -120,8 +120,8 @@ pub fn fold_username(text: &str) -> String {
         }
         out.push(keep);
     }
-    let trimmed: String = out.trim_matches(|c| matches!(c, '.' | '-')).chars().take(MAX_USERNAME_CHARS).collect();
-    let trimmed = trimmed.trim_end_matches(|c| matches!(c, '.' | '-')).to_string();
+    let trimmed: String = out.trim_matches(['.', '-']).chars().take(MAX_USERNAME_CHARS).collect();
+    let trimmed = trimmed.trim_end_matches(['.', '-']).to_string();
     if trimmed.is_empty() { "_".to_string() } else { trimmed }
 }
 

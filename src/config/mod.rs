@@ -10,7 +10,7 @@
 //! defaults and its checks: `site.rs` (`[site]`, `[languages]`,
 //! `[sections]`), `feeds.rs`, `archives.rs`, `sitemaps.rs`, `server.rs`,
 //! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`,
-//! `activitypub.rs`. The checks
+//! `activitypub.rs`, `taxonomies.rs`. The checks
 //! they share are in `validate.rs`, path templates in `template.rs`.
 //!
 //! Command-line [`Overrides`] come already parsed (the command line refuses
@@ -26,6 +26,7 @@ mod schedule;
 mod server;
 mod site;
 mod sitemaps;
+mod taxonomies;
 mod template;
 #[cfg(test)]
 mod testing;
@@ -51,6 +52,7 @@ pub use server::ServerSettings;
 pub use site::{BaseUrl, Language, Section, Site};
 pub(crate) use site::{is_language_code, parse_base_url};
 pub use sitemaps::SitemapSettings;
+pub use taxonomies::{TaxonomiesSettings, Taxonomy, TaxonomySettings};
 pub use template::fill_template;
 pub use webhooks::{ArticleEvent, IndexNowSettings, Webhook};
 pub use websub::{SignatureAlgorithm, WebSubSettings};
@@ -98,6 +100,8 @@ pub struct Config {
     pub articles: ArticleSettings,
     /// `[activitypub]`: languages and sections as fediverse actors.
     pub activitypub: ActivityPubSettings,
+    /// `[taxonomies]`: tag, author and category feeds.
+    pub taxonomies: TaxonomiesSettings,
 }
 
 impl Config {
@@ -276,6 +280,8 @@ struct RawConfig {
     articles: articles::RawArticles,
     #[serde(default)]
     activitypub: activitypub::RawActivityPub,
+    #[serde(default)]
+    taxonomies: taxonomies::RawTaxonomies,
 }
 
 /// Checks every table of `raw`, gathering problems in `v`; `None` when a
@@ -304,6 +310,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
     let activitypub = activitypub::validate(v, raw.activitypub, &codes);
+    let taxonomies = taxonomies::validate(v, raw.taxonomies);
     Some(Config {
         source: path.to_path_buf(),
         store_dir,
@@ -321,6 +328,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         archives,
         articles,
         activitypub,
+        taxonomies,
     })
 }
 
