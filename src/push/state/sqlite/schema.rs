@@ -90,8 +90,7 @@ CREATE TABLE IF NOT EXISTS ap_followers (
 CREATE INDEX IF NOT EXISTS ap_followers_by_follower ON ap_followers (follower);
 ";
 
-/// What opening the state database may do with a file that holds no herald
-/// state.
+/// What `open` may do with a file that holds no herald state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Initialise {
     /// Create the database only where no file exists (a first start); an
