@@ -29,6 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::activitypub::{ActivityPub, ArticleIndex};
 use crate::clock::Clock;
 use crate::config::{Config, Overrides};
 use crate::diagnostic::Diagnostic;
@@ -168,8 +169,12 @@ impl Daemon {
         let file_cache = cache.clone();
         // Files saved at the last stop, when exactly current: served at
         // once, while the store is read and rendered as usual.
+        // (Not with an output folder, written from the rendered files, nor
+        // with ActivityPub, whose actors are published from the catalog
+        // before anything is served.)
         let restored = match config.server.out_dir {
             Some(_) => None,
+            None if config.activitypub.enabled => None,
             None => saved_files::restore(&config, store.as_ref(), &cache, now),
         };
         let early = restored.as_ref().map(|snapshot| {
@@ -204,13 +209,37 @@ impl Daemon {
         } else {
             None
         };
-        let state = Arc::new(ServerState::new(
-            files,
-            push.as_ref().filter(|_| config.websub.enabled).map(|push| Arc::clone(&push.hub)),
-            push.as_ref().map(|push| Arc::clone(&push.engine.counters)),
-            Some(compressor),
-            push.as_ref().map(|push| Arc::clone(&push.store)),
-        ));
+        // (Never with saved files: see `restored`, above.)
+        let activitypub = match (&push, &site) {
+            (Some(push), Some(site)) if config.activitypub.enabled => {
+                let activitypub = Arc::new(ActivityPub::new(
+                    Arc::clone(&push.store),
+                    config_rx.clone(),
+                    Arc::clone(&clock),
+                    push.waker(),
+                    Arc::new(crate::push::ssrf::SystemLookup),
+                ));
+                push.attach_fediverse(Arc::clone(&activitypub) as _);
+                // The actors' keys are made on the first start (a blocking
+                // job), before anyone can ask for them.
+                let index = ArticleIndex::build(site.catalog(), &config);
+                let publisher = Arc::clone(&activitypub);
+                let _ = tokio::task::spawn_blocking(move || publisher.publish_index(index)).await;
+                tracing::info!("ActivityPub: {} actors", activitypub.directory().actors().len());
+                Some(activitypub)
+            }
+            _ => None,
+        };
+        let state = Arc::new(
+            ServerState::new(
+                files,
+                push.as_ref().filter(|_| config.websub.enabled).map(|push| Arc::clone(&push.hub)),
+                push.as_ref().map(|push| Arc::clone(&push.engine.counters)),
+                Some(compressor),
+                push.as_ref().map(|push| Arc::clone(&push.store)),
+            )
+            .with_activitypub(activitypub),
+        );
         if watcher.is_some() {
             state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));
         }
