@@ -24,7 +24,7 @@ pub struct PushState {
 /// Opens the state database of the configured state folder, or of `state`
 /// when given; a missing database is no error.
 pub fn open(cli: &Cli, state: Option<PathBuf>) -> Result<PushState, CliError> {
-    let overrides = Overrides { state_dir: state, ..Overrides::default() };
+    let overrides = Overrides { state_dir: state, database_url: super::database_url(cli)?, ..Overrides::default() };
     let config = Config::load(&cli.config, &overrides)?;
     let path = SqliteStore::file_in(&config.state_dir);
     if !path.exists() {

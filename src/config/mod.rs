@@ -18,6 +18,7 @@
 
 mod archives;
 mod articles;
+mod database;
 mod feeds;
 mod ip_network;
 mod schedule;
@@ -41,6 +42,7 @@ use toml::Spanned;
 
 pub use archives::ArchiveSettings;
 pub use articles::ArticleSettings;
+pub use database::{DatabaseSettings, DatabaseUrl};
 pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
 pub use ip_network::IpNetwork;
 pub use schedule::ScheduleSettings;
@@ -93,6 +95,8 @@ pub struct Config {
     pub archives: ArchiveSettings,
     /// `[articles]`: what the store may hold.
     pub articles: ArticleSettings,
+    /// `[database]`: the PostgreSQL database replicas share, if any.
+    pub database: DatabaseSettings,
 }
 
 impl Config {
@@ -184,6 +188,8 @@ pub struct Overrides {
     /// `--init-state` of `herald serve`: initialise an empty state
     /// database instead of refusing it (read at start, not a setting).
     pub init_state: bool,
+    /// `--database-url URL` (or `HERALD_DATABASE_URL`).
+    pub database_url: Option<DatabaseUrl>,
 }
 
 impl Overrides {
@@ -209,6 +215,9 @@ impl Overrides {
         }
         if self.allow_private_callbacks {
             config.websub.allow_private_callbacks = true;
+        }
+        if let Some(url) = &self.database_url {
+            config.database.url = Some(url.clone());
         }
     }
 }
@@ -269,6 +278,8 @@ struct RawConfig {
     archives: archives::RawArchives,
     #[serde(default)]
     articles: articles::RawArticles,
+    #[serde(default)]
+    database: database::RawDatabase,
 }
 
 /// Checks every table of `raw`, gathering problems in `v`; `None` when a
@@ -296,6 +307,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
+    let database = database::validate(v, raw.database, &resolve);
     Some(Config {
         source: path.to_path_buf(),
         store_dir,
@@ -312,6 +324,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         indexnow,
         archives,
         articles,
+        database,
     })
 }
 

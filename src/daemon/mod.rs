@@ -30,6 +30,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::config::{Config, Overrides};
+use crate::db::Database;
 use crate::diagnostic::Diagnostic;
 use crate::push::Push;
 use crate::push::sources::TopicSource;
@@ -78,6 +79,9 @@ pub enum StartError {
     /// The push state cannot be opened.
     #[error("cannot start WebSub and push deliveries: {0}")]
     Push(crate::push::PushError),
+    /// The database cannot be reached, or its schema is not this herald's.
+    #[error("{0}")]
+    Database(crate::db::DbError),
     /// The output folder cannot be written.
     #[error("cannot write the output folder {}: {source}", path.display())]
     Output {
@@ -104,6 +108,13 @@ impl StartError {
             StartError::Output { path, source } => {
                 Diagnostic::error(path, format!("cannot write the output folder: {source}"))
             }
+            StartError::Database(e @ crate::db::DbError::SchemaNewer { .. }) => {
+                Diagnostic::general_error(e.to_string())
+                    .with_hint("a newer herald migrated this database: run that version (a schema is never downgraded)")
+            }
+            StartError::Database(e) => Diagnostic::general_error(e.to_string()).with_hint(
+                "check [database] url (or HERALD_DATABASE_URL), that PostgreSQL runs, and the user's rights",
+            ),
         }
     }
 }
@@ -130,6 +141,8 @@ pub struct Daemon {
     steps: watch::Receiver<u64>,
     /// The push side, for tests and the CLI.
     pub push: Option<Arc<Push>>,
+    /// The shared database, when `[database] url` is set.
+    pub database: Option<Arc<Database>>,
 }
 
 impl Daemon {
@@ -144,6 +157,7 @@ impl Daemon {
         std::fs::create_dir_all(&config.state_dir)
             .and_then(|()| check_writable(&config.state_dir))
             .map_err(|source| StartError::State { path: config.state_dir.clone(), source })?;
+        let database = open_database(&config).await?;
         let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?);
         let config = Arc::new(config);
         // Watch before the first scan: a file saved while the store is read
@@ -234,6 +248,10 @@ impl Daemon {
         let addr =
             listener.local_addr().map_err(|source| StartError::Output { path: PathBuf::from("listener"), source })?;
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        if let Some(database) = &database {
+            tasks.push(heartbeat(Arc::clone(database), addr, shutdown_rx.clone()));
+        }
         let (steps_tx, steps) = watch::channel(0u64);
         let limits = Limits {
             request_timeout: config.server.request_timeout,
@@ -242,7 +260,6 @@ impl Daemon {
             max_connections: config.server.max_connections,
         };
 
-        let mut tasks = Vec::new();
         tasks.push(tokio::spawn(crate::server::serve(
             listener,
             Arc::clone(&state),
@@ -277,7 +294,7 @@ impl Daemon {
             push,
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
-        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle })
+        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, database })
     }
 
     /// Reads the configuration file again and switches to it if it is
@@ -307,6 +324,41 @@ impl Daemon {
             compressor.close();
         }
     }
+}
+
+/// The shared database of `[database] url`, its schema migrated (under
+/// an advisory lock: replicas may start together); a schema newer than
+/// this herald's is refused.
+async fn open_database(config: &Config) -> Result<Option<Arc<Database>>, StartError> {
+    let Some(url) = &config.database.url else { return Ok(None) };
+    let database = Arc::new(Database::connect_async(url, &config.database).await.map_err(StartError::Database)?);
+    let migrating = Arc::clone(&database);
+    database
+        .handle()
+        .spawn(async move { crate::db::migrate::migrate(&migrating).await })
+        .await
+        .map_err(|e| StartError::Database(crate::db::DbError::Failed(e.to_string())))?
+        .map_err(StartError::Database)?;
+    Ok(Some(database))
+}
+
+/// Says every few seconds in the database that this replica is alive,
+/// until `shutdown`; then removes its row.
+fn heartbeat(
+    database: Arc<Database>,
+    addr: std::net::SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    use crate::db::replicas;
+    let replica = replicas::ReplicaId::this_process();
+    tracing::info!("replica {} of {} (schema version {})", replica.id, database.url(), crate::db::SCHEMA_VERSION);
+    let beating = replicas::spawn_heartbeat(Arc::clone(&database), replica.clone(), addr.to_string());
+    tokio::spawn(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+        beating.abort();
+        let leaving = Arc::clone(&database);
+        let _ = database.handle().spawn(async move { replicas::leave(&leaving, &replica).await }).await;
+    })
 }
 
 async fn wait_for(mut shutdown: watch::Receiver<bool>) {

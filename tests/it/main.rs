@@ -21,6 +21,7 @@ mod live_site;
 mod live_site_staged;
 mod mirror;
 mod plain_text;
+mod postgres_db;
 #[cfg(target_os = "linux")]
 mod push_health;
 mod serve;
