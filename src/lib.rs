@@ -28,6 +28,7 @@ pub mod daemon;
 pub mod db;
 pub mod diagnostic;
 pub mod digest;
+pub mod file_cache;
 pub mod init;
 pub mod markdown;
 pub mod parallel;

@@ -32,6 +32,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Overrides};
 use crate::db::Database;
 use crate::diagnostic::Diagnostic;
+use crate::file_cache::FileCache;
 use crate::push::Push;
 use crate::push::sources::TopicSource;
 use crate::push::state::Initialise;
@@ -128,6 +129,10 @@ enum SiteEvent {
     Reload,
 }
 
+/// The folder of the state folder where files kept on disk are
+/// ([`FileCache`]).
+pub const FILE_CACHE_DIR: &str = "files";
+
 /// A running daemon.
 pub struct Daemon {
     /// The address the server listens on.
@@ -143,6 +148,8 @@ pub struct Daemon {
     pub push: Option<Arc<Push>>,
     /// The shared database, when `[database] url` is set.
     pub database: Option<Arc<Database>>,
+    /// The files kept on disk.
+    file_cache: FileCache,
 }
 
 impl Daemon {
@@ -158,6 +165,8 @@ impl Daemon {
             .and_then(|()| check_writable(&config.state_dir))
             .map_err(|source| StartError::State { path: config.state_dir.clone(), source })?;
         let database = open_database(&config).await?;
+        let cache_dir = config.state_dir.join(FILE_CACHE_DIR);
+        let cache = FileCache::open(&cache_dir).map_err(|source| StartError::State { path: cache_dir, source })?;
         let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?);
         let config = Arc::new(config);
         // Watch before the first scan: a file saved while the store is read
@@ -165,6 +174,7 @@ impl Daemon {
         let (events, events_rx) = mpsc::unbounded_channel();
         let watcher = start_watcher(&config, &events);
         let now = clock.now();
+        let file_cache = cache.clone();
         let (mut site, files) = {
             let config = Arc::clone(&config);
             let store = Arc::clone(&store);
@@ -177,9 +187,13 @@ impl Daemon {
                     None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
                 };
                 let mut site = LiveSite::start(config, store, now, how);
-                // Make the first edits as cheap as the next ones (a few
-                // tenths of a second at 100,000 articles; it changes no
-                // file, and its archive part is left as pending work).
+                site.keep_past_archives_in(cache.clone());
+                if !site.archives_pending() {
+                    site.sweep_file_cache();
+                }
+                // Make the first edits as cheap as the next ones (it
+                // changes no file, and its archive part is left as pending
+                // work; BENCHMARKS.md has its cost).
                 site.warm_up();
                 // Compressed bodies follow in the background (see publish).
                 let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now, None);
@@ -294,7 +308,7 @@ impl Daemon {
             push,
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
-        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, database })
+        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, file_cache, database })
     }
 
     /// Reads the configuration file again and switches to it if it is
@@ -316,6 +330,8 @@ impl Daemon {
     /// Stops accepting connections, lets in-flight requests finish, stops
     /// watching, and returns when every task has ended.
     pub async fn shutdown(self) {
+        // The files on disk are for the next start.
+        self.file_cache.keep_files();
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             let _ = task.await;
