@@ -285,6 +285,7 @@ struct RawConfig {
     articles: articles::RawArticles,
     #[serde(default)]
     database: database::RawDatabase,
+    #[serde(default)]
     taxonomies: taxonomies::RawTaxonomies,
 }
 

@@ -232,10 +232,20 @@ impl Daemon {
             let topics: Arc<dyn TopicSource> = Arc::clone(&files) as _;
             let initialise = if source.overrides.init_state { Initialise::IfEmpty } else { Initialise::IfMissing };
             let lookup = Arc::new(crate::push::ssrf::SystemLookup);
-            Some(
-                Push::open(config_rx.clone(), topics, Arc::clone(&clock), initialise, lookup)
-                    .map_err(StartError::Push)?,
-            )
+            let push = match &database {
+                // Replicas share the push state in the database.
+                Some(database) => {
+                    let replica = crate::db::replicas::ReplicaId::this_process();
+                    let store: Arc<dyn crate::push::state::PushStore> = Arc::new(crate::push::state::PgStore::new(
+                        Arc::clone(database),
+                        &replica.id,
+                        config.database.claim_lease,
+                    ));
+                    Push::with_store(store, config_rx.clone(), topics, Arc::clone(&clock), lookup)
+                }
+                None => Push::open(config_rx.clone(), topics, Arc::clone(&clock), initialise, lookup),
+            };
+            Some(push.map_err(StartError::Push)?)
         } else {
             None
         };
@@ -251,13 +261,20 @@ impl Daemon {
             state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));
         }
         publish_health(&state, &site, now);
+        let push = push.map(Arc::new);
         if let Some(push) = &push {
             // Feeds and articles that changed while herald was stopped are
-            // announced now; unchanged ones are not (a restart notifies nobody).
-            push.announce(site.snapshot(), None, &config, now);
-            push.announce_articles(&mut site, None, now);
+            // announced now; unchanged ones are not (a restart notifies
+            // nobody). On a blocking thread: the store may block.
+            let (push, config) = (Arc::clone(push), Arc::clone(&config));
+            site = tokio::task::spawn_blocking(move || {
+                push.announce(site.snapshot(), None, &config, now);
+                push.announce_articles(&mut site, None, now);
+                site
+            })
+            .await
+            .expect("announcing does not panic");
         }
-        let push = push.map(Arc::new);
 
         let addr =
             listener.local_addr().map_err(|source| StartError::Output { path: PathBuf::from("listener"), source })?;

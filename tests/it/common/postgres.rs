@@ -44,7 +44,10 @@ impl TestDb {
                     "HERALD_REQUIRE_POSTGRES=1 but PostgreSQL is unreachable at {base}: {why}\n\
                      start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
                 );
-                eprintln!("skipped {name}: PostgreSQL is not reachable at {base} ({why})");
+                // Written past the test harness's capture, so that a skip
+                // shows in a plain `cargo test` run.
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "skipped {name}: PostgreSQL is not reachable at {base} ({why})");
                 return None;
             }
         }
