@@ -168,3 +168,29 @@ fn the_index_page_lists_terms_in_closed_lists() {
     assert!(head.contains("rel=\"outline\" type=\"text/x-opml\""));
     assert!(page.contains("https://example.vn/vi/tags.opml"));
 }
+
+/// With 5,000 tags the index page stays usable: the tags are one closed
+/// list with a filter box, not 5,000 table rows, and the page stays small
+/// enough to load at once.
+#[test]
+fn the_index_page_stays_usable_with_5000_tags() {
+    use herald::store::MemoryStore;
+    let store = TempStore::new();
+    let config = store.config();
+    let memory = MemoryStore::new();
+    for n in 0..1_000 {
+        let tags: Vec<String> = (0..5).map(|k| format!("\"chủ đề {}\"", n * 5 + k)).collect();
+        memory.insert(
+            format!("thoi-su/bai-{n}.vi.md").as_str(),
+            format!("+++\ntitle = \"Bài {n}\"\ndate = 2026-11-20T08:00:00+07:00\ntags = [{}]\n+++\nBody.\n", tags.join(", ")),
+        );
+    }
+    let loaded = herald::pipeline::load(&memory, &config, now());
+    let (_, page) = herald::render::html::index_page(&loaded.catalog, &config);
+    let page = String::from_utf8(page.body.to_vec()).unwrap();
+    assert_eq!(page.matches("<details class=\"terms\">").count(), 1, "closed: no `open` attribute");
+    assert!(page.contains("<summary>Thẻ (5000)</summary>"));
+    assert_eq!(page.matches("<li data-slug=\"chu-de-").count(), 5_000);
+    assert!(page.matches("<tr>").count() < 10, "feeds of languages and sections only in the table");
+    assert!(page.len() < 800_000, "{} bytes", page.len());
+}
