@@ -163,9 +163,9 @@ impl Daemon {
                     None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
                 };
                 let mut site = LiveSite::start(config, store, now, how);
-                // Make the first edits as cheap as the next ones (a few
-                // tenths of a second at 100,000 articles; it changes no
-                // file, and its archive part is left as pending work).
+                // Make the first edits as cheap as the next ones (it
+                // changes no file, and its archive part is left as pending
+                // work; BENCHMARKS.md has its cost).
                 site.warm_up();
                 // Compressed bodies follow in the background (see publish).
                 let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now, None);

@@ -327,7 +327,7 @@ impl LiveSite {
         let started = Instant::now();
         let articles = self.problems.scan(&self.catalog, self.store.as_ref(), &self.config);
         // Duplicate ids are reported by the catalog itself.
-        let (catalog, _duplicates) = Catalog::from_articles(articles, now);
+        let (catalog, _duplicates) = Catalog::from_articles(articles, now, self.config.taxonomies.enabled());
         let change = Catalog::diff(&self.catalog, &catalog);
         self.catalog = catalog;
         let with_archives = match how {
@@ -365,11 +365,17 @@ impl LiveSite {
     fn finish_step(&mut self, change: Change, started: Instant, stage: Stage) -> Update {
         let touched = Touched::by(&change, &self.catalog, &self.config);
         let mut step = step!(self);
+        let mut retitled = Vec::new();
         for scope in &touched.scopes {
-            self.live_feeds.render(scope, &touched.relinked, &mut step, self.store.as_ref(), &mut self.bodies);
+            if self.live_feeds.render(scope, &touched.relinked, &mut step, self.store.as_ref(), &mut self.bodies) {
+                retitled.push(scope);
+            }
         }
         if step.config.archives.enabled {
             self.archives.queue(&touched);
+            for scope in retitled {
+                self.archives.queue_every_month(scope);
+            }
         }
         self.sitemaps.render(&touched.sitemap_months, &touched.relinked, &mut step);
         let (path, page) = render::html::index_page(step.catalog, step.config);
