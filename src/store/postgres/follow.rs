@@ -34,11 +34,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch};
-use tokio_postgres::{AsyncMessage, Client, Connection, IsolationLevel};
+use tokio_postgres::{AsyncMessage, Client, IsolationLevel};
 
 use super::row::row_path;
+use crate::config::DatabaseSettings;
+use crate::db::Database;
 
 /// The channel the migration's trigger notifies; the payload is the schema
 /// of the table written, so replicas of another schema look only at theirs.
@@ -140,44 +141,29 @@ impl ChangeTracker {
     }
 }
 
-/// A connection made for listening: its client, and the notifications its
-/// connection received (the channel closes when the connection ends).
+/// A connection made for listening (outside the pool): its client, and
+/// the messages its connection received (the channel closes when the
+/// connection ends). Whoever drives the connection must poll it for its
+/// messages ([`tokio_postgres::Connection::poll_message`]): awaiting it as
+/// a plain future drops the notifications; [`Database::dedicated`] does.
 pub struct Listener {
     /// The connection's client.
     pub client: Client,
-    /// The payloads of notifications, in arrival order.
-    pub notifications: mpsc::UnboundedReceiver<String>,
+    /// The connection's messages (notifications among them), in order.
+    pub messages: mpsc::UnboundedReceiver<AsyncMessage>,
 }
 
-impl Listener {
-    /// Drives `connection` on a task of its own, handing its notifications
-    /// over: the one way to see them is to poll the connection for its
-    /// messages (awaiting it as a future would drop them).
-    pub fn new<S, T>(client: Client, mut connection: Connection<S, T>) -> Listener
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
-        let (tx, notifications) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            loop {
-                match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                    Some(Ok(AsyncMessage::Notification(note))) => {
-                        if tx.send(note.payload().to_string()).is_err() {
-                            break;
-                        }
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => {
-                        tracing::debug!("the database connection for article changes ended: {e}");
-                        break;
-                    }
-                    None => break,
-                }
-            }
-        });
-        Listener { client, notifications }
-    }
+/// Makes listening connections to `database` with `settings`: the
+/// follower's way to reconnect.
+pub fn connector(database: Arc<Database>, settings: DatabaseSettings) -> Connect {
+    Arc::new(move || {
+        let (database, settings) = (Arc::clone(&database), settings.clone());
+        Box::pin(async move {
+            let (tx, messages) = mpsc::unbounded_channel();
+            let client = database.dedicated(&settings, tx).await.map_err(|e| e.to_string())?;
+            Ok(Listener { client, messages })
+        })
+    })
 }
 
 /// Makes a new listening connection (outside the pool); the error says why
@@ -193,6 +179,8 @@ pub struct FollowStatus {
     pub connections: u64,
     /// How many looks were made.
     pub looks: u64,
+    /// The server process of the listening connection, while connected.
+    pub backend_pid: Option<i32>,
 }
 
 /// Follows the `articles` table, sending the places (`articles:KEY`) of the
@@ -239,7 +227,10 @@ impl Follower {
                 }
                 Err(e) => Err(e),
             };
-            self.status.send_modify(|s| s.connected = false);
+            self.status.send_modify(|s| {
+                s.connected = false;
+                s.backend_pid = None;
+            });
             match outcome {
                 Ok(Stop::Shutdown) => return,
                 Ok(Stop::NobodyListens) => return,
@@ -263,14 +254,18 @@ impl Follower {
     /// Listens on one connection until it ends (an error) or the follower
     /// stops.
     async fn listen(&mut self, listener: Listener, shutdown: &mut watch::Receiver<bool>) -> Result<Stop, String> {
-        let Listener { mut client, mut notifications } = listener;
+        let Listener { mut client, messages: mut notifications } = listener;
         let failed = |e: tokio_postgres::Error| e.to_string();
         client.batch_execute(&format!("LISTEN {CHANNEL}")).await.map_err(failed)?;
-        let schema: String = client.query_one("SELECT current_schema()", &[]).await.map_err(failed)?.get(0);
+        let session = client.query_one("SELECT current_schema(), pg_backend_pid()", &[]).await.map_err(failed)?;
+        let schema: String = session.get(0);
+        let pid: i32 = session.get(1);
         self.status.send_modify(|s| {
             s.connected = true;
             s.connections += 1;
+            s.backend_pid = Some(pid);
         });
+        let ours = |message: &AsyncMessage| matches!(message, AsyncMessage::Notification(n) if n.payload() == schema);
         // Whatever happened before LISTEN took effect (while disconnected,
         // or since the watermark was taken) is read now.
         if !self.look(&mut client).await.map_err(failed)? {
@@ -279,15 +274,15 @@ impl Follower {
         loop {
             let mut told = tokio::select! {
                 _ = shutdown.wait_for(|stop| *stop) => return Ok(Stop::Shutdown),
-                note = notifications.recv() => match note {
-                    Some(payload) => payload == schema,
+                message = notifications.recv() => match message {
+                    Some(message) => ours(&message),
                     None => return Err("the connection ended".into()),
                 },
                 () = tokio::time::sleep(SAFETY_LOOK) => true,
             };
             // A burst of notifications is one look.
-            while let Ok(payload) = notifications.try_recv() {
-                told |= payload == schema;
+            while let Ok(message) = notifications.try_recv() {
+                told |= ours(&message);
             }
             if told && !self.look(&mut client).await.map_err(failed)? {
                 return Ok(Stop::NobodyListens);

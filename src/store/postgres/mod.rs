@@ -7,8 +7,9 @@
 //! needs them, as files' are.
 //!
 //! The [`ArticleStore`] calls are synchronous (the live site runs them on
-//! blocking threads, `herald build` on its main thread); the queries run on
-//! a small runtime of the store's own and the caller waits for them. A
+//! blocking threads, `herald build` on its main thread, and the daemon's
+//! start-up on an async one); the queries run on the database's runtime
+//! and the caller waits for them. A
 //! database that cannot be read makes the call panic with the reason, as a
 //! folder that cannot be read does: the daemon keeps the files it serves
 //! and rebuilds on its next step, `herald build` stops.
@@ -23,7 +24,8 @@ pub mod row;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
-use deadpool_postgres::Pool;
+use std::sync::Arc;
+
 use futures_util::StreamExt;
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, Type};
@@ -31,6 +33,7 @@ use tokio_postgres::types::{FromSql, Type};
 use super::{ArticleStore, Loaded, Scan};
 use crate::article::Article;
 use crate::config::Config;
+use crate::db::Database;
 use crate::diagnostic::Diagnostic;
 pub use follow::Watermark;
 pub use row::{ArticleRow, row_key, row_path};
@@ -42,59 +45,40 @@ const COLUMNS: &str = "key, id, title, date, lastmod, publish_date, expiry_date,
 /// How many rows a scan hands over at a time (and builds in parallel).
 const SCAN_CHUNK: usize = 512;
 
-/// Articles read from the `articles` table through a connection pool.
+/// Articles read from the `articles` table of the shared database.
 pub struct PostgresArticleStore {
-    pool: Pool,
-    /// Where the queries run; `Some` until dropped.
-    runtime: Option<tokio::runtime::Runtime>,
+    database: Arc<Database>,
 }
 
 impl std::fmt::Debug for PostgresArticleStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresArticleStore").finish_non_exhaustive()
-    }
-}
-
-impl Drop for PostgresArticleStore {
-    fn drop(&mut self) {
-        // Dropped from async code too (the daemon): do not wait.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
+        write!(f, "PostgresArticleStore({:?})", self.database)
     }
 }
 
 impl PostgresArticleStore {
-    /// A store reading through `pool`.
-    pub fn new(pool: Pool) -> std::io::Result<PostgresArticleStore> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("herald-articles-db")
-            .enable_all()
-            .build()?;
-        Ok(PostgresArticleStore { pool, runtime: Some(runtime) })
+    /// A store reading through `database`'s pool.
+    pub fn new(database: Arc<Database>) -> PostgresArticleStore {
+        PostgresArticleStore { database }
     }
 
-    /// Runs `work` on the store's runtime and waits for it (from any
-    /// thread, async or not).
+    /// Runs `work` on the database's runtime and waits for it, from any
+    /// thread (the live site's blocking threads, a command's main thread,
+    /// and the daemon's start, which is async).
     fn wait<T: Send + 'static>(&self, work: impl Future<Output = T> + Send + 'static) -> T {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.runtime().spawn(async move {
+        self.database.handle().spawn(async move {
             let _ = tx.send(work.await);
         });
-        rx.recv().expect("the article store's runtime ended")
-    }
-
-    fn runtime(&self) -> &tokio::runtime::Runtime {
-        self.runtime.as_ref().expect("the runtime lives as long as the store")
+        rx.recv().expect("the database's runtime ended")
     }
 
     /// Checks that the database can be reached and has the `articles`
     /// table (`herald db migrate` makes it).
     pub fn check(&self) -> Result<(), Diagnostic> {
-        let pool = self.pool.clone();
+        let database = Arc::clone(&self.database);
         let found = self.wait(async move {
-            let client = pool.get().await.map_err(|e| e.to_string())?;
+            let client = database.client().await.map_err(|e| e.to_string())?;
             let row = client.query_one("SELECT to_regclass('articles') IS NOT NULL", &[]).await.map_err(|e| e.to_string())?;
             Ok::<bool, String>(row.get(0))
         });
@@ -110,9 +94,9 @@ impl PostgresArticleStore {
     /// Where a follower of this store's changes starts: taken before a
     /// full read, every change the read may have missed comes after it.
     pub fn watermark(&self) -> Result<Watermark, String> {
-        let pool = self.pool.clone();
+        let database = Arc::clone(&self.database);
         self.wait(async move {
-            let client = pool.get().await.map_err(|e| e.to_string())?;
+            let client = database.client().await.map_err(|e| e.to_string())?;
             follow::current_watermark(&client).await.map_err(|e| e.to_string())
         })
     }
@@ -123,10 +107,10 @@ impl PostgresArticleStore {
     where
         F: Future<Output = Result<T, tokio_postgres::Error>> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let database = Arc::clone(&self.database);
         let result = self.wait(async move {
-            match pool.get().await {
-                Ok(client) => work(client).await.map_err(|e| e.to_string()),
+            match database.client().await {
+                Ok(client) => work(client).await.map_err(|e| database.error(e).to_string()),
                 Err(e) => Err(e.to_string()),
             }
         });
@@ -146,10 +130,10 @@ impl ArticleStore for PostgresArticleStore {
             Failed(String),
         }
         let (tx, rx) = std::sync::mpsc::sync_channel::<Part>(2);
-        let pool = self.pool.clone();
-        self.runtime().spawn(async move {
+        let database = Arc::clone(&self.database);
+        self.database.handle().spawn(async move {
             let read = async {
-                let client = pool.get().await.map_err(|e| e.to_string())?;
+                let client = database.client().await.map_err(|e| e.to_string())?;
                 let failed = |e: tokio_postgres::Error| e.to_string();
                 let total: i64 = client
                     .query_one("SELECT count(*) FROM articles WHERE deleted_at IS NULL", &[])
