@@ -178,6 +178,25 @@ impl LiveSite {
         site
     }
 
+    /// From now on keeps the archives of past months in `cache` (on disk)
+    /// instead of in memory, those already rendered included: they never
+    /// change unless one of their articles does, are rarely read, and are
+    /// most of a large site's bytes.
+    pub fn keep_past_archives_in(&mut self, cache: crate::file_cache::FileCache) {
+        self.journal.keep_on_disk(cache);
+    }
+
+    /// Deletes the files of the file cache no current file uses (left by
+    /// an earlier run); call once the archives are complete.
+    pub fn sweep_file_cache(&self) {
+        let Some(cache) = self.journal.cache() else { return };
+        match cache.sweep() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} unused files from {}", cache.dir().display()),
+            Err(e) => tracing::warn!("cannot clean {}: {e}", cache.dir().display()),
+        }
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Arc<Config> {
         &self.config
