@@ -289,6 +289,7 @@ impl Daemon {
             rebuild_next: false,
             unfinished: 0,
             push,
+            table: None,
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
         Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, file_cache })

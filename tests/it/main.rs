@@ -21,6 +21,7 @@ mod init;
 mod live_site;
 mod live_site_staged;
 mod mirror;
+mod pg_articles;
 mod plain_text;
 #[cfg(target_os = "linux")]
 mod push_health;

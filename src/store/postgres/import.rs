@@ -94,6 +94,13 @@ pub async fn import_folder(
     report.problems.extend(walk_problems);
     let transaction = client.transaction().await?;
     let upsert = transaction.prepare(UPSERT).await?;
+    // Rows marked deleted whose file is back count as added.
+    let deleted: BTreeSet<String> = transaction
+        .query("SELECT key FROM articles WHERE deleted_at IS NOT NULL", &[])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
     for chunk in paths.chunks(CHUNK) {
         let (folder, config, chunk_paths) = (folder.clone(), Arc::clone(&config), chunk.to_vec());
         let read = tokio::task::spawn_blocking(move || {
@@ -119,9 +126,10 @@ pub async fn import_folder(
             let upsert = &upsert;
             async move { transaction.query_opt(upsert, &refs).await }
         });
-        for written in futures_util::future::try_join_all(writes).await? {
-            match written.map(|row| row.get::<_, bool>(0)) {
+        for (row, written) in rows.iter().zip(futures_util::future::try_join_all(writes).await?) {
+            match written.map(|written| written.get::<_, bool>(0)) {
                 Some(true) => report.inserted += 1,
+                Some(false) if deleted.contains(&row.key) => report.inserted += 1,
                 Some(false) => report.updated += 1,
                 None => report.unchanged += 1,
             }
