@@ -397,3 +397,39 @@ async fn killed_listen(db: &TestDb, database: &Arc<Database>) {
     following.quiet(database).await;
     following.stop().await;
 }
+
+/// `herald serve` with `[database] articles = true`: a row inserted with
+/// SQL is served (the latency is printed; BENCHMARKS.md has the figures),
+/// and a row deleted with SQL is withdrawn.
+#[test]
+fn serve_publishes_rows_written_with_sql() {
+    use crate::common::process::Process;
+    let Some((db, _database)) = migrated("serve") else { return };
+    db.execute("INSERT INTO articles (key, title, date, section) VALUES ('cms/0', 'Tin cũ', now() - interval '1 day', 'thoi-su')");
+    let mut store = TempStore::new();
+    store.extra_config = format!("[database]\nurl = \"{}\"\narticles = true\n", db.url.secret());
+    let mut herald = Process::start(&store.config_path(), &[]);
+    assert!(herald.get("/rss.xml").contains("Tin cũ"));
+
+    let inserted = std::time::Instant::now();
+    db.execute("INSERT INTO articles (key, title, date, section) VALUES ('cms/1', 'Tin mới', now() - interval '1 minute', 'thoi-su')");
+    wait_for_feed(&herald, "the inserted row", |feed| feed.contains("Tin mới"));
+    eprintln!("a row inserted with SQL was served {:?} after its commit", inserted.elapsed());
+
+    db.execute("DELETE FROM articles WHERE key = 'cms/0'");
+    wait_for_feed(&herald, "the deleted row gone", |feed| !feed.contains("Tin cũ"));
+    herald.signal("TERM");
+    assert!(herald.wait().success());
+}
+
+fn wait_for_feed(herald: &crate::common::process::Process, what: &str, done: impl Fn(&str) -> bool) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let feed = herald.get("/rss.xml");
+        if done(&feed) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: not served within {PATIENCE:?}:\n{feed}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

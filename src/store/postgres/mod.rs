@@ -129,7 +129,9 @@ impl ArticleStore for PostgresArticleStore {
             Rows(Vec<Result<ArticleRow, Diagnostic>>),
             Failed(String),
         }
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Part>(2);
+        // The reading task waits for the builder (never blocking the
+        // database's runtime); this thread waits for the rows.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Part>(2);
         let database = Arc::clone(&self.database);
         self.database.handle().spawn(async move {
             let read = async {
@@ -140,7 +142,7 @@ impl ArticleStore for PostgresArticleStore {
                     .await
                     .map_err(failed)?
                     .get(0);
-                let _ = tx.send(Part::Total(usize::try_from(total).unwrap_or(0)));
+                let _ = tx.send(Part::Total(usize::try_from(total).unwrap_or(0))).await;
                 let select =
                     format!("SELECT {COLUMNS} FROM articles WHERE deleted_at IS NULL ORDER BY key COLLATE \"C\"");
                 let rows = client.query_raw(&select, std::iter::empty::<&str>()).await.map_err(failed)?;
@@ -148,20 +150,20 @@ impl ArticleStore for PostgresArticleStore {
                 let mut chunk = Vec::with_capacity(SCAN_CHUNK);
                 while let Some(row) = rows.next().await {
                     chunk.push(decode(&row.map_err(failed)?));
-                    if chunk.len() == SCAN_CHUNK && tx.send(Part::Rows(std::mem::take(&mut chunk))).is_err() {
+                    if chunk.len() == SCAN_CHUNK && tx.send(Part::Rows(std::mem::take(&mut chunk))).await.is_err() {
                         return Ok(());
                     }
                 }
-                let _ = tx.send(Part::Rows(chunk));
+                let _ = tx.send(Part::Rows(chunk)).await;
                 Ok::<(), String>(())
             };
             if let Err(e) = read.await {
-                let _ = tx.send(Part::Failed(e));
+                let _ = tx.send(Part::Failed(e)).await;
             }
         });
         let mut scan = Scan::default();
         let mut total = 0;
-        for part in rx {
+        while let Some(part) = rx.blocking_recv() {
             match part {
                 Part::Total(n) => total = n,
                 Part::Rows(rows) => {
