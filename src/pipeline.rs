@@ -63,8 +63,9 @@ pub fn load_reporting(
 /// `content/` folder).
 fn empty_store_warning(config: &Config) -> Diagnostic {
     if config.database.articles {
-        return Diagnostic::warning("articles", "the articles table holds no articles")
-            .with_hint("fill it with `herald db import FOLDER`, or let the CMS write rows (README: Articles in PostgreSQL)");
+        return Diagnostic::warning("articles", "the articles table holds no articles").with_hint(
+            "fill it with `herald db import FOLDER`, or let the CMS write rows (README: Articles in PostgreSQL)",
+        );
     }
     let store = &config.store_dir;
     let content = store.join("content");

@@ -69,7 +69,12 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Imports `root` with `config`'s rules.
-fn import(database: &Database, root: &Path, config: &Config, delete_missing: bool) -> herald::store::postgres::import::ImportReport {
+fn import(
+    database: &Database,
+    root: &Path,
+    config: &Config,
+    delete_missing: bool,
+) -> herald::store::postgres::import::ImportReport {
     let folder = FolderStore::open(root).unwrap();
     let config = Arc::new(config.clone());
     database.block_on(async {
@@ -167,7 +172,8 @@ fn a_bad_row_is_a_diagnostic_naming_row_and_column_and_the_rest_publishes() {
     let config = store.config();
     let articles = PostgresArticleStore::new(Arc::clone(&database));
     let built = pipeline::build(&articles, &config, now());
-    let problems: Vec<String> = built.loaded.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
+    let problems: Vec<String> =
+        built.loaded.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
     for (key, column) in [
         ("bad/title", "title"),
         ("bad/date", "date"),
@@ -226,7 +232,8 @@ fn import_is_idempotent_and_delete_missing_soft_deletes_only_files_gone() {
     assert_eq!(live, documents as i64);
 
     // The file back: the row comes back.
-    std::fs::write(root.join(remove), "+++\ntitle = \"Trở lại\"\ndate = 2026-11-20T08:00:00+07:00\n+++\nBody\n").unwrap();
+    std::fs::write(root.join(remove), "+++\ntitle = \"Trở lại\"\ndate = 2026-11-20T08:00:00+07:00\n+++\nBody\n")
+        .unwrap();
     let fourth = import(&database, &root, &config, true);
     assert_eq!((fourth.inserted, fourth.deleted), (1, 0));
 }

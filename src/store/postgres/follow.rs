@@ -196,7 +196,12 @@ impl Follower {
     /// A follower that has seen every change below `from`, sending what
     /// changes to `changes`.
     pub fn new(connect: Connect, from: Watermark, changes: mpsc::UnboundedSender<Vec<PathBuf>>) -> Follower {
-        Follower { connect, tracker: ChangeTracker::new(from), changes, status: watch::channel(FollowStatus::default()).0 }
+        Follower {
+            connect,
+            tracker: ChangeTracker::new(from),
+            changes,
+            status: watch::channel(FollowStatus::default()).0,
+        }
     }
 
     /// A receiver of the follower's state.

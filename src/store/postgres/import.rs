@@ -145,10 +145,7 @@ pub async fn import_folder(
                 .filter(|key| classify(Path::new(key)).is_some() && !present.contains(key))
                 .collect();
             let deleted = transaction
-                .execute(
-                    "UPDATE articles SET deleted_at = now() WHERE key = ANY($1) AND deleted_at IS NULL",
-                    &[&gone],
-                )
+                .execute("UPDATE articles SET deleted_at = now() WHERE key = ANY($1) AND deleted_at IS NULL", &[&gone])
                 .await?;
             report.deleted = usize::try_from(deleted).unwrap_or(usize::MAX);
         } else {

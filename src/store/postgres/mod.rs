@@ -79,13 +79,15 @@ impl PostgresArticleStore {
         let database = Arc::clone(&self.database);
         let found = self.wait(async move {
             let client = database.client().await.map_err(|e| e.to_string())?;
-            let row = client.query_one("SELECT to_regclass('articles') IS NOT NULL", &[]).await.map_err(|e| e.to_string())?;
+            let row =
+                client.query_one("SELECT to_regclass('articles') IS NOT NULL", &[]).await.map_err(|e| e.to_string())?;
             Ok::<bool, String>(row.get(0))
         });
         match found {
             Ok(true) => Ok(()),
-            Ok(false) => Err(Diagnostic::general_error("the database has no `articles` table")
-                .with_hint("run `herald db migrate` first (then `herald db import FOLDER` to fill it from a store folder)")),
+            Ok(false) => Err(Diagnostic::general_error("the database has no `articles` table").with_hint(
+                "run `herald db migrate` first (then `herald db import FOLDER` to fill it from a store folder)",
+            )),
             Err(e) => Err(Diagnostic::general_error(format!("cannot read articles from the database: {e}"))
                 .with_hint("check [database] url in feeds.toml (or HERALD_DATABASE_URL) and that PostgreSQL runs")),
         }
@@ -103,7 +105,11 @@ impl PostgresArticleStore {
 
     /// Runs `work` with a pooled connection, panicking with `doing` and the
     /// reason when the database cannot be read.
-    fn query<T: Send + 'static, F>(&self, doing: &str, work: impl FnOnce(deadpool_postgres::Object) -> F + Send + 'static) -> T
+    fn query<T: Send + 'static, F>(
+        &self,
+        doing: &str,
+        work: impl FnOnce(deadpool_postgres::Object) -> F + Send + 'static,
+    ) -> T
     where
         F: Future<Output = Result<T, tokio_postgres::Error>> + Send + 'static,
     {
@@ -221,7 +227,8 @@ impl ArticleStore for PostgresArticleStore {
             return Err(Diagnostic::error(path, "not a row of the articles table"));
         };
         let body = self.query("read an article's body", move |client| async move {
-            let row = client.query_opt("SELECT body FROM articles WHERE key = $1 AND deleted_at IS NULL", &[&key]).await?;
+            let row =
+                client.query_opt("SELECT body FROM articles WHERE key = $1 AND deleted_at IS NULL", &[&key]).await?;
             Ok(row.map(|row| row.get::<_, String>(0)))
         });
         body.ok_or_else(|| Diagnostic::error(path, "cannot read the body: the row is gone"))
@@ -290,9 +297,8 @@ fn decode(row: &Row) -> Result<ArticleRow, Diagnostic> {
         row.try_get::<_, Option<bool>>(i).map(|v| v.unwrap_or(default)).map_err(column(name))
     };
     let images = match text(17, "images")? {
-        Some(json) => serde_json::from_str(&json).map_err(|e| {
-            Diagnostic::error(&place, format!("column `images`: not JSON ({e})"))
-        })?,
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| Diagnostic::error(&place, format!("column `images`: not JSON ({e})")))?,
         None => serde_json::Value::Null,
     };
     Ok(ArticleRow {
