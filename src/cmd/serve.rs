@@ -27,7 +27,6 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode, CliError> {
             out_dir: args.out.clone(),
             allow_private_callbacks: args.allow_private_callbacks,
             init_state: args.init_state,
-            database_url: None,
         },
     };
     let config = source.load()?;
