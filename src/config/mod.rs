@@ -19,7 +19,6 @@
 
 mod archives;
 mod articles;
-mod database;
 mod feeds;
 mod ip_network;
 mod schedule;
@@ -44,7 +43,6 @@ use toml::Spanned;
 
 pub use archives::ArchiveSettings;
 pub use articles::ArticleSettings;
-pub use database::{DatabaseSettings, DatabaseUrl};
 pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
 pub use ip_network::IpNetwork;
 pub use schedule::ScheduleSettings;
@@ -100,8 +98,6 @@ pub struct Config {
     pub articles: ArticleSettings,
     /// `[taxonomies]`: tag, author and category feeds.
     pub taxonomies: TaxonomiesSettings,
-    /// `[database]`: the PostgreSQL database replicas share, if any.
-    pub database: DatabaseSettings,
 }
 
 impl Config {
@@ -193,8 +189,6 @@ pub struct Overrides {
     /// `--init-state` of `herald serve`: initialise an empty state
     /// database instead of refusing it (read at start, not a setting).
     pub init_state: bool,
-    /// `--database-url URL` (or `HERALD_DATABASE_URL`).
-    pub database_url: Option<DatabaseUrl>,
 }
 
 impl Overrides {
@@ -220,9 +214,6 @@ impl Overrides {
         }
         if self.allow_private_callbacks {
             config.websub.allow_private_callbacks = true;
-        }
-        if let Some(url) = &self.database_url {
-            config.database.url = Some(url.clone());
         }
     }
 }
@@ -285,8 +276,6 @@ struct RawConfig {
     articles: articles::RawArticles,
     #[serde(default)]
     taxonomies: taxonomies::RawTaxonomies,
-    #[serde(default)]
-    database: database::RawDatabase,
 }
 
 /// Checks every table of `raw`, gathering problems in `v`; `None` when a
@@ -315,7 +304,6 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
     let taxonomies = taxonomies::validate(v, raw.taxonomies);
-    let database = database::validate(v, raw.database, &resolve);
     Some(Config {
         source: path.to_path_buf(),
         store_dir,
@@ -333,7 +321,6 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         archives,
         articles,
         taxonomies,
-        database,
     })
 }
 

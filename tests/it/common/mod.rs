@@ -2,7 +2,6 @@
 //! and builds that return what the pipeline produced.
 
 pub mod hub;
-pub mod postgres;
 pub mod process;
 pub mod subscriber;
 
