@@ -19,6 +19,7 @@
 
 mod archives;
 mod articles;
+mod database;
 mod feeds;
 mod ip_network;
 mod schedule;
@@ -43,6 +44,7 @@ use toml::Spanned;
 
 pub use archives::ArchiveSettings;
 pub use articles::ArticleSettings;
+pub use database::{DatabaseSettings, DatabaseUrl};
 pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
 pub use ip_network::IpNetwork;
 pub use schedule::ScheduleSettings;
@@ -96,6 +98,8 @@ pub struct Config {
     pub archives: ArchiveSettings,
     /// `[articles]`: what the store may hold.
     pub articles: ArticleSettings,
+    /// `[database]`: the PostgreSQL database replicas share, if any.
+    pub database: DatabaseSettings,
     /// `[taxonomies]`: tag, author and category feeds.
     pub taxonomies: TaxonomiesSettings,
 }
@@ -189,6 +193,8 @@ pub struct Overrides {
     /// `--init-state` of `herald serve`: initialise an empty state
     /// database instead of refusing it (read at start, not a setting).
     pub init_state: bool,
+    /// `--database-url URL` (or `HERALD_DATABASE_URL`).
+    pub database_url: Option<DatabaseUrl>,
 }
 
 impl Overrides {
@@ -214,6 +220,9 @@ impl Overrides {
         }
         if self.allow_private_callbacks {
             config.websub.allow_private_callbacks = true;
+        }
+        if let Some(url) = &self.database_url {
+            config.database.url = Some(url.clone());
         }
     }
 }
@@ -275,6 +284,8 @@ struct RawConfig {
     #[serde(default)]
     articles: articles::RawArticles,
     #[serde(default)]
+    database: database::RawDatabase,
+    #[serde(default)]
     taxonomies: taxonomies::RawTaxonomies,
 }
 
@@ -303,6 +314,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
+    let database = database::validate(v, raw.database, &resolve);
     let taxonomies = taxonomies::validate(v, raw.taxonomies);
     Some(Config {
         source: path.to_path_buf(),
@@ -320,6 +332,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         indexnow,
         archives,
         articles,
+        database,
         taxonomies,
     })
 }

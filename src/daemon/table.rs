@@ -12,8 +12,8 @@ use tokio::task::JoinHandle;
 use super::{SiteEvent, StartError};
 use crate::config::Config;
 use crate::db::{Database, DbError};
-use crate::store::postgres::follow::{self, Follower, Watermark};
 use crate::store::postgres::PostgresArticleStore;
+use crate::store::postgres::follow::{self, Follower, Watermark};
 use crate::watch::{StoreChange, StoreEvent};
 
 /// The articles table and the database it is in.

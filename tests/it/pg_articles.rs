@@ -440,3 +440,81 @@ fn wait_for_feed(herald: &crate::common::process::Process, what: &str, done: imp
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The commands: `herald db import` (twice: the second changes nothing),
+/// then `herald build` and `herald check` from the table, whose output is
+/// the folder build's, file for file.
+#[test]
+fn db_import_then_build_from_the_table_gives_the_folders_bytes() {
+    use assert_cmd::Command;
+    use predicates::prelude::*;
+    let Some((db, _database)) = migrated("cli_import") else { return };
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let herald = || {
+        let mut command = Command::cargo_bin("herald").unwrap();
+        command.env("HERALD_DATABASE_URL", db.url.secret()).env_remove("HERALD_LOG");
+        command
+    };
+    let documents = FolderStore::open(&repo.join("examples/store")).unwrap().document_paths().0.len();
+    herald()
+        .args(["--config", "feeds.toml", "db", "import", "examples/store"])
+        .current_dir(repo)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("{documents} documents: {documents} added, 0 updated, 0 unchanged")));
+    herald()
+        .args(["--config", "feeds.toml", "db", "import", "examples/store", "--delete-missing"])
+        .current_dir(repo)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("0 added, 0 updated, {documents} unchanged, 0 skipped, 0 deleted")));
+
+    let work = tempfile::tempdir().unwrap();
+    let table_config = work.path().join("feeds.toml");
+    let text = std::fs::read_to_string(repo.join("feeds.toml")).unwrap();
+    std::fs::write(&table_config, format!("{text}\n[database]\narticles = true\n")).unwrap();
+    let at = "--now=2026-11-26T12:00:00+07:00";
+    let (from_folder, from_table) = (work.path().join("folder"), work.path().join("table"));
+    herald()
+        .args(["--config", "feeds.toml", "build", at, "--out"])
+        .arg(&from_folder)
+        .current_dir(repo)
+        .assert()
+        .success();
+    herald().arg("--config").arg(&table_config).args(["build", at, "--out"]).arg(&from_table).assert().success();
+    assert_same_tree(&from_folder, &from_table);
+    herald()
+        .arg("--config")
+        .arg(&table_config)
+        .args(["check", at])
+        .assert()
+        .stdout(predicate::str::contains(format!("{documents} documents: 0 error(s)")));
+}
+
+/// `a` and `b` hold the same files with the same bytes.
+fn assert_same_tree(a: &Path, b: &Path) {
+    fn files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    files(a, a, &mut left);
+    files(b, b, &mut right);
+    left.sort();
+    right.sort();
+    assert_eq!(left, right);
+    assert!(left.len() > 10);
+    for file in &left {
+        assert!(
+            std::fs::read(a.join(file)).unwrap() == std::fs::read(b.join(file)).unwrap(),
+            "{} differs",
+            file.display()
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! and builds that return what the pipeline produced.
 
 pub mod hub;
+pub mod postgres;
 pub mod process;
 pub mod subscriber;
 
