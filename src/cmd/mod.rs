@@ -14,6 +14,7 @@ pub mod completions;
 pub mod db;
 pub mod deliveries;
 pub mod error;
+pub mod followers;
 pub mod gen_corpus;
 pub mod init;
 pub mod man;

@@ -10,13 +10,14 @@
 //! defaults and its checks: `site.rs` (`[site]`, `[languages]`,
 //! `[sections]`), `feeds.rs`, `archives.rs`, `sitemaps.rs`, `server.rs`,
 //! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`,
-//! `taxonomies.rs`. The checks
+//! `activitypub.rs`, `taxonomies.rs`. The checks
 //! they share are in `validate.rs`, path templates in `template.rs`.
 //!
 //! Command-line [`Overrides`] come already parsed (the command line refuses
 //! a malformed flag) and are applied after the file is validated: the
 //! validator knows nothing of flags.
 
+mod activitypub;
 mod archives;
 mod articles;
 mod database;
@@ -42,6 +43,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use activitypub::{ActivityPubSettings, actor_path, fold_username, handle_host, is_valid_username};
 pub use archives::ArchiveSettings;
 pub use articles::ArticleSettings;
 pub use database::{DatabaseSettings, DatabaseUrl};
@@ -100,6 +102,8 @@ pub struct Config {
     pub articles: ArticleSettings,
     /// `[database]`: the PostgreSQL database replicas share, if any.
     pub database: DatabaseSettings,
+    /// `[activitypub]`: languages and sections as fediverse actors.
+    pub activitypub: ActivityPubSettings,
     /// `[taxonomies]`: tag, author and category feeds.
     pub taxonomies: TaxonomiesSettings,
 }
@@ -286,6 +290,8 @@ struct RawConfig {
     #[serde(default)]
     database: database::RawDatabase,
     #[serde(default)]
+    activitypub: activitypub::RawActivityPub,
+    #[serde(default)]
     taxonomies: taxonomies::RawTaxonomies,
 }
 
@@ -315,6 +321,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
     let database = database::validate(v, raw.database, &resolve);
+    let activitypub = activitypub::validate(v, raw.activitypub, &codes);
     let taxonomies = taxonomies::validate(v, raw.taxonomies);
     Some(Config {
         source: path.to_path_buf(),
@@ -333,6 +340,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         archives,
         articles,
         database,
+        activitypub,
         taxonomies,
     })
 }

@@ -189,6 +189,7 @@ fn each_article_event_is_queued_once_across_replicas() {
         sequence: 1,
     };
     let event = EventDelivery {
+        kind: DeliveryKind::Webhook,
         target: "https://bot.example/hook".into(),
         webhook: "bot".into(),
         message_id: "msg_1".into(),
@@ -222,4 +223,38 @@ fn each_article_event_is_queued_once_across_replicas() {
     assert_eq!(a.record_announcements(&[next], &[], &[update], &[], now).unwrap(), 0);
     let ids: Vec<_> = a.deliveries(false, 100).unwrap().into_iter().filter_map(|j| j.message_id).collect();
     assert_eq!(ids, ["msg_2"]);
+}
+
+/// ActivityPub's half of the store: a key made by one replica is the one
+/// every replica signs with; a follow accepted through one replica is
+/// seen by all.
+#[test]
+fn actor_keys_and_followers_are_shared() {
+    use herald::push::state::Follower;
+    let Some(shared) = Shared::create("fediverse") else { return };
+    let now = at("2026-12-01T00:00:00Z");
+    let (a, b) = (shared.replica("a", Duration::from_secs(60)), shared.replica("b", Duration::from_secs(60)));
+    assert_eq!(a.actor_key("vi").unwrap(), None);
+    assert_eq!(a.keep_actor_key("vi", "first", now).unwrap(), "first");
+    assert_eq!(b.keep_actor_key("vi", "second", now).unwrap(), "first", "a key is never replaced");
+    let follower = |actor: &str, who: &str, shared_inbox: Option<&str>| Follower {
+        actor: actor.into(),
+        follower: format!("https://{who}/users/a"),
+        inbox: format!("https://{who}/users/a/inbox"),
+        shared_inbox: shared_inbox.map(str::to_string),
+        follow_id: format!("https://{who}/follows/1"),
+        created_at: now,
+    };
+    a.add_follower(&follower("vi", "a.example", Some("https://a.example/inbox"))).unwrap();
+    b.add_follower(&follower("vi", "b.example", None)).unwrap();
+    a.add_follower(&follower("en", "a.example", Some("https://a.example/inbox"))).unwrap();
+    b.add_follower(&follower("en", "a.example", Some("https://a.example/inbox"))).unwrap();
+    assert_eq!(b.follower_counts().unwrap(), [("en".to_string(), 1), ("vi".to_string(), 2)]);
+    assert_eq!(b.followers(Some("vi")).unwrap()[0].delivery_inbox(), "https://a.example/inbox");
+    assert_eq!(a.followers(None).unwrap().len(), 3);
+    assert!(b.remove_follower("vi", "https://b.example/users/a").unwrap());
+    assert!(!a.remove_follower("vi", "https://b.example/users/a").unwrap());
+    assert_eq!(a.remove_followers_at("vi", "https://a.example/inbox").unwrap(), 1);
+    assert_eq!(b.remove_follows_of("https://a.example/users/a").unwrap(), 1);
+    assert!(a.followers(None).unwrap().is_empty());
 }

@@ -95,3 +95,21 @@ CREATE TABLE replicas (
     started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     seen_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- ActivityPub: each actor's private key (made once, never replaced) and
+-- who follows which actor, with the inboxes activities go to.
+CREATE TABLE ap_keys (
+    actor TEXT PRIMARY KEY,
+    private_pem TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE ap_followers (
+    actor TEXT NOT NULL,
+    follower TEXT NOT NULL,
+    inbox TEXT NOT NULL,
+    shared_inbox TEXT,
+    follow_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (actor, follower)
+);
+CREATE INDEX ap_followers_by_follower ON ap_followers (follower);

@@ -86,6 +86,32 @@ pub(super) async fn record_announcements(
     for key in cancel {
         tx.execute(&cancel_waiting, &[key]).await?;
     }
+    let mut queued = insert_events(&tx, events, true).await?;
+    if states.is_empty() || changed > 0 {
+        for (host, new_urls) in urls {
+            queued += add_indexnow_urls(&tx, host, new_urls, indexnow_due).await?;
+        }
+    }
+    tx.execute("INSERT INTO meta (key, value) VALUES ('baseline', 'taken') ON CONFLICT DO NOTHING", &[]).await?;
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// Queues `events` without recording any article state (activities a
+/// replica's inbox caused); returns how many were queued.
+pub(super) async fn queue_events(client: &mut Client, events: &[EventDelivery]) -> Result<usize, Error> {
+    let tx = client.transaction().await?;
+    let queued = insert_events(&tx, events, false).await?;
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// Queues `events` in their slots: an event whose `merge_into` slot waits
+/// updates that one; otherwise a newer event of a slot replaces the
+/// waiting one's content (reviving it if it was given up). With `once`,
+/// an event whose message id was queued before (by any replica) is left
+/// out.
+async fn insert_events(tx: &Transaction<'_>, events: &[EventDelivery], once: bool) -> Result<usize, Error> {
     let first_time = tx
         .prepare_cached("INSERT INTO announced_messages (message_id, queued_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .await?;
@@ -98,14 +124,14 @@ pub(super) async fn record_announcements(
     let insert = tx
         .prepare_cached(&format!(
             "INSERT INTO outbox (kind, target, host, topic, message_id, payload, coalesce_key, next_attempt_at, created_at)
-             VALUES ('webhook', $1, $2, $3, $4, $5, $6, $7, $7)
+             VALUES ($8, $1, $2, $3, $4, $5, $6, $7, $7)
              ON CONFLICT (coalesce_key) DO UPDATE SET message_id = excluded.message_id, payload = excluded.payload,
                  generation = outbox.generation + 1, {REVIVE}"
         ))
         .await?;
     let mut queued = 0;
     for e in events {
-        if tx.execute(&first_time, &[&e.message_id, &seconds(e.due)]).await? == 0 {
+        if once && tx.execute(&first_time, &[&e.message_id, &seconds(e.due)]).await? == 0 {
             // Another replica queued this very event.
             continue;
         }
@@ -117,17 +143,19 @@ pub(super) async fn record_announcements(
         queued += tx
             .execute(
                 &insert,
-                &[&e.target, &host_of(&e.target), &e.webhook, &e.message_id, &e.payload, &e.key, &seconds(e.due)],
+                &[
+                    &e.target,
+                    &host_of(&e.target),
+                    &e.webhook,
+                    &e.message_id,
+                    &e.payload,
+                    &e.key,
+                    &seconds(e.due),
+                    &e.kind.as_str(),
+                ],
             )
             .await? as usize;
     }
-    if states.is_empty() || changed > 0 {
-        for (host, new_urls) in urls {
-            queued += add_indexnow_urls(&tx, host, new_urls, indexnow_due).await?;
-        }
-    }
-    tx.execute("INSERT INTO meta (key, value) VALUES ('baseline', 'taken') ON CONFLICT DO NOTHING", &[]).await?;
-    tx.commit().await?;
     Ok(queued)
 }
 

@@ -17,6 +17,7 @@
 //!   calling (blocking) thread with [`Database::block_on`].
 
 mod articles;
+mod fediverse;
 mod outbox;
 mod subscriptions;
 mod topics;
@@ -28,8 +29,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::{
-    Announced, Delivery, EventDelivery, NewDelivery, PendingLimits, PushStore, Queued, Result, Settled, StoreError,
-    Subscription, host_of,
+    Announced, Delivery, EventDelivery, Follower, NewDelivery, PendingLimits, PushStore, Queued, Result, Settled,
+    StoreError, Subscription, host_of,
 };
 use crate::db::Database;
 use crate::parallel::lock;
@@ -238,6 +239,42 @@ impl PushStore for PgStore {
 
     fn retry_now(&self, id: i64, now: Timestamp) -> Result<bool> {
         self.run(async |c| outbox::retry_now(c, id, now).await)
+    }
+
+    fn queue_events(&self, events: &[EventDelivery]) -> Result<usize> {
+        self.run(async |c| articles::queue_events(c, events).await)
+    }
+
+    fn actor_key(&self, actor: &str) -> Result<Option<String>> {
+        self.run(async |c| fediverse::actor_key(c, actor).await)
+    }
+
+    fn keep_actor_key(&self, actor: &str, pem: &str, now: Timestamp) -> Result<String> {
+        self.run(async |c| fediverse::keep_actor_key(c, actor, pem, now).await)
+    }
+
+    fn add_follower(&self, follower: &Follower) -> Result<()> {
+        self.run(async |c| fediverse::add_follower(c, follower).await)
+    }
+
+    fn remove_follower(&self, actor: &str, follower: &str) -> Result<bool> {
+        self.run(async |c| fediverse::remove_follower(c, actor, follower).await)
+    }
+
+    fn remove_follows_of(&self, follower: &str) -> Result<usize> {
+        self.run(async |c| fediverse::remove_follows_of(c, follower).await)
+    }
+
+    fn remove_followers_at(&self, actor: &str, inbox: &str) -> Result<usize> {
+        self.run(async |c| fediverse::remove_followers_at(c, actor, inbox).await)
+    }
+
+    fn followers(&self, actor: Option<&str>) -> Result<Vec<Follower>> {
+        self.run(async |c| fediverse::followers(c, actor).await)
+    }
+
+    fn follower_counts(&self) -> Result<Vec<(String, u64)>> {
+        self.run(async |c| fediverse::follower_counts(c).await)
     }
 
     fn failure(&self) -> Option<String> {
