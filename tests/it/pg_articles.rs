@@ -406,8 +406,9 @@ async fn killed_listen(db: &TestDb, database: &Arc<Database>) {
 }
 
 /// `herald serve` with `[database] articles = true`: a row inserted with
-/// SQL is served (the latency is printed; BENCHMARKS.md has the figures),
-/// and a row deleted with SQL is withdrawn.
+/// SQL is served (the latency is printed), a row broken with SQL is
+/// reported while its last good version stays, and a row deleted with SQL
+/// is withdrawn.
 #[test]
 fn serve_publishes_rows_written_with_sql() {
     use crate::common::process::Process;
@@ -422,6 +423,21 @@ fn serve_publishes_rows_written_with_sql() {
     db.execute("INSERT INTO articles (key, title, date, section) VALUES ('cms/1', 'Tin mới', now() - interval '1 minute', 'thoi-su')");
     wait_for_feed(&herald, "the inserted row", |feed| feed.contains("Tin mới"));
     eprintln!("a row inserted with SQL was served {:?} after its commit", inserted.elapsed());
+
+    // A row broken by the CMS is reported by /healthz, naming the row and
+    // the column; its last good version stays published.
+    db.execute("UPDATE articles SET title = '  ' WHERE key = 'cms/1'");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let health = herald.get("/healthz");
+        if health.contains("articles:cms/1") {
+            assert!(health.contains("column `title`"), "{health}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the broken row is not in /healthz:\n{health}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(herald.get("/rss.xml").contains("Tin mới"));
 
     db.execute("DELETE FROM articles WHERE key = 'cms/0'");
     wait_for_feed(&herald, "the deleted row gone", |feed| !feed.contains("Tin cũ"));
