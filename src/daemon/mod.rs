@@ -19,6 +19,7 @@
 
 mod article_source;
 mod publish;
+pub mod saved_files;
 mod scheduled_jobs;
 mod site_loop;
 mod table;
@@ -154,6 +155,10 @@ pub struct Daemon {
     pub database: Option<Arc<Database>>,
     /// The files kept on disk.
     file_cache: FileCache,
+    /// The live site (for saving its files at shutdown).
+    site: Arc<Mutex<LiveSite>>,
+    /// The store (for saving its state at shutdown).
+    store: Arc<dyn ArticleStore>,
 }
 
 impl Daemon {
@@ -169,6 +174,8 @@ impl Daemon {
             .and_then(|()| check_writable(&config.state_dir))
             .map_err(|source| StartError::State { path: config.state_dir.clone(), source })?;
         let database = open_database(&config).await?;
+        // This process in the database: its heartbeats and its claims.
+        let replica = crate::db::replicas::ReplicaId::this_process();
         let cache_dir = config.state_dir.join(FILE_CACHE_DIR);
         let cache = FileCache::open(&cache_dir).map_err(|source| StartError::State { path: cache_dir, source })?;
         // Articles from the folder, or from the database's table.
@@ -188,55 +195,36 @@ impl Daemon {
         };
         let now = clock.now();
         let file_cache = cache.clone();
-        let (mut site, files) = {
-            let config = Arc::clone(&config);
-            let store = Arc::clone(&store);
-            tokio::task::spawn_blocking(move || {
-                // With an output folder, whole: the folder is written once
-                // complete. Without, a large store's live files are served
-                // before its archives are rendered.
-                let how = match config.server.out_dir {
-                    Some(_) => Start::Whole,
-                    None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
-                };
-                let mut site = LiveSite::start(config, store, now, how);
-                site.keep_past_archives_in(cache.clone());
-                if !site.archives_pending() {
-                    site.sweep_file_cache();
-                }
-                // Make the first edits as cheap as the next ones (it
-                // changes no file, and its archive part is left as pending
-                // work; BENCHMARKS.md has its cost).
-                site.warm_up();
-                // Compressed bodies follow in the background (see publish).
-                let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now, None);
-                (site, files)
-            })
-            .await
-            .expect("the initial build does not panic")
+        // Files saved at the last stop, when exactly current: served at
+        // once, while the store is read and rendered as usual.
+        // (Not with an output folder, written from the rendered files, nor
+        // with ActivityPub, whose actors are published from the catalog
+        // before anything is served.)
+        let restored = match config.server.out_dir {
+            Some(_) => None,
+            None if config.activitypub.enabled => None,
+            // Nor from the database's table, whose changes while herald
+            // was down the saved list cannot tell.
+            None if table.is_some() => None,
+            None => saved_files::restore(&config, store.as_ref(), &cache, now),
         };
-        let problems = site.problems();
-        for problem in &problems {
-            tracing::warn!("{problem}");
-        }
-        if let Some(out) = &config.server.out_dir {
+        let early = restored.as_ref().map(|snapshot| {
+            tracing::info!("serving the {} files saved at the last stop; reading the store now", snapshot.len());
+            ServedFiles::prepare(snapshot, None, &config, now, None)
+        });
+        let (site, files) = match early {
+            Some(files) => (None, files),
+            None => {
+                let (site, files) = start_site(&config, &store, &cache, now, false).await;
+                (Some(site), files)
+            }
+        };
+        if let (Some(out), Some(site)) = (&config.server.out_dir, &site) {
             site.snapshot().write_dir_atomic(out).map_err(|source| StartError::Output { path: out.clone(), source })?;
         }
-        let counts = site.counts();
-        tracing::info!(
-            "serving {} files from {} visible articles ({} documents, {} with errors)",
-            files.len(),
-            counts.visible,
-            site.documents(),
-            problems.len()
-        );
 
         // The files holder first: push reads topic content from it, and the
         // server state is made complete, push parts included.
-        let archives_pending = site.archives_pending();
-        if archives_pending {
-            tracing::info!("serving the live feeds and sitemaps; rendering the archives now");
-        }
         let compressor = Compressor::start(Compressor::default_workers());
         compressor.submit(files.iter().map(Arc::clone));
         let files = Arc::new(CurrentFiles::new(files));
@@ -248,7 +236,6 @@ impl Daemon {
             let push = match &database {
                 // Replicas share the push state in the database.
                 Some(database) => {
-                    let replica = crate::db::replicas::ReplicaId::this_process();
                     let store: Arc<dyn crate::push::state::PushStore> = Arc::new(crate::push::state::PgStore::new(
                         Arc::clone(database),
                         &replica.id,
@@ -262,8 +249,9 @@ impl Daemon {
         } else {
             None
         };
-        let activitypub = match &push {
-            Some(push) if config.activitypub.enabled => {
+        // (Never with saved files: see `restored`, above.)
+        let activitypub = match (&push, &site) {
+            (Some(push), Some(site)) if config.activitypub.enabled => {
                 let activitypub = Arc::new(ActivityPub::new(
                     Arc::clone(&push.store),
                     config_rx.clone(),
@@ -292,10 +280,63 @@ impl Daemon {
             )
             .with_activitypub(activitypub),
         );
-        state.archives_starting.store(archives_pending, std::sync::atomic::Ordering::Relaxed);
         if watcher.is_some() {
             state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));
         }
+
+        let addr =
+            listener.local_addr().map_err(|source| StartError::Output { path: PathBuf::from("listener"), source })?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let (steps_tx, steps) = watch::channel(0u64);
+        let limits = Limits {
+            request_timeout: config.server.request_timeout,
+            write_timeout: config.server.write_timeout,
+            max_header_bytes: config.server.max_header_bytes,
+            max_connections: config.server.max_connections,
+        };
+        let mut tasks = Vec::new();
+        if let Some(database) = &database {
+            tasks.push(heartbeat(Arc::clone(database), replica, addr, shutdown_rx.clone()));
+        }
+        let server = |listener| {
+            tokio::spawn(crate::server::serve(listener, Arc::clone(&state), limits, wait_for(shutdown_rx.clone())))
+        };
+        // With saved files, requests are answered while the store is read.
+        let (mut site, listener) = match site {
+            Some(site) => (site, Some(listener)),
+            None => {
+                tasks.push(server(listener));
+                // The saved files are served until every file is rendered.
+                let (site, rendered) = start_site(&config, &store, &cache, now, true).await;
+                drop(rendered);
+                let changed = restored.as_ref().map_or(0, |saved| saved.changed_paths(site.snapshot()).len());
+                if changed > 0 {
+                    tracing::info!("{changed} files differ from those saved at the last stop: publishing them");
+                }
+                let previous = state.files.load();
+                let files =
+                    ServedFiles::prepare(site.snapshot(), Some(&previous), &config, now, state.compressor.as_ref());
+                state.files.store(Arc::new(files));
+                (site, None)
+            }
+        };
+        let problems = site.problems();
+        for problem in &problems {
+            tracing::warn!("{problem}");
+        }
+        let counts = site.counts();
+        tracing::info!(
+            "serving {} files from {} visible articles ({} documents, {} with errors)",
+            state.files.load().len(),
+            counts.visible,
+            site.documents(),
+            problems.len()
+        );
+        let archives_pending = site.archives_pending();
+        if archives_pending {
+            tracing::info!("serving the live feeds and sitemaps; rendering the archives now");
+        }
+        state.archives_starting.store(archives_pending, std::sync::atomic::Ordering::Relaxed);
         publish_health(&state, &site, now);
         let push = push.map(Arc::new);
         if let Some(push) = &push {
@@ -312,30 +353,12 @@ impl Daemon {
             .expect("announcing does not panic");
         }
 
-        let addr =
-            listener.local_addr().map_err(|source| StartError::Output { path: PathBuf::from("listener"), source })?;
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        let mut tasks = Vec::new();
-        if let Some(database) = &database {
-            tasks.push(heartbeat(Arc::clone(database), addr, shutdown_rx.clone()));
+        if let Some(listener) = listener {
+            tasks.push(server(listener));
         }
         if let (Some(table), Some(from)) = (&table, follow_from) {
             tasks.push(table.follow(&config, from, events.clone(), shutdown_rx.clone()));
         }
-        let (steps_tx, steps) = watch::channel(0u64);
-        let limits = Limits {
-            request_timeout: config.server.request_timeout,
-            write_timeout: config.server.write_timeout,
-            max_header_bytes: config.server.max_header_bytes,
-            max_connections: config.server.max_connections,
-        };
-
-        tasks.push(tokio::spawn(crate::server::serve(
-            listener,
-            Arc::clone(&state),
-            limits,
-            wait_for(shutdown_rx.clone()),
-        )));
         if let Some(push) = &push {
             tasks.push(tokio::spawn(Arc::clone(&push.engine).run(shutdown_rx.clone())));
         }
@@ -349,8 +372,9 @@ impl Daemon {
             )));
         }
         let push_handle = push.clone();
+        let site = Arc::new(Mutex::new(site));
         let looper = SiteLoop {
-            site: Arc::new(Mutex::new(site)),
+            site: Arc::clone(&site),
             state: Arc::clone(&state),
             clock,
             source,
@@ -365,7 +389,7 @@ impl Daemon {
             table: table.as_ref().map(|table| Arc::clone(&table.store) as Arc<dyn ArticleStore>),
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
-        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, file_cache, database })
+        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, database, file_cache, site, store })
     }
 
     /// Reads the configuration file again and switches to it if it is
@@ -396,7 +420,65 @@ impl Daemon {
         if let Some(compressor) = &self.state.compressor {
             compressor.close();
         }
+        // The files as served, for a fast next start (when complete).
+        let site = crate::parallel::lock(&self.site);
+        if !site.archives_pending() && site.config().server.out_dir.is_none() {
+            let saved = saved_files::save(
+                site.snapshot(),
+                site.next_change(),
+                site.catalog().now(),
+                site.config(),
+                self.store.as_ref(),
+                &self.file_cache,
+            );
+            match saved {
+                Ok(()) => tracing::info!("saved the served files for the next start"),
+                Err(e) => tracing::warn!("cannot save the served files for the next start: {e}"),
+            }
+        }
     }
+}
+
+/// Reads the whole store and renders the site (a large store's archives
+/// follow, unless there is an output folder or `complete` is asked for),
+/// keeping past archives in `cache`; the site and its files ready to serve.
+async fn start_site(
+    config: &Arc<Config>,
+    store: &Arc<dyn ArticleStore>,
+    cache: &FileCache,
+    now: jiff::Timestamp,
+    complete: bool,
+) -> (LiveSite, ServedFiles) {
+    let config = Arc::clone(config);
+    let store = Arc::clone(store);
+    let cache = cache.clone();
+    tokio::task::spawn_blocking(move || {
+        // With an output folder, whole: the folder is written once
+        // complete. Without, a large store's live files are served
+        // before its archives are rendered.
+        let how = match config.server.out_dir {
+            Some(_) => Start::Whole,
+            None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
+        };
+        let mut site = LiveSite::start(config, store, now, how);
+        site.keep_past_archives_in(cache);
+        if complete && site.archives_pending() {
+            // A month at a time, each kept on disk as it is rendered.
+            site.complete_archives();
+        }
+        if !site.archives_pending() {
+            site.sweep_file_cache();
+        }
+        // Make the first edits as cheap as the next ones (it
+        // changes no file, and its archive part is left as pending
+        // work; BENCHMARKS.md has its cost).
+        site.warm_up();
+        // Compressed bodies follow in the background (see publish).
+        let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now, None);
+        (site, files)
+    })
+    .await
+    .expect("the initial build does not panic")
 }
 
 /// The shared database of `[database] url`, its schema migrated (under
@@ -419,11 +501,11 @@ async fn open_database(config: &Config) -> Result<Option<Arc<Database>>, StartEr
 /// until `shutdown`; then removes its row.
 fn heartbeat(
     database: Arc<Database>,
+    replica: crate::db::replicas::ReplicaId,
     addr: std::net::SocketAddr,
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     use crate::db::replicas;
-    let replica = replicas::ReplicaId::this_process();
     tracing::info!("replica {} of {} (schema version {})", replica.id, database.url(), crate::db::SCHEMA_VERSION);
     let beating = replicas::spawn_heartbeat(Arc::clone(&database), replica.clone(), addr.to_string());
     tokio::spawn(async move {

@@ -7,6 +7,7 @@
 
 mod common;
 
+mod activitypub;
 mod archives;
 mod bad_input;
 mod browser;
@@ -27,6 +28,7 @@ mod postgres_db;
 mod postgres_push;
 #[cfg(target_os = "linux")]
 mod push_health;
+mod restart;
 mod serve;
 mod serve_archives;
 mod serve_process;

@@ -258,3 +258,20 @@ fn actor_keys_and_followers_are_shared() {
     assert_eq!(b.remove_follows_of("https://a.example/users/a").unwrap(), 1);
     assert!(a.followers(None).unwrap().is_empty());
 }
+
+/// A failing shared store names the database without its password, in
+/// its errors and in what `/healthz` shows (`failure`).
+#[test]
+fn a_failing_store_never_shows_the_password() {
+    let Some(db) = TestDb::create("failing_store") else { return };
+    // Trust authentication takes any password; the schema is not migrated,
+    // so every query fails.
+    let url = herald::config::DatabaseUrl::parse(&db.url.secret().replace("postgres@", "postgres:Sekr1t-pw@")).unwrap();
+    let database = Arc::new(herald::db::Database::connect(&url, &db.settings()).unwrap());
+    let store = PgStore::new(database, "r", Duration::from_secs(60));
+    let error = store.subscriptions().unwrap_err().to_string();
+    assert!(error.contains("postgres:***@") && error.contains("subscriptions"), "{error}");
+    let failure = store.failure().unwrap();
+    assert!(!error.contains("Sekr1t") && !failure.contains("Sekr1t"), "{failure}");
+    assert!(store.check().is_some(), "still failing");
+}
