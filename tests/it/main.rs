@@ -23,6 +23,7 @@ mod live_site;
 mod live_site_staged;
 mod mirror;
 mod opml;
+mod pg_articles;
 mod plain_text;
 mod postgres_db;
 mod postgres_push;
