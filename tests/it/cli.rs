@@ -24,7 +24,7 @@ fn build_writes_every_feed() {
         .arg(store.config_path())
         .assert()
         .success()
-        .stderr(predicate::str::contains("wrote 20 files"));
+        .stderr(predicate::str::contains("wrote 31 files"));
     assert!(out.join("rss.xml").is_file());
     assert!(out.join("vi/thoi-su/feed.json").is_file());
     assert!(out.join("en/atom.xml").is_file());
