@@ -52,12 +52,12 @@ pub fn view(path: &str, resource: &Resource, config: &Config) -> Option<(String,
     if !has_view(path, resource) {
         return None;
     }
-    let bytes = resource.body.as_ref();
+    let bytes = resource.bytes().ok()?;
     let mut page = match resource.content_type {
-        RSS_CONTENT_TYPE => read::rss(bytes)?,
-        ATOM_CONTENT_TYPE => read::atom(bytes)?,
-        JSON_FEED_CONTENT_TYPE => read::json_feed(bytes)?,
-        _ => read::sitemap(bytes)?,
+        RSS_CONTENT_TYPE => read::rss(&bytes)?,
+        ATOM_CONTENT_TYPE => read::atom(&bytes)?,
+        JSON_FEED_CONTENT_TYPE => read::json_feed(&bytes)?,
+        _ => read::sitemap(&bytes)?,
     };
     if let PageKind::Feed { archive } = &mut page.kind {
         *archive = matches!(resource.kind, ResourceKind::Archive { .. });

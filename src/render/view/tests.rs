@@ -43,7 +43,7 @@ fn site() -> (Snapshot, Config) {
     let scan = store.scan(&config);
     assert!(scan.diagnostics.is_empty(), "{:?}", scan.diagnostics);
     let now: jiff::Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
-    let (catalog, _) = Catalog::from_articles(scan.articles, now);
+    let (catalog, _) = Catalog::from_articles(scan.articles, now, config.taxonomies.enabled());
     let snapshot = render_site(&catalog, &config, &store, &mut BodyCache::default());
     (snapshot, config)
 }
