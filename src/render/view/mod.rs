@@ -10,7 +10,7 @@
 //! `server::wants_view`), and `deploy/nginx-static.conf` does the same for
 //! a folder.
 //!
-//! A view is made from the document's own bytes ([`read`]), never from the
+//! A view is made from the document's own bytes (`read.rs`), never from the
 //! catalog: whatever writes a document, in a full build or an incremental
 //! step, writes its view from it, so the two always agree, and the view is
 //! as deterministic as the document (no clock is read; dates are shown in
