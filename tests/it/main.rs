@@ -7,6 +7,7 @@
 
 mod common;
 
+mod activitypub;
 mod archives;
 mod bad_input;
 mod browser;
@@ -24,6 +25,7 @@ mod mirror;
 mod plain_text;
 #[cfg(target_os = "linux")]
 mod push_health;
+mod restart;
 mod serve;
 mod serve_archives;
 mod serve_process;
