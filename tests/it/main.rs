@@ -23,6 +23,8 @@ mod live_site;
 mod live_site_staged;
 mod mirror;
 mod plain_text;
+mod postgres_db;
+mod postgres_push;
 #[cfg(target_os = "linux")]
 mod push_health;
 mod restart;
