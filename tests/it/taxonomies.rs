@@ -22,8 +22,14 @@ fn index_page(built: &herald::pipeline::Built, config: &herald::config::Config) 
     String::from_utf8(page.body.to_vec()).unwrap()
 }
 
+/// The feed documents (not their HTML views) whose path starts with `prefix`.
 fn feed_paths(built: &herald::pipeline::Built, prefix: &str) -> Vec<String> {
-    built.snapshot.iter().map(|(p, _)| p.clone()).filter(|p| p.starts_with(prefix)).collect()
+    built
+        .snapshot
+        .iter()
+        .filter(|(p, r)| p.starts_with(prefix) && r.kind == herald::snapshot::ResourceKind::Feed)
+        .map(|(p, _)| p.clone())
+        .collect()
 }
 
 /// `Lễ hội`, `lễ hội`, `LỄ HỘI` written in NFD and `Lễ Hội` are one tag,
@@ -182,7 +188,10 @@ fn the_index_page_stays_usable_with_5000_tags() {
         let tags: Vec<String> = (0..5).map(|k| format!("\"chủ đề {}\"", n * 5 + k)).collect();
         memory.insert(
             format!("thoi-su/bai-{n}.vi.md").as_str(),
-            format!("+++\ntitle = \"Bài {n}\"\ndate = 2026-11-20T08:00:00+07:00\ntags = [{}]\n+++\nBody.\n", tags.join(", ")),
+            format!(
+                "+++\ntitle = \"Bài {n}\"\ndate = 2026-11-20T08:00:00+07:00\ntags = [{}]\n+++\nBody.\n",
+                tags.join(", ")
+            ),
         );
     }
     let loaded = herald::pipeline::load(&memory, &config, now());
