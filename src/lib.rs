@@ -27,6 +27,7 @@ pub mod corpus;
 pub mod daemon;
 pub mod diagnostic;
 pub mod digest;
+pub mod file_cache;
 pub mod init;
 pub mod markdown;
 pub mod parallel;

@@ -9,7 +9,8 @@
 //! One file per table, each with its settings type, its raw type, its
 //! defaults and its checks: `site.rs` (`[site]`, `[languages]`,
 //! `[sections]`), `feeds.rs`, `archives.rs`, `sitemaps.rs`, `server.rs`,
-//! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`. The checks
+//! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`,
+//! `taxonomies.rs`. The checks
 //! they share are in `validate.rs`, path templates in `template.rs`.
 //!
 //! Command-line [`Overrides`] come already parsed (the command line refuses
@@ -24,6 +25,7 @@ mod schedule;
 mod server;
 mod site;
 mod sitemaps;
+mod taxonomies;
 mod template;
 #[cfg(test)]
 mod testing;
@@ -48,6 +50,7 @@ pub use server::ServerSettings;
 pub use site::{BaseUrl, Language, Section, Site};
 pub(crate) use site::{is_language_code, parse_base_url};
 pub use sitemaps::SitemapSettings;
+pub use taxonomies::{TaxonomiesSettings, Taxonomy, TaxonomySettings};
 pub use template::fill_template;
 pub use webhooks::{ArticleEvent, IndexNowSettings, Webhook};
 pub use websub::{SignatureAlgorithm, WebSubSettings};
@@ -93,6 +96,8 @@ pub struct Config {
     pub archives: ArchiveSettings,
     /// `[articles]`: what the store may hold.
     pub articles: ArticleSettings,
+    /// `[taxonomies]`: tag, author and category feeds.
+    pub taxonomies: TaxonomiesSettings,
 }
 
 impl Config {
@@ -269,6 +274,8 @@ struct RawConfig {
     archives: archives::RawArchives,
     #[serde(default)]
     articles: articles::RawArticles,
+    #[serde(default)]
+    taxonomies: taxonomies::RawTaxonomies,
 }
 
 /// Checks every table of `raw`, gathering problems in `v`; `None` when a
@@ -296,6 +303,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
+    let taxonomies = taxonomies::validate(v, raw.taxonomies);
     Some(Config {
         source: path.to_path_buf(),
         store_dir,
@@ -312,6 +320,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         indexnow,
         archives,
         articles,
+        taxonomies,
     })
 }
 

@@ -322,7 +322,10 @@ impl Engine {
         }
         let Some(path) = topic_path(&job.topic, config) else { return drop_job };
         let Some(file) = self.topics.current(&path) else { return drop_job };
-        let body: Bytes = file.body.clone();
+        let body: Bytes = match file.bytes() {
+            Ok(body) => body,
+            Err(e) => return self.retry(job, config, format!("cannot read the topic's file: {e}")),
+        };
         let mut request = self
             .client
             .post(&subscription.callback)

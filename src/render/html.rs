@@ -58,12 +58,14 @@ fn head(out: &mut String, catalog: &Catalog, config: &Config) {
     out.push_str("<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!("<title>{}</title>\n", escape(&title)));
-    for scope in feed_scopes(catalog, config) {
+    // Term feeds are too many to announce (thousands of tags): the page
+    // lists them, and each language's OPML files hold them.
+    for scope in feed_scopes(catalog, config).into_iter().filter(|s| !matches!(s, FeedScope::Term(_))) {
         for format in FeedFormat::ALL {
             out.push_str(&format!(
                 "<link rel=\"alternate\" type=\"{}\" title=\"{}\" hreflang=\"{}\" href=\"{}\">\n",
                 format.media_type(),
-                escape(&format!("{} ({})", scope.title(config), format_name(format))),
+                escape(&format!("{} ({})", scope.title(config, catalog), format_name(format))),
                 escape(scope.lang(config)),
                 escape(&config.url_for(&scope.path(format, config))),
             ));
@@ -365,7 +367,7 @@ title = { vi = "Thời sự", en = "News" }
         let scan = store.scan(&config);
         assert!(scan.diagnostics.is_empty(), "{:?}", scan.diagnostics);
         let now: jiff::Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
-        let (catalog, _) = Catalog::from_articles(scan.articles, now);
+        let (catalog, _) = Catalog::from_articles(scan.articles, now, config.taxonomies.enabled());
         let (path, resource) = index_page(&catalog, &config);
         assert_eq!(path, INDEX_PATH);
         assert_eq!(resource.content_type, HTML_CONTENT_TYPE);

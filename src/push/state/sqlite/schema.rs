@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 ";
 
-/// What [`open`] may do with a file that holds no herald state.
+/// What `open` may do with a file that holds no herald state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Initialise {
     /// Create the database only where no file exists (a first start); an
