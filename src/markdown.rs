@@ -158,13 +158,11 @@ const LEADING_TRIES: usize = 4;
 ///   definition is not in the beginning either (the first definition of a
 ///   label wins, and those of the beginning come first).
 fn leading_paragraph(body: &str) -> Option<String> {
-    let mut tried = 0;
-    for end in blank_line_ends(body) {
+    for (tried, end) in blank_line_ends(body).enumerate() {
         if end >= body.len() || tried == LEADING_TRIES {
             // The whole body, or too far in: read it all.
             return None;
         }
-        tried += 1;
         let beginning = &body[..end];
         if beginning.contains("[^") {
             return None;
@@ -331,11 +329,48 @@ mod tests {
     /// Lines that make every kind of block, and the references, lists and
     /// footnotes that reach across blank lines.
     const LINES: &[&str] = &[
-        "", "", "", "  ", "\t", "Plain text.", "Text with *em*, `code` & <b>bold</b>.", "Lazy line", "## Heading",
-        "===", "---", "***", "| a | b |", "|---|---|", "- item", "- other item", "  continued", "1. first",
-        "    - nested", "> quote", ">", "- > quoted item", "> - listed quote", "  > quote in an item", "![alt](img.jpg)", "![alt](img.jpg \"caption\")", "![alt][ref]",
-        "[link][ref]", "[ref]", "[ref]: /url", "[other]: /x \"t\"", "Note[^1] here", "[^1]: A footnote.", "```",
-        "~~~", "    indented code", "<div>", "</div>", "<!--", "-->", "<script>alert(1)</script>", "Tail text.",
+        "",
+        "",
+        "",
+        "  ",
+        "\t",
+        "Plain text.",
+        "Text with *em*, `code` & <b>bold</b>.",
+        "Lazy line",
+        "## Heading",
+        "===",
+        "---",
+        "***",
+        "| a | b |",
+        "|---|---|",
+        "- item",
+        "- other item",
+        "  continued",
+        "1. first",
+        "    - nested",
+        "> quote",
+        ">",
+        "- > quoted item",
+        "> - listed quote",
+        "  > quote in an item",
+        "![alt](img.jpg)",
+        "![alt](img.jpg \"caption\")",
+        "![alt][ref]",
+        "[link][ref]",
+        "[ref]",
+        "[ref]: /url",
+        "[other]: /x \"t\"",
+        "Note[^1] here",
+        "[^1]: A footnote.",
+        "```",
+        "~~~",
+        "    indented code",
+        "<div>",
+        "</div>",
+        "<!--",
+        "-->",
+        "<script>alert(1)</script>",
+        "Tail text.",
     ];
 
     proptest::proptest! {

@@ -62,11 +62,8 @@ impl BodyCache {
     /// `html` to meet and report.
     pub fn prefetch(&mut self, articles: &[&Arc<Article>], store: &dyn ArticleStore, config: &Config) {
         let mut seen = std::collections::HashSet::new();
-        let missing: Vec<&Arc<Article>> = articles
-            .iter()
-            .copied()
-            .filter(|a| !self.holds(a) && seen.insert(&a.source.path))
-            .collect();
+        let missing: Vec<&Arc<Article>> =
+            articles.iter().copied().filter(|a| !self.holds(a) && seen.insert(&a.source.path)).collect();
         let rendered = crate::parallel::map(&missing, |article| fetch(article, store, config).ok().flatten());
         for (article, html) in missing.iter().zip(rendered) {
             if let Some(html) = html {
@@ -120,7 +117,11 @@ impl BodyCache {
 /// The sanitised HTML body of `article` read from `store`: `Ok(None)` when
 /// the document changed since the article was read, an error when the
 /// store cannot give it.
-fn fetch(article: &Article, store: &dyn ArticleStore, config: &Config) -> Result<Option<Arc<str>>, crate::diagnostic::Diagnostic> {
+fn fetch(
+    article: &Article,
+    store: &dyn ArticleStore,
+    config: &Config,
+) -> Result<Option<Arc<str>>, crate::diagnostic::Diagnostic> {
     let body = store.body(article)?;
     if crate::digest::digest(body.as_bytes()) != article.body_digest {
         // The document changed since the article was read (it is broken

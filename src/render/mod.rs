@@ -142,8 +142,10 @@ fn render_site_parts(
     bodies.retain_used();
 
     let layout = if archives { archive_layout(catalog, config) } else { std::collections::HashMap::new() };
-    let mut jobs: Vec<MonthJob<'_>> =
-        archive_months_by_month(&layout).into_iter().map(|(month, scopes)| MonthJob::Archives { month, scopes }).collect();
+    let mut jobs: Vec<MonthJob<'_>> = archive_months_by_month(&layout)
+        .into_iter()
+        .map(|(month, scopes)| MonthJob::Archives { month, scopes })
+        .collect();
     if config.sitemaps.enabled {
         jobs.extend(catalog.months().map(|(lang, month)| MonthJob::Sitemap { lang, month }));
     }

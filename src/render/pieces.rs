@@ -14,6 +14,7 @@
 //! debug builds (the tests) compare every assembled document with the one
 //! written at once.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ use super::feed::{FeedDoc, FeedFormat, FeedItem, FeedScope, archive_doc_partial,
 use super::splice;
 use crate::article::{Article, Month};
 use crate::catalog::Catalog;
-use crate::config::{Config, SiteScope};
+use crate::config::Config;
 use crate::snapshot::{Resource, ResourceKind};
 
 /// One scope archived in a month: the scope and its archive months
@@ -41,25 +42,26 @@ pub fn month_documents(
     config: &Config,
 ) -> Vec<(String, Resource)> {
     let articles = month_articles(month, catalog);
-    let members: Vec<Vec<usize>> = scopes
+    let index: HashMap<*const Article, usize> = articles.iter().enumerate().map(|(i, a)| (Arc::as_ptr(a), i)).collect();
+    // Each scope's articles of the month, as places in `articles` (`None`:
+    // one is not among them, and that scope's documents are written whole).
+    let members: Vec<Option<Vec<usize>>> = scopes
         .iter()
-        .map(|(scope, _)| (0..articles.len()).filter(|&i| in_scope(scope, &articles[i], config)).collect())
+        .map(|(scope, _)| {
+            articles_in_month(scope, month, catalog, config)
+                .into_iter()
+                .map(|a| index.get(&Arc::as_ptr(a)).copied())
+                .collect()
+        })
         .collect();
     let mut needed = vec![false; articles.len()];
-    for &i in members.iter().flatten() {
+    for &i in members.iter().flatten().flatten() {
         needed[i] = true;
     }
     let pieces = Pieces::render(&articles, &needed, catalog, config);
     let past = month < Month::of(catalog.now(), &config.site.time_zone);
     let mut out = Vec::with_capacity(scopes.len() * 3);
     for ((scope, months), members) in scopes.iter().zip(&members) {
-        let scope_articles: Vec<&Arc<Article>> = members.iter().map(|&i| articles[i]).collect();
-        debug_assert!(
-            scope_articles.iter().map(|a| Arc::as_ptr(a)).eq(articles_in_month(scope, month, catalog, config)
-                .into_iter()
-                .map(Arc::as_ptr)),
-            "the month's articles of {scope:?} differ from archive::articles_in_month"
-        );
         let at = months.iter().position(|m| *m == month);
         let prev = at.and_then(|i| i.checked_sub(1)).map(|i| months[i]);
         let next = at.and_then(|i| months.get(i + 1)).copied();
@@ -67,8 +69,9 @@ pub fn month_documents(
         let kind = ResourceKind::Archive { past };
         for (n, format) in FeedFormat::ALL.into_iter().enumerate() {
             let path = archive_path(scope, month, format, config);
-            let bytes = pieces
-                .assemble(&doc, members, n, format, config)
+            let bytes = members
+                .as_deref()
+                .and_then(|members| pieces.assemble(&doc, members, n, format, config))
                 .unwrap_or_else(|| whole(scope, month, prev, next, catalog, config, format));
             debug_assert!(
                 bytes == whole(scope, month, prev, next, catalog, config, format),
@@ -94,26 +97,10 @@ fn whole(
     splice::format_bytes(&doc, &doc.items, format, config)
 }
 
-/// Every visible article published in `month`, in every language, in
-/// archive order (newest first, then by id): each scope's articles of the
-/// month are a subsequence of it.
+/// Every visible article published in `month`, in every language: each
+/// scope's articles of the month are among them.
 fn month_articles(month: Month, catalog: &Catalog) -> Vec<&Arc<Article>> {
-    let mut articles: Vec<&Arc<Article>> = catalog.languages().flat_map(|lang| catalog.in_month(lang, month)).collect();
-    articles.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
-    articles
-}
-
-/// Whether `scope`'s feed lists `article` (one of the catalog's visible
-/// articles).
-fn in_scope(scope: &FeedScope, article: &Article, config: &Config) -> bool {
-    match scope {
-        FeedScope::Site => match config.feeds.site_scope {
-            SiteScope::DefaultLanguage => article.lang == config.site.default_language,
-            SiteScope::AllLanguages => true,
-        },
-        FeedScope::Language(lang) => article.lang == *lang,
-        FeedScope::Section { lang, section } => article.lang == *lang && article.section == *section,
-    }
+    catalog.languages().flat_map(|lang| catalog.in_month(lang, month)).collect()
 }
 
 /// The archive items of a month's articles, per format: all pieces in one
@@ -148,7 +135,7 @@ impl Pieces {
                 let ok = heads[n]
                     .as_deref()
                     .is_some_and(|head| splice::push_piece(&stub, head, &item, format, config, buffer));
-                pieces.at[n].push(ok.then(|| start..buffer.len()));
+                pieces.at[n].push(ok.then_some(start..buffer.len()));
             }
         }
         pieces
