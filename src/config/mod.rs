@@ -10,13 +10,14 @@
 //! defaults and its checks: `site.rs` (`[site]`, `[languages]`,
 //! `[sections]`), `feeds.rs`, `archives.rs`, `sitemaps.rs`, `server.rs`,
 //! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`,
-//! `taxonomies.rs`. The checks
+//! `activitypub.rs`, `taxonomies.rs`. The checks
 //! they share are in `validate.rs`, path templates in `template.rs`.
 //!
 //! Command-line [`Overrides`] come already parsed (the command line refuses
 //! a malformed flag) and are applied after the file is validated: the
 //! validator knows nothing of flags.
 
+mod activitypub;
 mod archives;
 mod articles;
 mod feeds;
@@ -41,6 +42,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use activitypub::{ActivityPubSettings, actor_path, fold_username, handle_host, is_valid_username};
 pub use archives::ArchiveSettings;
 pub use articles::ArticleSettings;
 pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
@@ -96,6 +98,8 @@ pub struct Config {
     pub archives: ArchiveSettings,
     /// `[articles]`: what the store may hold.
     pub articles: ArticleSettings,
+    /// `[activitypub]`: languages and sections as fediverse actors.
+    pub activitypub: ActivityPubSettings,
     /// `[taxonomies]`: tag, author and category feeds.
     pub taxonomies: TaxonomiesSettings,
 }
@@ -275,6 +279,8 @@ struct RawConfig {
     #[serde(default)]
     articles: articles::RawArticles,
     #[serde(default)]
+    activitypub: activitypub::RawActivityPub,
+    #[serde(default)]
     taxonomies: taxonomies::RawTaxonomies,
 }
 
@@ -303,6 +309,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
+    let activitypub = activitypub::validate(v, raw.activitypub, &codes);
     let taxonomies = taxonomies::validate(v, raw.taxonomies);
     Some(Config {
         source: path.to_path_buf(),
@@ -320,6 +327,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         indexnow,
         archives,
         articles,
+        activitypub,
         taxonomies,
     })
 }

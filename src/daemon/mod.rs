@@ -28,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::activitypub::{ActivityPub, ArticleIndex};
 use crate::clock::Clock;
 use crate::config::{Config, Overrides};
 use crate::diagnostic::Diagnostic;
@@ -225,13 +226,36 @@ impl Daemon {
         } else {
             None
         };
-        let state = Arc::new(ServerState::new(
-            files,
-            push.as_ref().filter(|_| config.websub.enabled).map(|push| Arc::clone(&push.hub)),
-            push.as_ref().map(|push| Arc::clone(&push.engine.counters)),
-            Some(compressor),
-            push.as_ref().map(|push| Arc::clone(&push.store)),
-        ));
+        let activitypub = match &push {
+            Some(push) if config.activitypub.enabled => {
+                let activitypub = Arc::new(ActivityPub::new(
+                    Arc::clone(&push.store),
+                    config_rx.clone(),
+                    Arc::clone(&clock),
+                    push.waker(),
+                    Arc::new(crate::push::ssrf::SystemLookup),
+                ));
+                push.attach_fediverse(Arc::clone(&activitypub) as _);
+                // The actors' keys are made on the first start (a blocking
+                // job), before anyone can ask for them.
+                let index = ArticleIndex::build(site.catalog(), &config);
+                let publisher = Arc::clone(&activitypub);
+                let _ = tokio::task::spawn_blocking(move || publisher.publish_index(index)).await;
+                tracing::info!("ActivityPub: {} actors", activitypub.directory().actors().len());
+                Some(activitypub)
+            }
+            _ => None,
+        };
+        let state = Arc::new(
+            ServerState::new(
+                files,
+                push.as_ref().filter(|_| config.websub.enabled).map(|push| Arc::clone(&push.hub)),
+                push.as_ref().map(|push| Arc::clone(&push.engine.counters)),
+                Some(compressor),
+                push.as_ref().map(|push| Arc::clone(&push.store)),
+            )
+            .with_activitypub(activitypub),
+        );
         state.archives_starting.store(archives_pending, std::sync::atomic::Ordering::Relaxed);
         if watcher.is_some() {
             state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));

@@ -40,13 +40,15 @@ pub enum Route {
     Metrics,
     /// The WebSub hub endpoint.
     Hub,
+    /// ActivityPub: actors, discovery, inboxes, collections.
+    ActivityPub,
     /// Anything not found.
     NotFound,
 }
 
 impl Route {
     /// Every route, in metrics order.
-    pub const ALL: [Route; 8] = [
+    pub const ALL: [Route; 9] = [
         Route::Feed,
         Route::Sitemap,
         Route::Page,
@@ -54,6 +56,7 @@ impl Route {
         Route::Health,
         Route::Metrics,
         Route::Hub,
+        Route::ActivityPub,
         Route::NotFound,
     ];
 
@@ -67,6 +70,7 @@ impl Route {
             Route::Health => "healthz",
             Route::Metrics => "metrics",
             Route::Hub => "websub",
+            Route::ActivityPub => "activitypub",
             Route::NotFound => "not_found",
         }
     }

@@ -38,6 +38,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::activitypub::ActivityPub;
 use crate::file_cache::Representation;
 use crate::push::delivery::DeliveryCounters;
 use crate::push::hub::WebSubHub;
@@ -73,6 +74,8 @@ pub struct ServerState {
     /// The background compressor of served files; without one, files are
     /// sent uncompressed.
     pub compressor: Option<compress::Compressor>,
+    /// The fediverse side (actors, discovery, inboxes), when enabled.
+    pub activitypub: Option<Arc<ActivityPub>>,
     /// Set while the archive documents of a large store are still being
     /// rendered after start-up (the live files are served already): a path
     /// not found may be one of them, so it is answered 503 with
@@ -102,8 +105,15 @@ impl ServerState {
             hub,
             deliveries,
             compressor,
+            activitypub: None,
             archives_starting: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The same state, answering ActivityPub requests with `activitypub`.
+    pub fn with_activitypub(mut self, activitypub: Option<Arc<ActivityPub>>) -> ServerState {
+        self.activitypub = activitypub;
+        self
     }
 
     /// Serves `report` at `/healthz` from now on, and records its counters
@@ -263,8 +273,17 @@ where
         "/metrics" => {
             let pending = state.compressor.as_ref().map_or(0, compress::Compressor::pending);
             let bytes = state.files.load().bytes();
-            let text = state.metrics.render(state.deliveries.as_deref(), pending, bytes);
+            let mut text = state.metrics.render(state.deliveries.as_deref(), pending, bytes);
+            if let Some(activitypub) = &state.activitypub {
+                text.push_str(&activitypub.metrics().await);
+            }
             (Route::Metrics, dynamic(&method, Bytes::from(text), "text/plain; version=0.0.4; charset=utf-8"))
+        }
+        path if state.activitypub.as_ref().is_some_and(|ap| ap.owns(path)) => {
+            let activitypub = state.activitypub.as_ref().expect("checked");
+            let trusted = &activitypub.config().server.trusted_proxies;
+            let client = client_address(peer, request.headers(), trusted);
+            (Route::ActivityPub, activitypub.handle(request, client).await)
         }
         path => {
             let files = state.files.load();

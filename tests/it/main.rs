@@ -7,6 +7,7 @@
 
 mod common;
 
+mod activitypub;
 mod archives;
 mod bad_input;
 mod browser;
