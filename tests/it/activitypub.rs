@@ -168,6 +168,11 @@ async fn inboxes_refuse_what_they_cannot_verify() {
     }
     let (status, _) = peer.post("a", &inbox(&daemon), &like, Tamper::None).await;
     assert_eq!(status, 202, "an unknown activity, properly signed, is accepted and ignored");
+    // RFC 9421 is accepted too; with its Content-Digest checked.
+    let signed_uri = "https://example.vn/ap/inbox";
+    assert_eq!(peer.post_rfc9421("a", &inbox(&daemon), signed_uri, &like, false).await, 202);
+    assert_eq!(peer.post_rfc9421("a", &inbox(&daemon), signed_uri, &like, true).await, 401);
+    assert_eq!(peer.post_rfc9421("a", &inbox(&daemon), "https://elsewhere.example/ap/inbox", &like, false).await, 401);
     let claimed = serde_json::json!({ "type": "Like", "actor": "http://127.0.0.1:9/users/someone-else" });
     let (status, body) = peer.post("a", &inbox(&daemon), &claimed, Tamper::None).await;
     assert_eq!(status, 401, "{body}");
@@ -175,6 +180,22 @@ async fn inboxes_refuse_what_they_cannot_verify() {
     assert_eq!(peer.post("a", &inbox(&daemon), &big, Tamper::None).await.0, 413);
     let (status, _) = peer.post("a", &format!("http://{}/ap/nobody/inbox", daemon.addr), &like, Tamper::None).await;
     assert_eq!(status, 404);
+    daemon.shutdown().await;
+    peer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inboxes_limit_requests_per_client() {
+    let mut store = store();
+    store.extra_config.push_str("inbox_rate_per_minute = 2\n");
+    let daemon = start(&store, true).await;
+    let peer = Peer::start(false).await;
+    let like = serde_json::json!({ "type": "Like", "actor": peer.actor("a"), "object": "https://example.vn/x" });
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(peer.post("a", &inbox(&daemon), &like, Tamper::None).await.0);
+    }
+    assert_eq!(statuses, [202, 202, 429]);
     daemon.shutdown().await;
     peer.stop().await;
 }

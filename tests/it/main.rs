@@ -25,6 +25,7 @@ mod mirror;
 mod plain_text;
 #[cfg(target_os = "linux")]
 mod push_health;
+mod restart;
 mod serve;
 mod serve_archives;
 mod serve_process;

@@ -166,6 +166,50 @@ impl Peer {
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
+    /// POSTs `activity` to `url` signed as `name` the RFC 9421 way
+    /// (`Signature-Input` over `@method`, `@target-uri` and
+    /// `content-digest`), the base written out here by hand; `tamper_body`
+    /// sends another body than the one digested. `signed_uri` is the
+    /// `@target-uri` (the address herald is known by, not the loopback one).
+    pub async fn post_rfc9421(
+        &self,
+        name: &str,
+        url: &str,
+        signed_uri: &str,
+        activity: &serde_json::Value,
+        tamper_body: bool,
+    ) -> u16 {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let body = activity.to_string();
+        let digest = format!(
+            "sha-256=:{}:",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body.as_bytes()))
+        );
+        let created = jiff::Timestamp::now().as_second();
+        let params = format!(
+            "(\"@method\" \"@target-uri\" \"content-digest\");created={created};keyid=\"{}#main-key\";alg=\"rsa-v1_5-sha256\"",
+            self.actor(name)
+        );
+        let base = format!(
+            "\"@method\": POST\n\"@target-uri\": {signed_uri}\n\"content-digest\": {digest}\n\"@signature-params\": {params}"
+        );
+        let signature = self.key(name).sign(base.as_bytes()).unwrap();
+        let sent = if tamper_body { body.replace("Like", "Follow") } else { body };
+        reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/activity+json")
+            .header("content-digest", digest)
+            .header("signature-input", format!("sig1={params}"))
+            .header("signature", format!("sig1=:{signature}:"))
+            .body(sent)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// Stops the server.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
