@@ -14,13 +14,15 @@
 //! Here: starting and stopping (the wiring of site, server and push). The
 //! task that owns the site is in `site_loop`, handing its results to the
 //! server and the output folder in `publish`; `scheduled_jobs` sends the
-//! cron jobs' events; `article_source` lets push read the live site.
+//! cron jobs' events; `article_source` lets push read the live site;
+//! `table` reads and follows the articles table instead of the folder.
 
 mod article_source;
 mod publish;
 pub mod saved_files;
 mod scheduled_jobs;
 mod site_loop;
+mod table;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -32,6 +34,7 @@ use tokio::task::JoinHandle;
 use crate::activitypub::{ActivityPub, ArticleIndex};
 use crate::clock::Clock;
 use crate::config::{Config, Overrides};
+use crate::db::Database;
 use crate::diagnostic::Diagnostic;
 use crate::file_cache::FileCache;
 use crate::push::Push;
@@ -45,6 +48,7 @@ use crate::watch::StoreChange;
 use publish::{Mirror, publish_health};
 use scheduled_jobs::{ScheduledJob, run_job};
 use site_loop::{SiteLoop, start_watcher};
+use table::Table;
 
 /// Where the daemon's configuration comes from, so a reload reads it again
 /// the same way.
@@ -81,6 +85,9 @@ pub enum StartError {
     /// The push state cannot be opened.
     #[error("cannot start WebSub and push deliveries: {0}")]
     Push(crate::push::PushError),
+    /// The database cannot be reached, or its schema is not this herald's.
+    #[error("{0}")]
+    Database(crate::db::DbError),
     /// The output folder cannot be written.
     #[error("cannot write the output folder {}: {source}", path.display())]
     Output {
@@ -107,6 +114,13 @@ impl StartError {
             StartError::Output { path, source } => {
                 Diagnostic::error(path, format!("cannot write the output folder: {source}"))
             }
+            StartError::Database(e @ crate::db::DbError::SchemaNewer { .. }) => {
+                Diagnostic::general_error(e.to_string())
+                    .with_hint("a newer herald migrated this database: run that version (a schema is never downgraded)")
+            }
+            StartError::Database(e) => Diagnostic::general_error(e.to_string()).with_hint(
+                "check [database] url (or HERALD_DATABASE_URL), that PostgreSQL runs, and the user's rights",
+            ),
         }
     }
 }
@@ -137,6 +151,8 @@ pub struct Daemon {
     steps: watch::Receiver<u64>,
     /// The push side, for tests and the CLI.
     pub push: Option<Arc<Push>>,
+    /// The shared database, when `[database] url` is set.
+    pub database: Option<Arc<Database>>,
     /// The files kept on disk.
     file_cache: FileCache,
     /// The live site (for saving its files at shutdown).
@@ -157,14 +173,26 @@ impl Daemon {
         std::fs::create_dir_all(&config.state_dir)
             .and_then(|()| check_writable(&config.state_dir))
             .map_err(|source| StartError::State { path: config.state_dir.clone(), source })?;
+        let database = open_database(&config).await?;
+        // This process in the database: its heartbeats and its claims.
+        let replica = crate::db::replicas::ReplicaId::this_process();
         let cache_dir = config.state_dir.join(FILE_CACHE_DIR);
         let cache = FileCache::open(&cache_dir).map_err(|source| StartError::State { path: cache_dir, source })?;
-        let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?);
+        // Articles from the folder, or from the database's table.
+        let table = Table::open(&config, database.as_ref())?;
+        let store: Arc<dyn ArticleStore> = match &table {
+            Some(table) => Arc::clone(&table.store) as Arc<dyn ArticleStore>,
+            None => Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?),
+        };
         let config = Arc::new(config);
         // Watch before the first scan: a file saved while the store is read
-        // is then seen again afterwards, never lost.
+        // is then seen again afterwards, never lost. The table is followed
+        // from a watermark taken now, for the same reason.
         let (events, events_rx) = mpsc::unbounded_channel();
-        let watcher = start_watcher(&config, &events);
+        let (watcher, follow_from) = match &table {
+            Some(table) => (None, Some(table.watermark().await?)),
+            None => (start_watcher(&config, &events), None),
+        };
         let now = clock.now();
         let file_cache = cache.clone();
         // Files saved at the last stop, when exactly current: served at
@@ -175,6 +203,9 @@ impl Daemon {
         let restored = match config.server.out_dir {
             Some(_) => None,
             None if config.activitypub.enabled => None,
+            // Nor from the database's table, whose changes while herald
+            // was down the saved list cannot tell.
+            None if table.is_some() => None,
             None => saved_files::restore(&config, store.as_ref(), &cache, now),
         };
         let early = restored.as_ref().map(|snapshot| {
@@ -202,10 +233,19 @@ impl Daemon {
             let topics: Arc<dyn TopicSource> = Arc::clone(&files) as _;
             let initialise = if source.overrides.init_state { Initialise::IfEmpty } else { Initialise::IfMissing };
             let lookup = Arc::new(crate::push::ssrf::SystemLookup);
-            Some(
-                Push::open(config_rx.clone(), topics, Arc::clone(&clock), initialise, lookup)
-                    .map_err(StartError::Push)?,
-            )
+            let push = match &database {
+                // Replicas share the push state in the database.
+                Some(database) => {
+                    let store: Arc<dyn crate::push::state::PushStore> = Arc::new(crate::push::state::PgStore::new(
+                        Arc::clone(database),
+                        &replica.id,
+                        config.database.claim_lease,
+                    ));
+                    Push::with_store(store, config_rx.clone(), topics, Arc::clone(&clock), lookup)
+                }
+                None => Push::open(config_rx.clone(), topics, Arc::clone(&clock), initialise, lookup),
+            };
+            Some(push.map_err(StartError::Push)?)
         } else {
             None
         };
@@ -255,6 +295,9 @@ impl Daemon {
             max_connections: config.server.max_connections,
         };
         let mut tasks = Vec::new();
+        if let Some(database) = &database {
+            tasks.push(heartbeat(Arc::clone(database), replica, addr, shutdown_rx.clone()));
+        }
         let server = |listener| {
             tokio::spawn(crate::server::serve(listener, Arc::clone(&state), limits, wait_for(shutdown_rx.clone())))
         };
@@ -295,16 +338,26 @@ impl Daemon {
         }
         state.archives_starting.store(archives_pending, std::sync::atomic::Ordering::Relaxed);
         publish_health(&state, &site, now);
+        let push = push.map(Arc::new);
         if let Some(push) = &push {
             // Feeds and articles that changed while herald was stopped are
-            // announced now; unchanged ones are not (a restart notifies nobody).
-            push.announce(site.snapshot(), None, &config, now);
-            push.announce_articles(&mut site, None, now);
+            // announced now; unchanged ones are not (a restart notifies
+            // nobody). On a blocking thread: the store may block.
+            let (push, config) = (Arc::clone(push), Arc::clone(&config));
+            site = tokio::task::spawn_blocking(move || {
+                push.announce(site.snapshot(), None, &config, now);
+                push.announce_articles(&mut site, None, now);
+                site
+            })
+            .await
+            .expect("announcing does not panic");
         }
-        let push = push.map(Arc::new);
 
         if let Some(listener) = listener {
             tasks.push(server(listener));
+        }
+        if let (Some(table), Some(from)) = (&table, follow_from) {
+            tasks.push(table.follow(&config, from, events.clone(), shutdown_rx.clone()));
         }
         if let Some(push) = &push {
             tasks.push(tokio::spawn(Arc::clone(&push.engine).run(shutdown_rx.clone())));
@@ -333,9 +386,10 @@ impl Daemon {
             rebuild_next: false,
             unfinished: 0,
             push,
+            table: table.as_ref().map(|table| Arc::clone(&table.store) as Arc<dyn ArticleStore>),
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
-        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, file_cache, site, store })
+        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, database, file_cache, site, store })
     }
 
     /// Reads the configuration file again and switches to it if it is
@@ -425,6 +479,41 @@ async fn start_site(
     })
     .await
     .expect("the initial build does not panic")
+}
+
+/// The shared database of `[database] url`, its schema migrated (under
+/// an advisory lock: replicas may start together); a schema newer than
+/// this herald's is refused.
+async fn open_database(config: &Config) -> Result<Option<Arc<Database>>, StartError> {
+    let Some(url) = &config.database.url else { return Ok(None) };
+    let database = Arc::new(Database::connect_async(url, &config.database).await.map_err(StartError::Database)?);
+    let migrating = Arc::clone(&database);
+    database
+        .handle()
+        .spawn(async move { crate::db::migrate::migrate(&migrating).await })
+        .await
+        .map_err(|e| StartError::Database(crate::db::DbError::Failed(e.to_string())))?
+        .map_err(StartError::Database)?;
+    Ok(Some(database))
+}
+
+/// Says every few seconds in the database that this replica is alive,
+/// until `shutdown`; then removes its row.
+fn heartbeat(
+    database: Arc<Database>,
+    replica: crate::db::replicas::ReplicaId,
+    addr: std::net::SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    use crate::db::replicas;
+    tracing::info!("replica {} of {} (schema version {})", replica.id, database.url(), crate::db::SCHEMA_VERSION);
+    let beating = replicas::spawn_heartbeat(Arc::clone(&database), replica.clone(), addr.to_string());
+    tokio::spawn(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+        beating.abort();
+        let leaving = Arc::clone(&database);
+        let _ = database.handle().spawn(async move { replicas::leave(&leaving, &replica).await }).await;
+    })
 }
 
 async fn wait_for(mut shutdown: watch::Receiver<bool>) {

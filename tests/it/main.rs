@@ -22,7 +22,10 @@ mod init;
 mod live_site;
 mod live_site_staged;
 mod mirror;
+mod pg_articles;
 mod plain_text;
+mod postgres_db;
+mod postgres_push;
 #[cfg(target_os = "linux")]
 mod push_health;
 mod restart;
