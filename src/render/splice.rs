@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::feed::{FeedDoc, FeedFormat, FeedItem};
-use super::{ATOM_CONTENT_TYPE, JSON_FEED_CONTENT_TYPE, RSS_CONTENT_TYPE, atom, json_feed, rss, stylesheet};
+use super::{ATOM_CONTENT_TYPE, JSON_FEED_CONTENT_TYPE, RSS_CONTENT_TYPE, atom, json_feed, rss};
 use crate::article::Article;
 use crate::config::Config;
 use crate::snapshot::{Resource, ResourceKind};
@@ -27,16 +27,10 @@ use crate::snapshot::{Resource, ResourceKind};
 /// as its items: what the renderer's `render_doc` publishes when `items`
 /// is all of them.
 pub fn format_bytes(doc: &FeedDoc, items: &[FeedItem], format: FeedFormat, config: &Config) -> Vec<u8> {
-    let mut bytes = writer_bytes(doc, items, format, config);
-    if config.site.stylesheets && format != FeedFormat::Json {
-        let instruction = stylesheet::processing_instruction(config, stylesheet::Kind::Feed, &doc.lang);
-        bytes = stylesheet::insert_after_declaration(bytes, &instruction);
-    }
-    bytes
+    writer_bytes(doc, items, format, config)
 }
 
-/// What the format's writer gives for `doc` with `items`: [`format_bytes`]
-/// without the stylesheet instruction (which precedes every item).
+/// What the format's writer gives for `doc` with `items`.
 fn writer_bytes(doc: &FeedDoc, items: &[FeedItem], format: FeedFormat, config: &Config) -> Vec<u8> {
     match format {
         FeedFormat::Rss => rss::write_items(doc, items, config),
@@ -84,8 +78,8 @@ pub fn head(doc: &FeedDoc, format: FeedFormat, config: &Config) -> Option<Vec<u8
     strip_empty_tail(&mut empty, format).then_some(empty)
 }
 
-/// [`head`] as the format's writer gives it, without the stylesheet
-/// instruction: what [`push_piece`] takes.
+/// [`head`] of `stub` as the format's writer gives it: what
+/// [`push_piece`] takes.
 pub fn stub_head(stub: &FeedDoc, format: FeedFormat, config: &Config) -> Option<Vec<u8>> {
     let mut empty = writer_bytes(stub, &[], format, config);
     strip_empty_tail(&mut empty, format).then_some(empty)
