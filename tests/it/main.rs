@@ -10,6 +10,7 @@ mod common;
 mod activitypub;
 mod archives;
 mod bad_input;
+mod body_images;
 mod browser;
 mod build_streaming;
 mod cli;
@@ -28,6 +29,7 @@ mod postgres_db;
 mod postgres_push;
 #[cfg(target_os = "linux")]
 mod push_health;
+mod replicas_process;
 mod restart;
 mod serve;
 mod serve_archives;
