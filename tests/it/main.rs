@@ -22,9 +22,13 @@ mod init;
 mod live_site;
 mod live_site_staged;
 mod mirror;
+mod pg_articles;
 mod plain_text;
+mod postgres_db;
+mod postgres_push;
 #[cfg(target_os = "linux")]
 mod push_health;
+mod restart;
 mod serve;
 mod serve_archives;
 mod serve_process;

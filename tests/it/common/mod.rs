@@ -3,6 +3,7 @@
 
 pub mod fediverse;
 pub mod hub;
+pub mod postgres;
 pub mod process;
 pub mod subscriber;
 
