@@ -705,3 +705,52 @@ fn init_writes_a_config_that_checks() {
         .assert()
         .success();
 }
+
+/// `herald followers list [ACTOR]` and `remove ACTOR FOLLOWER` work on the
+/// fediverse followers in the state database.
+#[test]
+fn followers_list_and_remove() {
+    use herald::push::state::{Follower, PushStore, SqliteStore};
+    let store = TempStore::new();
+    let config = store.config_path();
+    let state = store.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let db = SqliteStore::open(&SqliteStore::file_in(&state)).unwrap();
+    for (actor, who) in [("thoi-su", "alice"), ("thoi-su", "bob"), ("vi", "alice")] {
+        db.add_follower(&Follower {
+            actor: actor.into(),
+            follower: format!("https://m.example/users/{who}"),
+            inbox: format!("https://m.example/users/{who}/inbox"),
+            shared_inbox: Some("https://m.example/inbox".into()),
+            follow_id: format!("https://m.example/follows/{who}"),
+            created_at: now(),
+        })
+        .unwrap();
+    }
+    herald()
+        .args(["followers", "list", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("https://m.example/users/bob  ->  https://m.example/inbox"))
+        .stderr(predicate::str::contains("3 follower(s)"));
+    herald()
+        .args(["followers", "list", "vi", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 follower(s)"));
+    herald()
+        .args(["followers", "remove", "thoi-su", "https://m.example/users/bob", "--config"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stdout("removed follower https://m.example/users/bob of thoi-su\n");
+    herald()
+        .args(["followers", "remove", "thoi-su", "https://m.example/users/bob", "--config"])
+        .arg(&config)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("there is no follower"));
+    assert_eq!(db.followers(Some("thoi-su")).unwrap().len(), 1);
+}
