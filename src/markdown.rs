@@ -269,7 +269,10 @@ mod tests {
         ] {
             let html = render_body(body, format, &base, &permalink);
             // The attribute is still text once every tag is stripped.
-            assert!(html_text(&html).contains("onmouseover=alert(1)") || html_text(&html).contains("onclick=alert(1)"), "{body:?} → {html:?}");
+            assert!(
+                html_text(&html).contains("onmouseover=alert(1)") || html_text(&html).contains("onclick=alert(1)"),
+                "{body:?} → {html:?}"
+            );
             assert!(!html.contains('\u{226F}') && !html.contains('\u{226E}'), "{body:?} → {html:?}");
             assert!(html.starts_with("<p>") || html.starts_with("<p title="), "{body:?} → {html:?}");
         }

@@ -121,13 +121,15 @@ mod tests {
             let got = parse_hub_request(body).map(|_| "ok").unwrap_or_else(|e| e);
             assert_eq!(got, reason, "{}", String::from_utf8_lossy(body));
         }
-        let long = format!("hub.mode=subscribe&hub.callback=https://a.example/&hub.topic=t&hub.secret={}", "s".repeat(200));
+        let long =
+            format!("hub.mode=subscribe&hub.callback=https://a.example/&hub.topic=t&hub.secret={}", "s".repeat(200));
         assert_eq!(parse_hub_request(long.as_bytes()), Err("hub.secret must be less than 200 bytes"));
     }
 
     #[test]
     fn the_last_of_repeated_fields_counts_and_bad_leases_are_ignored() {
-        let body = b"hub.mode=unsubscribe&hub.mode=subscribe&hub.callback=https://a.example/&hub.topic=t&hub.lease_seconds=-5";
+        let body =
+            b"hub.mode=unsubscribe&hub.mode=subscribe&hub.callback=https://a.example/&hub.topic=t&hub.lease_seconds=-5";
         let HubRequest::Subscription(s) = parse_hub_request(body).unwrap() else { panic!("not a subscription") };
         assert_eq!(s.mode, SubscriptionMode::Subscribe);
         assert_eq!(s.lease_seconds, None);

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use herald::push::hub_request::{HubRequest, parse_hub_request};
-use herald::push::ssrf::{Lookup, Looking, check_callback};
+use herald::push::ssrf::{Looking, Lookup, check_callback};
 use libfuzzer_sys::fuzz_target;
 use url::{Host, Url};
 
@@ -92,7 +92,11 @@ fn callable(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();
-            !(a == 127 || a == 10 || a == 0 || (a == 192 && b == 168) || (a == 172 && (16..32).contains(&b))
+            !(a == 127
+                || a == 10
+                || a == 0
+                || (a == 192 && b == 168)
+                || (a == 172 && (16..32).contains(&b))
                 || (a == 169 && b == 254))
         }
         IpAddr::V6(v6) => {
