@@ -15,7 +15,12 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::article::{Article, Month};
+use crate::config::Taxonomy;
 use crate::diagnostic::Diagnostic;
+
+mod terms;
+
+pub use terms::{Term, TermEntry, terms_in};
 
 /// An article ordered newest first: by date descending, then id ascending.
 #[derive(Debug, Clone)]
@@ -170,6 +175,9 @@ pub struct Catalog {
     /// story has a version or two, so a list (a map would take a whole
     /// tree node per story).
     by_translation: HashMap<String, Vec<Arc<Article>>>,
+    /// Visible articles per taxonomy term (tag, author, category) and
+    /// language.
+    terms: terms::TermIndex,
     /// Future instants at which an article's visibility flips.
     timeline: BTreeSet<(Timestamp, PathBuf)>,
     /// The timeline entries of each source, to remove them by key.
@@ -181,15 +189,26 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// An empty catalog at `now`.
+    /// An empty catalog at `now`, indexing no taxonomy.
     pub fn new(now: Timestamp) -> Catalog {
         Catalog { now, ..Catalog::default() }
     }
 
-    /// A catalog of `articles` at `now`, and a problem for each article
-    /// refused because a document with a lower path has its id.
-    pub fn from_articles(mut articles: Vec<Article>, now: Timestamp) -> (Catalog, Vec<Diagnostic>) {
-        let mut catalog = Catalog::new(now);
+    /// An empty catalog at `now` that indexes the terms of `taxonomies`
+    /// (those whose feeds are published: `config.taxonomies.enabled()`).
+    pub fn with_taxonomies(now: Timestamp, taxonomies: Vec<Taxonomy>) -> Catalog {
+        Catalog { now, terms: terms::TermIndex::new(taxonomies), ..Catalog::default() }
+    }
+
+    /// A catalog of `articles` at `now` indexing the terms of `taxonomies`,
+    /// and a problem for each article refused because a document with a
+    /// lower path has its id.
+    pub fn from_articles(
+        mut articles: Vec<Article>,
+        now: Timestamp,
+        taxonomies: Vec<Taxonomy>,
+    ) -> (Catalog, Vec<Diagnostic>) {
+        let mut catalog = Catalog::with_taxonomies(now, taxonomies);
         // In the order given, taken from the back of the reversed list so
         // that the list's memory is given back as the catalog grows.
         articles.reverse();
@@ -377,6 +396,7 @@ impl Catalog {
         self.by_section.entry(placement(article)).or_default().insert(entry.clone());
         *self.section_months.entry(placement(article)).or_default().entry(article.month).or_default() += 1;
         self.by_month.entry((article.lang.clone(), article.month)).or_default().insert(entry);
+        self.terms.index(article);
         let versions = self.by_translation.entry(article.translation_key.clone()).or_default();
         match versions.binary_search_by(|v| version_order(v, article)) {
             Ok(at) => versions[at] = Arc::clone(article),
@@ -393,6 +413,7 @@ impl Catalog {
         remove_from(&mut self.by_lang, &article.lang, &entry);
         remove_from(&mut self.by_section, &placement(article), &entry);
         remove_from(&mut self.by_month, &(article.lang.clone(), article.month), &entry);
+        self.terms.unindex(article);
         let place = placement(article);
         if let Some(months) = self.section_months.get_mut(&place) {
             if let Some(count) = months.get_mut(&article.month) {
@@ -462,6 +483,23 @@ impl Catalog {
     /// Every (language, section) that has visible articles, sorted.
     pub fn placements(&self) -> impl Iterator<Item = &Placement> {
         self.by_section.keys()
+    }
+
+    /// Every taxonomy term with visible articles, sorted (by language,
+    /// taxonomy, slug).
+    pub fn terms(&self) -> impl Iterator<Item = (&Term, &TermEntry)> {
+        self.terms.all()
+    }
+
+    /// `term`'s visible articles and spellings, if it has any.
+    pub fn term(&self, term: &Term) -> Option<&TermEntry> {
+        self.terms.get(term)
+    }
+
+    /// The terms of the indexed taxonomies that `article` lists (whether
+    /// or not it is visible).
+    pub fn terms_of(&self, article: &Article) -> Vec<Term> {
+        self.terms.terms(article)
     }
 
     /// Languages that have visible articles, sorted.

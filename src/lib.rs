@@ -7,8 +7,9 @@
 //! full pass (`herald build`, `herald check`). For `herald serve`, [`site`]
 //! keeps a live site current one small step at a time, [`server`] serves
 //! its snapshot over HTTP, [`push`] announces what changed (WebSub,
-//! webhooks, IndexNow) through a durable outbox, and [`daemon`] wires them
-//! together.
+//! webhooks, IndexNow) through a durable outbox, [`activitypub`] makes
+//! languages and sections fediverse actors publishing through that outbox,
+//! and [`daemon`] wires them together.
 //!
 //! The `herald` binary (`src/main.rs` and `src/cmd/`) only parses the
 //! command line, calls into this library and prints what went wrong.
@@ -19,6 +20,7 @@
 // the crate (`pub(crate)` otherwise); CI's clippy turns these into errors.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod activitypub;
 pub mod article;
 pub mod catalog;
 pub mod clock;
@@ -27,6 +29,7 @@ pub mod corpus;
 pub mod daemon;
 pub mod diagnostic;
 pub mod digest;
+pub mod file_cache;
 pub mod init;
 pub mod markdown;
 pub mod parallel;

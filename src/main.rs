@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(&cli, args),
         Command::Serve(args) => cmd::serve::run(&cli, args),
         Command::Subscriptions(command) => cmd::subscriptions::run(&cli, command),
+        Command::Followers(command) => cmd::followers::run(&cli, command),
         Command::Deliveries(command) => cmd::deliveries::run(&cli, command),
         Command::Init(args) => cmd::init::run(&cli, args),
         Command::GenCorpus(args) => cmd::gen_corpus::run(&cli, args),

@@ -51,7 +51,7 @@ pub fn load_reporting(
         diagnostics.push(empty_store_warning(config));
     }
     let warnings = content_warnings(&scan.articles, config);
-    let (catalog, refused) = Catalog::from_articles(scan.articles, now);
+    let (catalog, refused) = Catalog::from_articles(scan.articles, now, config.taxonomies.enabled());
     diagnostics.extend(refused);
     diagnostics.extend(warnings);
     diagnostics.sort();

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use jiff::Timestamp;
 
+use crate::file_cache::{FileCache, Representation, StoredFile};
 use crate::parallel::lock;
 
 /// Name of the marker file herald leaves in folders it writes, so it never
@@ -59,8 +60,13 @@ pub enum ResourceKind {
 pub struct Resource {
     /// What the file is.
     pub kind: ResourceKind,
-    /// The bytes served for `identity` encoding.
+    /// The bytes served for `identity` encoding, when they are kept in
+    /// memory; empty when they are kept on disk (`stored`): read them with
+    /// [`Resource::bytes`].
     pub body: Bytes,
+    /// Where the bytes are kept when not in memory (archives of past
+    /// months in a daemon with a [`FileCache`]).
+    pub stored: Option<Arc<StoredFile>>,
     /// The `Content-Type` header value, with charset for text.
     pub content_type: &'static str,
     /// Strong entity tag, quoted: a digest of the body.
@@ -78,7 +84,62 @@ impl Resource {
         last_modified: Option<Timestamp>,
     ) -> Resource {
         let etag = format!("\"{:032x}\"", crate::digest::digest(&body));
-        Resource { kind, body: Bytes::from(body), content_type, etag, last_modified }
+        Resource { kind, body: Bytes::from(body), content_type, etag, last_modified, stored: None }
+    }
+
+    /// The bytes: `body`, or read from disk when they are kept there (an
+    /// error when the file is gone or truncated).
+    pub fn bytes(&self) -> io::Result<Bytes> {
+        match &self.stored {
+            Some(stored) => stored.read(Representation::Identity),
+            None => Ok(self.body.clone()),
+        }
+    }
+
+    /// Length of the bytes, wherever they are kept.
+    pub fn len(&self) -> u64 {
+        self.stored.as_ref().map_or(self.body.len() as u64, |stored| stored.len())
+    }
+
+    /// Whether the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the bytes are kept in `cache` rather than in memory: only
+    /// archives of past months are (they never change, are rarely read and
+    /// are most of the bytes).
+    pub fn belongs_on_disk(&self) -> bool {
+        self.kind == ResourceKind::Archive { past: true } && self.stored.is_none()
+    }
+
+    /// The same file with its bytes kept in `cache` instead of in memory;
+    /// unchanged (with a warning) when they cannot be written.
+    pub fn store_in(mut self, cache: &FileCache) -> Resource {
+        let digest = self
+            .etag
+            .trim_matches('"')
+            .get(..32)
+            .and_then(|hex| u128::from_str_radix(hex, 16).ok())
+            .unwrap_or_else(|| crate::digest::digest(&self.body));
+        match cache.store(&self.body, digest) {
+            Ok(stored) => {
+                self.stored = Some(stored);
+                self.body = Bytes::new();
+            }
+            Err(e) => tracing::warn!("cannot keep a file in {}: {e}; keeping it in memory", cache.dir().display()),
+        }
+        self
+    }
+
+    /// The same file with its bytes in memory (read from disk if kept
+    /// there).
+    pub fn loaded(self: &Arc<Resource>) -> io::Result<Arc<Resource>> {
+        if self.stored.is_none() {
+            return Ok(Arc::clone(self));
+        }
+        let body = self.bytes()?;
+        Ok(Arc::new(Resource { body, stored: None, ..Resource::clone(self) }))
     }
 }
 
@@ -117,6 +178,16 @@ impl Snapshot {
     /// Number of files.
     pub fn len(&self) -> usize {
         self.resources.len()
+    }
+
+    /// Moves the bytes of the files that belong on disk
+    /// ([`Resource::belongs_on_disk`]) into `cache`.
+    pub fn store_on_disk(&mut self, cache: &FileCache) {
+        for resource in self.resources.values_mut() {
+            if resource.belongs_on_disk() {
+                *resource = Arc::new(Resource::clone(resource).store_in(cache));
+            }
+        }
     }
 
     /// Whether there are no files.
@@ -170,7 +241,8 @@ impl Snapshot {
             let file = out.join(relative_file(path)?);
             match self.resources.get(path) {
                 Some(resource) => {
-                    if same_contents(&file, &resource.body).is_some() {
+                    let body = resource.bytes()?;
+                    if same_contents(&file, &body).is_some() {
                         continue;
                     }
                     let dir = file.parent().unwrap_or(out);
@@ -182,7 +254,7 @@ impl Snapshot {
                         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
                         _ => {}
                     }
-                    let renamed = write_new(&staging, &resource.body).and_then(|_| std::fs::rename(&staging, &file));
+                    let renamed = write_new(&staging, &body).and_then(|_| std::fs::rename(&staging, &file));
                     if let Err(e) = renamed {
                         let _ = std::fs::remove_file(&staging);
                         return Err(e);
@@ -284,7 +356,7 @@ impl StagedDir {
             std::fs::remove_file(&file)?;
         }
         let old = self.previous.as_ref().map(|p| p.join(&relative));
-        place_file(&file, &resource.body, old.as_deref(), hard_link)
+        place_file(&file, &resource.bytes()?, old.as_deref(), hard_link)
     }
 
     /// How many files have been put.

@@ -64,6 +64,14 @@ pub enum Command {
     /// Show or remove WebSub subscriptions (the daemon may be running).
     #[command(subcommand, after_help = "Examples:\n  herald subscriptions list\n  herald subscriptions remove 12")]
     Subscriptions(SubscriptionsCommand),
+    /// Show or remove fediverse followers of the ActivityPub actors (the
+    /// daemon may be running).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  herald followers list\n  herald followers list thoi-su\n  \
+        herald followers remove thoi-su https://mastodon.example/users/alice"
+    )]
+    Followers(FollowersCommand),
     /// Show the queue of outgoing pushes, or push one along.
     #[command(subcommand, after_help = "Examples:\n  herald deliveries list --failed\n  herald deliveries retry 42")]
     Deliveries(DeliveriesCommand),
@@ -158,6 +166,29 @@ pub enum SubscriptionsCommand {
     Remove {
         /// The id shown by `herald subscriptions list`.
         id: i64,
+        /// Use this state folder instead of the configured one.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+    },
+}
+
+/// `herald followers …`.
+#[derive(Debug, Subcommand)]
+pub enum FollowersCommand {
+    /// List followers: actor, since when, follower, the inbox deliveries go to.
+    List {
+        /// Only the followers of this actor (its username).
+        actor: Option<String>,
+        /// Use this state folder instead of the configured one.
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+    },
+    /// Remove one follower of one actor (nothing more is sent to it).
+    Remove {
+        /// The actor's username.
+        actor: String,
+        /// The follower's id (a URL), as `herald followers list` shows it.
+        follower: String,
         /// Use this state folder instead of the configured one.
         #[arg(long, value_name = "DIR")]
         state: Option<PathBuf>,

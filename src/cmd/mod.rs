@@ -13,6 +13,7 @@ pub mod check;
 pub mod completions;
 pub mod deliveries;
 pub mod error;
+pub mod followers;
 pub mod gen_corpus;
 pub mod init;
 pub mod man;

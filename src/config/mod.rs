@@ -9,13 +9,15 @@
 //! One file per table, each with its settings type, its raw type, its
 //! defaults and its checks: `site.rs` (`[site]`, `[languages]`,
 //! `[sections]`), `feeds.rs`, `archives.rs`, `sitemaps.rs`, `server.rs`,
-//! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`. The checks
+//! `websub.rs`, `webhooks.rs` (with `[indexnow]`), `schedule.rs`,
+//! `activitypub.rs`, `taxonomies.rs`. The checks
 //! they share are in `validate.rs`, path templates in `template.rs`.
 //!
 //! Command-line [`Overrides`] come already parsed (the command line refuses
 //! a malformed flag) and are applied after the file is validated: the
 //! validator knows nothing of flags.
 
+mod activitypub;
 mod archives;
 mod articles;
 mod feeds;
@@ -24,6 +26,7 @@ mod schedule;
 mod server;
 mod site;
 mod sitemaps;
+mod taxonomies;
 mod template;
 #[cfg(test)]
 mod testing;
@@ -39,6 +42,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use activitypub::{ActivityPubSettings, actor_path, fold_username, handle_host, is_valid_username};
 pub use archives::ArchiveSettings;
 pub use articles::ArticleSettings;
 pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
@@ -48,6 +52,7 @@ pub use server::ServerSettings;
 pub use site::{BaseUrl, Language, Section, Site};
 pub(crate) use site::{is_language_code, parse_base_url};
 pub use sitemaps::SitemapSettings;
+pub use taxonomies::{TaxonomiesSettings, Taxonomy, TaxonomySettings};
 pub use template::fill_template;
 pub use webhooks::{ArticleEvent, IndexNowSettings, Webhook};
 pub use websub::{SignatureAlgorithm, WebSubSettings};
@@ -93,6 +98,10 @@ pub struct Config {
     pub archives: ArchiveSettings,
     /// `[articles]`: what the store may hold.
     pub articles: ArticleSettings,
+    /// `[activitypub]`: languages and sections as fediverse actors.
+    pub activitypub: ActivityPubSettings,
+    /// `[taxonomies]`: tag, author and category feeds.
+    pub taxonomies: TaxonomiesSettings,
 }
 
 impl Config {
@@ -269,6 +278,10 @@ struct RawConfig {
     archives: archives::RawArchives,
     #[serde(default)]
     articles: articles::RawArticles,
+    #[serde(default)]
+    activitypub: activitypub::RawActivityPub,
+    #[serde(default)]
+    taxonomies: taxonomies::RawTaxonomies,
 }
 
 /// Checks every table of `raw`, gathering problems in `v`; `None` when a
@@ -296,6 +309,8 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
+    let activitypub = activitypub::validate(v, raw.activitypub, &codes);
+    let taxonomies = taxonomies::validate(v, raw.taxonomies);
     Some(Config {
         source: path.to_path_buf(),
         store_dir,
@@ -312,6 +327,8 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         indexnow,
         archives,
         articles,
+        activitypub,
+        taxonomies,
     })
 }
 

@@ -28,9 +28,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::activitypub::{ActivityPub, ArticleIndex};
 use crate::clock::Clock;
 use crate::config::{Config, Overrides};
 use crate::diagnostic::Diagnostic;
+use crate::file_cache::FileCache;
 use crate::push::Push;
 use crate::push::sources::TopicSource;
 use crate::push::state::Initialise;
@@ -117,6 +119,10 @@ enum SiteEvent {
     Reload,
 }
 
+/// The folder of the state folder where files kept on disk are
+/// ([`FileCache`]).
+pub const FILE_CACHE_DIR: &str = "files";
+
 /// A running daemon.
 pub struct Daemon {
     /// The address the server listens on.
@@ -130,6 +136,8 @@ pub struct Daemon {
     steps: watch::Receiver<u64>,
     /// The push side, for tests and the CLI.
     pub push: Option<Arc<Push>>,
+    /// The files kept on disk.
+    file_cache: FileCache,
 }
 
 impl Daemon {
@@ -144,6 +152,8 @@ impl Daemon {
         std::fs::create_dir_all(&config.state_dir)
             .and_then(|()| check_writable(&config.state_dir))
             .map_err(|source| StartError::State { path: config.state_dir.clone(), source })?;
+        let cache_dir = config.state_dir.join(FILE_CACHE_DIR);
+        let cache = FileCache::open(&cache_dir).map_err(|source| StartError::State { path: cache_dir, source })?;
         let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?);
         let config = Arc::new(config);
         // Watch before the first scan: a file saved while the store is read
@@ -151,6 +161,7 @@ impl Daemon {
         let (events, events_rx) = mpsc::unbounded_channel();
         let watcher = start_watcher(&config, &events);
         let now = clock.now();
+        let file_cache = cache.clone();
         let (mut site, files) = {
             let config = Arc::clone(&config);
             let store = Arc::clone(&store);
@@ -163,9 +174,13 @@ impl Daemon {
                     None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
                 };
                 let mut site = LiveSite::start(config, store, now, how);
-                // Make the first edits as cheap as the next ones (a few
-                // tenths of a second at 100,000 articles; it changes no
-                // file, and its archive part is left as pending work).
+                site.keep_past_archives_in(cache.clone());
+                if !site.archives_pending() {
+                    site.sweep_file_cache();
+                }
+                // Make the first edits as cheap as the next ones (it
+                // changes no file, and its archive part is left as pending
+                // work; BENCHMARKS.md has its cost).
                 site.warm_up();
                 // Compressed bodies follow in the background (see publish).
                 let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now, None);
@@ -211,13 +226,36 @@ impl Daemon {
         } else {
             None
         };
-        let state = Arc::new(ServerState::new(
-            files,
-            push.as_ref().filter(|_| config.websub.enabled).map(|push| Arc::clone(&push.hub)),
-            push.as_ref().map(|push| Arc::clone(&push.engine.counters)),
-            Some(compressor),
-            push.as_ref().map(|push| Arc::clone(&push.store)),
-        ));
+        let activitypub = match &push {
+            Some(push) if config.activitypub.enabled => {
+                let activitypub = Arc::new(ActivityPub::new(
+                    Arc::clone(&push.store),
+                    config_rx.clone(),
+                    Arc::clone(&clock),
+                    push.waker(),
+                    Arc::new(crate::push::ssrf::SystemLookup),
+                ));
+                push.attach_fediverse(Arc::clone(&activitypub) as _);
+                // The actors' keys are made on the first start (a blocking
+                // job), before anyone can ask for them.
+                let index = ArticleIndex::build(site.catalog(), &config);
+                let publisher = Arc::clone(&activitypub);
+                let _ = tokio::task::spawn_blocking(move || publisher.publish_index(index)).await;
+                tracing::info!("ActivityPub: {} actors", activitypub.directory().actors().len());
+                Some(activitypub)
+            }
+            _ => None,
+        };
+        let state = Arc::new(
+            ServerState::new(
+                files,
+                push.as_ref().filter(|_| config.websub.enabled).map(|push| Arc::clone(&push.hub)),
+                push.as_ref().map(|push| Arc::clone(&push.engine.counters)),
+                Some(compressor),
+                push.as_ref().map(|push| Arc::clone(&push.store)),
+            )
+            .with_activitypub(activitypub),
+        );
         state.archives_starting.store(archives_pending, std::sync::atomic::Ordering::Relaxed);
         if watcher.is_some() {
             state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));
@@ -277,7 +315,7 @@ impl Daemon {
             push,
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
-        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle })
+        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, file_cache })
     }
 
     /// Reads the configuration file again and switches to it if it is
@@ -299,6 +337,8 @@ impl Daemon {
     /// Stops accepting connections, lets in-flight requests finish, stops
     /// watching, and returns when every task has ended.
     pub async fn shutdown(self) {
+        // The files on disk are for the next start.
+        self.file_cache.keep_files();
         let _ = self.shutdown.send(true);
         for task in self.tasks {
             let _ = task.await;

@@ -67,6 +67,7 @@ pub(super) fn publish(
     }
     if !site.archives_pending() && state.archives_starting.swap(false, std::sync::atomic::Ordering::Relaxed) {
         tracing::info!("the archives are rendered: every file is served");
+        site.sweep_file_cache();
     }
     publish_health(state, site, now);
     published

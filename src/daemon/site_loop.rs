@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::publish::{Mirror, publish};
 use super::{ConfigSource, SiteEvent};
+use crate::activitypub::ArticleIndex;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::push::Push;
@@ -220,6 +221,12 @@ impl SiteLoop {
                 let full = rebuild || everything;
                 push.announce(site.snapshot(), (!full).then_some(&update.changed_paths[..]), site.config(), now);
                 push.announce_articles(&mut *site, (!full).then_some(&update.articles), now);
+            }
+            if let Some(activitypub) = &state.activitypub
+                && (rebuild || everything || !update.articles.is_empty())
+            {
+                // The actors and their outboxes follow the catalog.
+                activitypub.publish_index(ArticleIndex::build(site.catalog(), site.config()));
             }
             if rebuild || everything {
                 // Everything was rendered afresh: make the next edits cheap.

@@ -18,7 +18,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use url::Url;
 
 use super::hub::{Verification, topic_path};
-use super::sources::TopicSource;
+use super::sources::{Fediverse, TopicSource};
 use super::ssrf::{GuardedResolver, Lookup};
 use super::state::{Delivery, DeliveryKind, PushStore, Settled};
 use crate::clock::Clock;
@@ -70,6 +70,8 @@ pub struct Engine {
     trusted: reqwest::Client,
     /// Outcome counters.
     pub counters: Arc<DeliveryCounters>,
+    /// Signs activities for fediverse inboxes, once attached.
+    pub(super) fediverse: std::sync::OnceLock<Arc<dyn Fediverse>>,
 }
 
 impl Engine {
@@ -85,7 +87,17 @@ impl Engine {
     ) -> Result<Engine, reqwest::Error> {
         let client = http_client(&config.borrow(), true, Arc::clone(&lookup))?;
         let trusted = http_client(&config.borrow(), false, lookup)?;
-        Ok(Engine { store, topics, config, clock, wake, client, trusted, counters: Arc::default() })
+        Ok(Engine {
+            store,
+            topics,
+            config,
+            clock,
+            wake,
+            client,
+            trusted,
+            counters: Arc::default(),
+            fediverse: std::sync::OnceLock::new(),
+        })
     }
 
     /// Runs until `shutdown` says stop. Then it claims nothing more, lets
@@ -244,6 +256,48 @@ impl Engine {
             DeliveryKind::Ping => self.ping(job, config).await,
             DeliveryKind::Webhook => self.webhook(job, config).await,
             DeliveryKind::IndexNow => self.indexnow(job, config).await,
+            DeliveryKind::Activity => self.activity(job, config).await,
+        }
+    }
+
+    /// POSTs an activity to a fediverse inbox, signed as its actor (the
+    /// job's topic). 410 Gone ends the follows delivered there; a refusal
+    /// that retrying cannot change is given up.
+    async fn activity(&self, job: &Delivery, config: &Config) -> Settled {
+        let Some(fediverse) = self.fediverse.get() else {
+            return self.retry(job, config, "ActivityPub is not running".into());
+        };
+        let headers = match fediverse.sign(&job.topic, &job.target, job.payload.as_bytes(), self.clock.now()) {
+            Ok(headers) => headers,
+            Err(error) => return self.retry(job, config, error),
+        };
+        let mut request = self
+            .client
+            .post(&job.target)
+            .header(http::header::CONTENT_TYPE, "application/activity+json")
+            .body(job.payload.clone());
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        match self.send(&job.target, request, config).await {
+            Ok(status) if status.is_success() => Settled::Done { id: job.id, generation: job.generation },
+            Ok(status) if status == http::StatusCode::GONE => {
+                let store = Arc::clone(&self.store);
+                let (actor, inbox) = (job.topic.clone(), job.target.clone());
+                match tokio::task::spawn_blocking(move || store.remove_followers_at(&actor, &inbox)).await {
+                    Ok(Ok(n)) => {
+                        tracing::info!("{} answered 410 Gone: {n} followers of {} removed", job.target, job.topic);
+                        self.counters.gone.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        Settled::Done { id: job.id, generation: job.generation }
+                    }
+                    _ => self.retry(job, config, "the push store is unavailable".into()),
+                }
+            }
+            Ok(status) if matches!(status.as_u16(), 400 | 403 | 404 | 422) => {
+                Settled::Failed { id: job.id, error: format!("the inbox answered {status}") }
+            }
+            Ok(status) => self.retry(job, config, format!("the inbox answered {status}")),
+            Err(error) => self.retry(job, config, error),
         }
     }
 
@@ -322,7 +376,10 @@ impl Engine {
         }
         let Some(path) = topic_path(&job.topic, config) else { return drop_job };
         let Some(file) = self.topics.current(&path) else { return drop_job };
-        let body: Bytes = file.body.clone();
+        let body: Bytes = match file.bytes() {
+            Ok(body) => body,
+            Err(e) => return self.retry(job, config, format!("cannot read the topic's file: {e}")),
+        };
         let mut request = self
             .client
             .post(&subscription.callback)

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::sources::ArticleSource;
+use super::sources::{ArticleNews, ArticleSource, Fediverse};
 use super::state::{Announced, EventDelivery, PushStore};
 use super::webhooks::message_id;
 use crate::article::Article;
@@ -51,16 +51,19 @@ struct Event<'a> {
 
 /// Compares the articles `change` touched (every article when `None`) with
 /// what was last announced, and queues the events and IndexNow URLs that
-/// follow, recording the new state in the same transaction. Returns how
-/// many jobs were queued.
+/// follow, plus the activities `fediverse` publishes for them (when
+/// ActivityPub is on), recording the new state in the same transaction.
+/// Returns how many jobs were queued.
 pub fn announce(
     store: &dyn PushStore,
     articles: &mut dyn ArticleSource,
     change: Option<&Change>,
     now: Timestamp,
+    fediverse: Option<&dyn Fediverse>,
 ) -> super::state::Result<usize> {
     let config = Arc::clone(articles.config());
-    if config.webhooks.is_empty() && config.indexnow.is_none() {
+    let fediverse = fediverse.filter(|_| config.activitypub.enabled);
+    if config.webhooks.is_empty() && config.indexnow.is_none() && fediverse.is_none() {
         return Ok(0);
     }
     // The articles to look at, by id, with their last known version.
@@ -169,6 +172,17 @@ pub fn announce(
                 jobs.push(job(hook, event, &payload, now));
             }
         }
+        if !baseline && let Some(fediverse) = fediverse {
+            let news = ArticleNews {
+                kind: event.kind,
+                id: &event.id,
+                version: &event.version,
+                sequence: event.sequence,
+                article: event.article.as_ref(),
+                previous: event.previous,
+            };
+            jobs.extend(fediverse.activities(store, &news, &config, now));
+        }
         if !baseline && config.indexnow.is_some() {
             let current =
                 event.article.as_ref().filter(|_| event.kind != ArticleEvent::Unpublished).map(|a| a.url.clone());
@@ -265,6 +279,7 @@ fn job(hook: &Webhook, event: &Event<'_>, payload: &str, now: Timestamp) -> Even
         ArticleEvent::Published | ArticleEvent::Unpublished => (now, None),
     };
     EventDelivery {
+        kind: super::state::DeliveryKind::Webhook,
         target: hook.url.clone(),
         webhook: hook.name.clone(),
         message_id,

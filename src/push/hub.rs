@@ -224,14 +224,15 @@ fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
 }
 
 /// A token bucket per client address: `per_minute` requests, refilled
-/// evenly.
+/// evenly (an IPv6 client counts per /64); the inboxes use one too.
 #[derive(Debug, Default)]
-struct RateLimiter {
+pub struct RateLimiter {
     buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
 }
 
 impl RateLimiter {
-    fn allow(&self, client: IpAddr, per_minute: u32) -> bool {
+    /// Whether `client` may make one more request at `per_minute`.
+    pub fn allow(&self, client: IpAddr, per_minute: u32) -> bool {
         // One IPv6 client usually holds a whole /64: count it as one. An
         // IPv4-mapped address is its IPv4 client (not the /64 of them all).
         let client = match client.to_canonical() {

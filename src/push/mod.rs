@@ -38,6 +38,8 @@ pub struct Push {
     /// The delivery engine (run it with [`delivery::Engine::run`]).
     pub engine: Arc<delivery::Engine>,
     wake: Arc<Notify>,
+    /// The fediverse publisher, once attached ([`Push::attach_fediverse`]).
+    fediverse: std::sync::OnceLock<Arc<dyn sources::Fediverse>>,
     /// Set when recording article events failed: the next announcement
     /// compares every article.
     resync: std::sync::atomic::AtomicBool,
@@ -86,14 +88,34 @@ impl Push {
             hub,
             engine,
             wake,
+            fediverse: std::sync::OnceLock::new(),
             resync: std::sync::atomic::AtomicBool::new(false),
             resync_feeds: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
-    /// Whether anything needs push: the hub, a webhook or IndexNow.
+    /// Whether anything needs push: the hub, a webhook, IndexNow or the
+    /// fediverse.
     pub fn wanted(config: &Config) -> bool {
-        config.websub.enabled || !config.webhooks.is_empty() || config.indexnow.is_some()
+        config.websub.enabled || !config.webhooks.is_empty() || config.indexnow.is_some() || config.activitypub.enabled
+    }
+
+    /// Attaches the fediverse publisher: from now on article events also
+    /// queue activities, and the engine signs them with it. Only the first
+    /// call counts.
+    pub fn attach_fediverse(&self, fediverse: Arc<dyn sources::Fediverse>) {
+        let _ = self.engine.fediverse.set(Arc::clone(&fediverse));
+        let _ = self.fediverse.set(fediverse);
+    }
+
+    /// Wakes the delivery engine (something was queued).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// The notifier that wakes the delivery engine.
+    pub fn waker(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
     }
 
     /// Announces the feeds among `paths` whose bytes differ from the last
@@ -141,7 +163,8 @@ impl Push {
     ) {
         use std::sync::atomic::Ordering;
         let change = if self.resync.swap(false, Ordering::Relaxed) { None } else { change };
-        match events::announce(self.store.as_ref(), articles, change, now) {
+        let fediverse = self.fediverse.get().map(|f| &**f);
+        match events::announce(self.store.as_ref(), articles, change, now, fediverse) {
             Ok(0) => {}
             Ok(queued) => {
                 tracing::info!("{queued} article events queued");

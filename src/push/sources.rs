@@ -5,9 +5,12 @@
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
+
+use super::state::{Announced, EventDelivery, PushStore};
 use crate::article::Article;
 use crate::catalog::Catalog;
-use crate::config::Config;
+use crate::config::{ArticleEvent, Config};
 use crate::render::feed::FeedItem;
 use crate::snapshot::Resource;
 
@@ -33,4 +36,39 @@ pub trait ArticleSource {
     /// `article` as a feed item: rendered body, section title,
     /// translations.
     fn feed_item(&mut self, article: &Arc<Article>) -> FeedItem;
+}
+
+/// One article event, as the fediverse publisher reads it.
+pub struct ArticleNews<'a> {
+    /// Published, updated or unpublished.
+    pub kind: ArticleEvent,
+    /// The article's stable id.
+    pub id: &'a str,
+    /// The version announced (for unpublished: the last one).
+    pub version: &'a str,
+    /// The article's event number.
+    pub sequence: i64,
+    /// The article as it is now (published, updated) or as last seen.
+    pub article: Option<&'a Arc<Article>>,
+    /// What was last announced about it (updated, unpublished).
+    pub previous: Option<&'a Announced>,
+}
+
+/// The fediverse side of publishing, which push calls without knowing it
+/// (the `activitypub` room implements it; the daemon attaches it).
+pub trait Fediverse: Send + Sync {
+    /// The activities announcing `news`, one per distinct inbox of the
+    /// followers of the actors concerned, to queue in the transaction that
+    /// records the article's new version.
+    fn activities(
+        &self,
+        store: &dyn PushStore,
+        news: &ArticleNews<'_>,
+        config: &Config,
+        now: Timestamp,
+    ) -> Vec<EventDelivery>;
+
+    /// The headers (`Date`, `Digest`, `Signature` …) that sign a POST of
+    /// `body` to `inbox` by the actor named `actor`.
+    fn sign(&self, actor: &str, inbox: &str, body: &[u8], now: Timestamp) -> Result<Vec<(String, String)>, String>;
 }

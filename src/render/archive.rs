@@ -73,6 +73,10 @@ pub fn archive_path(scope: &FeedScope, month: Month, format: FeedFormat, config:
             &settings.section_path,
             &[("lang", lang), ("section", section), ("month", &month), ("ext", ext(format))],
         ),
+        FeedScope::Term(term) => fill_template(
+            &config.taxonomies.get(term.taxonomy).archive_path,
+            &[("lang", &term.lang), ("term", &term.slug), ("month", &month), ("ext", ext(format))],
+        ),
     }
 }
 
@@ -85,13 +89,16 @@ pub fn article_count(scope: &FeedScope, catalog: &Catalog, config: &Config) -> u
         },
         FeedScope::Language(lang) => catalog.count_in_language(lang),
         FeedScope::Section { lang, section } => catalog.count_in_section(lang, section),
+        FeedScope::Term(term) => catalog.term(term).map_or(0, |entry| entry.count()),
     }
 }
 
 /// Whether `scope` has archives: archives are on and the live feed cannot
 /// hold every article.
 pub fn is_archived(scope: &FeedScope, catalog: &Catalog, config: &Config) -> bool {
-    config.archives.enabled && article_count(scope, catalog, config) > config.feeds.item_limit
+    config.archives.enabled
+        && article_count(scope, catalog, config) > config.feeds.item_limit
+        && scope.is_published(catalog, config)
 }
 
 /// The months in which `scope` has visible articles, oldest first.
@@ -103,6 +110,7 @@ pub fn months(scope: &FeedScope, catalog: &Catalog, config: &Config) -> Vec<Mont
         },
         FeedScope::Language(lang) => lang_months(catalog, lang),
         FeedScope::Section { lang, section } => catalog.section_months(lang, section).collect(),
+        FeedScope::Term(term) => catalog.term(term).into_iter().flat_map(|entry| entry.months()).collect(),
     };
     set.into_iter().collect()
 }
@@ -130,6 +138,7 @@ pub fn articles_in_month<'a>(
         FeedScope::Section { lang, section } => {
             catalog.in_month(lang, month).filter(|a| a.section == *section).collect()
         }
+        FeedScope::Term(term) => catalog.term(term).into_iter().flat_map(|entry| entry.in_month(month)).collect(),
     };
     out.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.id.cmp(&b.id)));
     out

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use super::archive::{History, archive_path, articles_in_month, live_history};
 use super::bodies::BodyCache;
-pub use super::scope::{FeedFormat, FeedScope, feed_scopes};
+pub use super::scope::{FeedFormat, FeedScope, feed_scopes, term_scopes};
 use crate::article::{Article, Month};
 use crate::catalog::Catalog;
 use crate::config::{Config, ContentMode};
@@ -143,7 +143,7 @@ pub fn feed_doc(
     let items = articles.into_iter().map(|article| feed_item(article, catalog, config, store, bodies)).collect();
     FeedDoc {
         lang: lang.clone(),
-        title: scope.title(config),
+        title: scope.title(config, catalog),
         description: config.site_description(&lang).to_string(),
         home_url: scope.home_url(config),
         rss_url: config.url_for(&scope.path(FeedFormat::Rss, config)),
@@ -196,7 +196,7 @@ pub fn archive_doc_partial(
     let url = |format| config.url_for(&archive_path(scope, month, format, config));
     FeedDoc {
         lang: lang.clone(),
-        title: format!("{} ({month})", scope.title(config)),
+        title: format!("{} ({month})", scope.title(config, catalog)),
         description: config.site_description(&lang).to_string(),
         home_url: scope.home_url(config),
         rss_url: url(FeedFormat::Rss),

@@ -58,12 +58,14 @@ fn head(out: &mut String, catalog: &Catalog, config: &Config) {
     out.push_str("<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!("<title>{}</title>\n", escape(&title)));
-    for scope in feed_scopes(catalog, config) {
+    // Term feeds are too many to announce (thousands of tags): the page
+    // lists them, and each language's OPML files hold them.
+    for scope in feed_scopes(catalog, config).into_iter().filter(|s| !matches!(s, FeedScope::Term(_))) {
         for format in FeedFormat::ALL {
             out.push_str(&format!(
                 "<link rel=\"alternate\" type=\"{}\" title=\"{}\" hreflang=\"{}\" href=\"{}\">\n",
                 format.media_type(),
-                escape(&format!("{} ({})", scope.title(config), format_name(format))),
+                escape(&format!("{} ({})", scope.title(config, catalog), format_name(format))),
                 escape(scope.lang(config)),
                 escape(&config.url_for(&scope.path(format, config))),
             ));
@@ -108,10 +110,12 @@ fn language_section(out: &mut String, language: &Language, catalog: &Catalog, co
     }
     let count = catalog.count_in_language(code);
     feed_row(out, &FeedScope::Language(code.clone()), labels.all_articles, count, &labels, config);
+    handle_row(out, code, None, config);
     for placement in catalog.placements().filter(|p| p.lang == *code) {
         let scope = FeedScope::Section { lang: code.clone(), section: placement.section.clone() };
         let count = catalog.count_in_section(code, &placement.section);
         feed_row(out, &scope, config.section_title(&placement.section, code), count, &labels, config);
+        handle_row(out, code, Some(&placement.section), config);
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
 }
@@ -137,6 +141,22 @@ fn feed_row(out: &mut String, scope: &FeedScope, name: &str, count: usize, label
         "<td><div class=\"subscribe\"><input type=\"text\" readonly value=\"{rss}\" aria-label=\"{}\"> \
          <button type=\"button\" data-copy=\"{rss}\">{}</button></div></td>\n</tr>\n",
         labels.subscribe, labels.copy,
+    ));
+}
+
+/// With ActivityPub on, the fediverse handle of the feed just listed
+/// (the language's actor, or the section's), to follow from Mastodon.
+fn handle_row(out: &mut String, lang: &str, section: Option<&str>, config: &Config) {
+    if !config.activitypub.enabled {
+        return;
+    }
+    let name = config.activitypub.username(lang, section, &config.site.default_language);
+    let handle = format!("@{name}@{}", crate::config::handle_host(&config.site.base_url));
+    let actor = config.url_for(&crate::config::actor_path(&name));
+    out.push_str(&format!(
+        "<tr class=\"fediverse\">\n<td colspan=\"4\">Fediverse: <a href=\"{}\" rel=\"me\">{}</a></td>\n</tr>\n",
+        escape(&actor),
+        escape(&handle)
     ));
 }
 
@@ -365,7 +385,7 @@ title = { vi = "Thời sự", en = "News" }
         let scan = store.scan(&config);
         assert!(scan.diagnostics.is_empty(), "{:?}", scan.diagnostics);
         let now: jiff::Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
-        let (catalog, _) = Catalog::from_articles(scan.articles, now);
+        let (catalog, _) = Catalog::from_articles(scan.articles, now, config.taxonomies.enabled());
         let (path, resource) = index_page(&catalog, &config);
         assert_eq!(path, INDEX_PATH);
         assert_eq!(resource.content_type, HTML_CONTENT_TYPE);

@@ -22,6 +22,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use bytes::Bytes;
 
 use super::files::{Compressed, ServedFile};
+use crate::file_cache::{Representation, StoredFile};
 use crate::snapshot::ResourceKind;
 
 /// The `nice` value of the compression threads where the idle scheduling
@@ -170,10 +171,19 @@ fn work(shared: &Shared) {
         };
         match next.upgrade() {
             // Another worker may hold an older submission of the same file.
-            Some(file) if file.compressed.get().is_none() => {
-                let body = &file.resource.body;
-                let _ = file.compressed.set(Compressed { gzip: gzip(body), brotli: brotli(body) });
-            }
+            Some(file) if file.compressed.get().is_none() => match &file.resource.stored {
+                // Kept on disk: twins a previous run left (checked), else
+                // made and written beside it.
+                Some(stored) => {
+                    if stored.reuse_twins() || compress_stored(stored) {
+                        let _ = file.compressed.set(Compressed { gzip: Bytes::new(), brotli: Bytes::new() });
+                    }
+                }
+                None => {
+                    let body = &file.resource.body;
+                    let _ = file.compressed.set(Compressed { gzip: gzip(body), brotli: brotli(body) });
+                }
+            },
             Some(_) => {}
             None => {
                 shared.skipped.fetch_add(1, Ordering::Relaxed);
@@ -183,6 +193,17 @@ fn work(shared: &Shared) {
         // count drop.
         shared.pending.fetch_sub(1, Ordering::Release);
     }
+}
+
+/// Makes and writes the twins of a file kept on disk; whether it could
+/// (otherwise the file is sent uncompressed).
+fn compress_stored(stored: &StoredFile) -> bool {
+    let written =
+        stored.read(Representation::Identity).and_then(|body| stored.write_twins(&gzip(&body), &brotli(&body)));
+    if let Err(e) = &written {
+        tracing::warn!("cannot write the compressed twins of {}: {e}", stored.path(Representation::Identity).display());
+    }
+    written.is_ok()
 }
 
 /// gzip of `body`, with no timestamp in the header (the same bytes give the

@@ -17,6 +17,7 @@ use jiff::Timestamp;
 
 use super::compress::Compressor;
 use crate::config::Config;
+use crate::file_cache::Representation;
 use crate::snapshot::{Resource, ResourceKind, Snapshot};
 
 /// Files smaller than this are not compressed: the saving is a few bytes.
@@ -39,13 +40,15 @@ pub enum Route {
     Metrics,
     /// The WebSub hub endpoint.
     Hub,
+    /// ActivityPub: actors, discovery, inboxes, collections.
+    ActivityPub,
     /// Anything not found.
     NotFound,
 }
 
 impl Route {
     /// Every route, in metrics order.
-    pub const ALL: [Route; 8] = [
+    pub const ALL: [Route; 9] = [
         Route::Feed,
         Route::Sitemap,
         Route::Page,
@@ -53,6 +56,7 @@ impl Route {
         Route::Health,
         Route::Metrics,
         Route::Hub,
+        Route::ActivityPub,
         Route::NotFound,
     ];
 
@@ -66,6 +70,7 @@ impl Route {
             Route::Health => "healthz",
             Route::Metrics => "metrics",
             Route::Hub => "websub",
+            Route::ActivityPub => "activitypub",
             Route::NotFound => "not_found",
         }
     }
@@ -109,13 +114,40 @@ pub struct ServedFile {
     pub link: Option<HeaderValue>,
 }
 
-/// A file's compressed bodies.
+/// A file's compressed bodies. For a file kept on disk they are on disk
+/// beside it, and both are empty here.
 #[derive(Debug)]
 pub struct Compressed {
     /// gzip.
     pub gzip: Bytes,
     /// brotli.
     pub brotli: Bytes,
+}
+
+/// Bytes of the served files, by where they are kept, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileBytes {
+    /// In memory: bodies and their compressed twins.
+    pub memory: u64,
+    /// On disk (the file cache): bodies and their compressed twins.
+    pub disk: u64,
+    /// Files kept on disk.
+    pub disk_files: u64,
+}
+
+impl ServedFile {
+    /// The bytes of `representation` (a compressed one only once made):
+    /// from memory, or read from disk for a file kept there.
+    pub fn body(&self, representation: Representation) -> std::io::Result<Bytes> {
+        if let Some(stored) = &self.resource.stored {
+            return stored.read(representation);
+        }
+        Ok(match (representation, self.compressed.get()) {
+            (Representation::Gzip, Some(bodies)) => bodies.gzip.clone(),
+            (Representation::Brotli, Some(bodies)) => bodies.brotli.clone(),
+            _ => self.resource.body.clone(),
+        })
+    }
 }
 
 /// Every served file, by URL path.
@@ -143,6 +175,24 @@ impl ServedFiles {
     /// Every file, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<ServedFile>> {
         self.files.values()
+    }
+
+    /// Bytes of the files in memory and on disk (files with the same bytes
+    /// on disk share them and count once).
+    pub fn bytes(&self) -> FileBytes {
+        let mut out = FileBytes::default();
+        let mut on_disk = std::collections::HashSet::new();
+        for file in self.files.values() {
+            let twins = file.compressed.get().map_or(0, |c| (c.gzip.len() + c.brotli.len()) as u64);
+            out.memory += file.resource.body.len() as u64 + twins;
+            if let Some(stored) = &file.resource.stored
+                && on_disk.insert(stored.digest())
+            {
+                out.disk += stored.len() + stored.twins().map_or(0, |(gzip, brotli)| gzip + brotli);
+                out.disk_files += 1;
+            }
+        }
+        out
     }
 
     /// Prepares `snapshot` for serving, reusing what `previous` already
@@ -290,7 +340,7 @@ fn prepare_file(
     cache_control: HeaderValue,
     link: Option<HeaderValue>,
 ) -> ServedFile {
-    let compressible = resource.body.len() >= MIN_COMPRESS_BYTES && resource.content_type != "application/gzip";
+    let compressible = resource.len() >= MIN_COMPRESS_BYTES as u64 && resource.content_type != "application/gzip";
     let tag = resource.etag.trim_matches('"');
     let route = match resource.kind {
         ResourceKind::Feed | ResourceKind::Archive { .. } => Route::Feed,

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::files::Route;
+use super::files::{FileBytes, Route};
 use super::health::HealthReport;
 use crate::push::delivery::DeliveryCounters;
 
@@ -155,7 +155,12 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric, with push delivery
     /// outcomes when push runs and the files waiting for compression.
-    pub fn render(&self, deliveries: Option<&DeliveryCounters>, compression_pending: usize) -> String {
+    pub fn render(
+        &self,
+        deliveries: Option<&DeliveryCounters>,
+        compression_pending: usize,
+        file_bytes: FileBytes,
+    ) -> String {
         let mut out = String::with_capacity(4096);
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         out.push_str("# HELP herald_http_requests_total HTTP requests answered, by route and status.\n");
@@ -204,6 +209,19 @@ impl Metrics {
         );
         single("herald_files", "gauge", "Files served.", get(&self.files).to_string());
         single(
+            "herald_files_memory_bytes",
+            "gauge",
+            "Bytes of the served files held in memory (bodies and their gzip and brotli twins).",
+            file_bytes.memory.to_string(),
+        );
+        single(
+            "herald_files_disk_bytes",
+            "gauge",
+            "Bytes of the served files kept on disk in the state folder's file cache (bodies and twins).",
+            file_bytes.disk.to_string(),
+        );
+        single("herald_files_on_disk", "gauge", "Served files kept on disk.", file_bytes.disk_files.to_string());
+        single(
             "herald_update_debounce_seconds",
             "gauge",
             "How long the store watcher waits for a burst of file events to end.",
@@ -245,7 +263,7 @@ mod tests {
         metrics.update_published(Duration::from_micros(1_500), Duration::from_micros(101_500));
         metrics.update_published(Duration::from_micros(30_000), Duration::from_micros(130_000));
         metrics.update_published(Duration::from_micros(700), Duration::from_micros(100_700));
-        let text = metrics.render(None, 0);
+        let text = metrics.render(None, 0, FileBytes { memory: 7, disk: 9, disk_files: 1 });
         for line in [
             "herald_update_debounce_seconds 0.100000",
             "# TYPE herald_update_event_to_publish_seconds histogram",
@@ -261,6 +279,8 @@ mod tests {
             "herald_update_file_event_to_publish_seconds_bucket{le=\"0.1\"} 0",
             "herald_update_file_event_to_publish_seconds_bucket{le=\"0.2\"} 3",
             "herald_last_update_file_event_to_publish_seconds 0.100700",
+            "herald_files_memory_bytes 7",
+            "herald_files_disk_bytes 9",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }

@@ -38,6 +38,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::activitypub::ActivityPub;
+use crate::file_cache::Representation;
 use crate::push::delivery::DeliveryCounters;
 use crate::push::hub::WebSubHub;
 use crate::push::state::PushStore;
@@ -72,6 +74,8 @@ pub struct ServerState {
     /// The background compressor of served files; without one, files are
     /// sent uncompressed.
     pub compressor: Option<compress::Compressor>,
+    /// The fediverse side (actors, discovery, inboxes), when enabled.
+    pub activitypub: Option<Arc<ActivityPub>>,
     /// Set while the archive documents of a large store are still being
     /// rendered after start-up (the live files are served already): a path
     /// not found may be one of them, so it is answered 503 with
@@ -101,8 +105,15 @@ impl ServerState {
             hub,
             deliveries,
             compressor,
+            activitypub: None,
             archives_starting: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The same state, answering ActivityPub requests with `activitypub`.
+    pub fn with_activitypub(mut self, activitypub: Option<Arc<ActivityPub>>) -> ServerState {
+        self.activitypub = activitypub;
+        self
     }
 
     /// Serves `report` at `/healthz` from now on, and records its counters
@@ -261,8 +272,18 @@ where
         "/healthz" => (Route::Health, dynamic(&method, state.current_health().await, "application/json")),
         "/metrics" => {
             let pending = state.compressor.as_ref().map_or(0, compress::Compressor::pending);
-            let text = state.metrics.render(state.deliveries.as_deref(), pending);
+            let bytes = state.files.load().bytes();
+            let mut text = state.metrics.render(state.deliveries.as_deref(), pending, bytes);
+            if let Some(activitypub) = &state.activitypub {
+                text.push_str(&activitypub.metrics().await);
+            }
             (Route::Metrics, dynamic(&method, Bytes::from(text), "text/plain; version=0.0.4; charset=utf-8"))
+        }
+        path if state.activitypub.as_ref().is_some_and(|ap| ap.owns(path)) => {
+            let activitypub = state.activitypub.as_ref().expect("checked");
+            let trusted = &activitypub.config().server.trusted_proxies;
+            let client = client_address(peer, request.headers(), trusted);
+            (Route::ActivityPub, activitypub.handle(request, client).await)
         }
         path => {
             let files = state.files.load();
@@ -371,6 +392,15 @@ fn not_yet_rendered() -> Response<Full<Bytes>> {
     response
 }
 
+/// 503 for a file kept on disk that cannot be read: retry later, cache
+/// nothing.
+fn unreadable() -> Response<Full<Bytes>> {
+    let mut response = plain(StatusCode::SERVICE_UNAVAILABLE, "this file cannot be read now; retry later\n");
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 fn method_not_allowed(allow: &'static str) -> Response<Full<Bytes>> {
     let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
@@ -390,14 +420,27 @@ fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>>
     let compressed = file.compressed.get();
     let encoding = negotiate(compressed.is_some(), request.get(header::ACCEPT_ENCODING));
     let browser = file.browser_content_type.is_some() && is_browser(request.get(header::ACCEPT));
-    let body = match (encoding, compressed) {
-        (Encoding::Brotli, Some(bodies)) => bodies.brotli.clone(),
-        (Encoding::Gzip, Some(bodies)) => bodies.gzip.clone(),
-        _ => file.resource.body.clone(),
-    };
     let etag = &file.etags[usize::from(browser)][encoding as usize];
     let not_modified = is_not_modified(file, etag, request);
-    let mut response = Response::new(Full::new(if not_modified { Bytes::new() } else { body }));
+    let body = if not_modified {
+        Bytes::new()
+    } else {
+        let representation = match encoding {
+            Encoding::Identity => Representation::Identity,
+            Encoding::Gzip => Representation::Gzip,
+            Encoding::Brotli => Representation::Brotli,
+        };
+        match file.body(representation) {
+            Ok(body) => body,
+            Err(e) => {
+                // A cached file gone or truncated behind herald's back: never
+                // served; the next update of its month writes it again.
+                tracing::error!("cannot read the file kept on disk for {}: {e}", file.resource.etag);
+                return unreadable();
+            }
+        }
+    };
+    let mut response = Response::new(Full::new(body));
     if not_modified {
         *response.status_mut() = StatusCode::NOT_MODIFIED;
     }

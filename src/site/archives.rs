@@ -118,6 +118,15 @@ impl Archives {
         self.pending.relinked.extend(touched.relinked.iter().cloned());
     }
 
+    /// Queues every archive month of `scope` (its title changed, and every
+    /// archive document carries it).
+    pub(super) fn queue_every_month(&mut self, scope: &FeedScope) {
+        self.pending.scopes.insert(scope.clone());
+        for month in self.months.get(scope).into_iter().flatten() {
+            self.pending.months.insert((scope.clone(), *month));
+        }
+    }
+
     /// Queues, for every archived scope whose newest archive month has no
     /// item layout, that month, so that the first edit there need not
     /// render it whole (its bytes do not change).

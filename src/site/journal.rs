@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::file_cache::FileCache;
 use crate::render;
 use crate::snapshot::{Resource, Snapshot};
 
@@ -17,6 +18,10 @@ pub(super) struct Journal {
     /// Every path written or removed since the last update, with the file
     /// it held before.
     written: BTreeMap<String, Option<Arc<Resource>>>,
+    /// Where the files that belong on disk are kept
+    /// ([`Resource::belongs_on_disk`]); without one, every file is kept in
+    /// memory.
+    cache: Option<FileCache>,
 }
 
 impl Journal {
@@ -42,6 +47,16 @@ impl Journal {
     pub(super) fn put(&mut self, path: String, resource: Resource) -> bool {
         self.note(&path);
         let changed = self.snapshot.get(&path).is_none_or(|old| old.etag != resource.etag);
+        let resource = match &self.cache {
+            Some(cache) if resource.belongs_on_disk() => match self.snapshot.get(&path) {
+                // The same bytes already on disk: nothing to write.
+                Some(old) if !changed && old.stored.is_some() && old.kind == resource.kind => {
+                    Resource { body: bytes::Bytes::new(), stored: old.stored.clone(), ..resource }
+                }
+                _ => resource.store_in(cache),
+            },
+            _ => resource,
+        };
         self.snapshot.insert(path, resource);
         changed
     }
@@ -76,9 +91,24 @@ impl Journal {
             .collect()
     }
 
+    /// From now on keeps the files that belong on disk in `cache`, those
+    /// already written included.
+    pub(super) fn keep_on_disk(&mut self, cache: FileCache) {
+        self.snapshot.store_on_disk(&cache);
+        self.cache = Some(cache);
+    }
+
+    /// Where the files that belong on disk are kept, if anywhere.
+    pub(super) fn cache(&self) -> Option<&FileCache> {
+        self.cache.as_ref()
+    }
+
     /// Replaces every file at once (a full build): the paths whose bytes
     /// changed, appeared or disappeared, sorted; the journal starts afresh.
-    pub(super) fn replace(&mut self, snapshot: Snapshot) -> Vec<String> {
+    pub(super) fn replace(&mut self, mut snapshot: Snapshot) -> Vec<String> {
+        if let Some(cache) = &self.cache {
+            snapshot.store_on_disk(cache);
+        }
         self.written.clear();
         let changed = self.snapshot.changed_paths(&snapshot);
         self.snapshot = snapshot;

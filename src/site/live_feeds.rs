@@ -31,6 +31,8 @@ struct LiveFeed {
     articles: Vec<Arc<Article>>,
     /// Its history links.
     history: History,
+    /// Its title (a term feed's follows the spellings of its articles).
+    title: String,
 }
 
 impl LiveFeed {
@@ -40,6 +42,7 @@ impl LiveFeed {
         LiveFeed {
             articles: scope.articles(catalog, config).take(limit).cloned().collect(),
             history: live_history(scope, catalog, config),
+            title: scope.title(config, catalog),
         }
     }
 }
@@ -55,8 +58,11 @@ impl LiveFeeds {
 
     /// Renders `scope`'s live feed, unless it would show the very items it
     /// shows already (an edit to an article outside the feed's newest
-    /// items leaves it alone); removes it when its section emptied.
+    /// items leaves it alone); removes it when it is no longer published
+    /// (its section emptied, its term fell below `min_articles`).
     /// Articles `relinked` are written again even if they did not change.
+    /// Whether the feed's title changed (so its archive documents must be
+    /// written again too).
     pub(super) fn render(
         &mut self,
         scope: &FeedScope,
@@ -64,29 +70,30 @@ impl LiveFeeds {
         step: &mut Step<'_>,
         store: &dyn ArticleStore,
         bodies: &mut BodyCache,
-    ) {
+    ) -> bool {
         let config = step.config;
-        if let FeedScope::Section { lang, section } = scope
-            && step.catalog.count_in_section(lang, section) == 0
-        {
+        if !scope.is_published(step.catalog, config) {
             for format in FeedFormat::ALL {
                 step.remove(&scope.path(format, config));
             }
             self.shown.remove(scope);
             step.layouts.forget(&scope.path(FeedFormat::Rss, config));
-            return;
+            return false;
         }
         let shown = LiveFeed::now(scope, step.catalog, config);
+        let retitled = self.shown.get(scope).is_some_and(|before| before.title != shown.title);
         if let Some(before) = self.shown.get(scope)
             && before.history == shown.history
+            && before.title == shown.title
             && before.articles.len() == shown.articles.len()
             && before.articles.iter().zip(&shown.articles).all(|(a, b)| Arc::ptr_eq(a, b))
             && !shown.articles.iter().any(|a| relinked.contains(&a.source.path))
         {
-            return;
+            return false;
         }
         write(scope, relinked, step, store, bodies);
         self.shown.insert(scope.clone(), shown);
+        retitled
     }
 
     /// Lays out the items of every live feed that has no layout yet, so

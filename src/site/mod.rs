@@ -178,6 +178,25 @@ impl LiveSite {
         site
     }
 
+    /// From now on keeps the archives of past months in `cache` (on disk)
+    /// instead of in memory, those already rendered included: they never
+    /// change unless one of their articles does, are rarely read, and are
+    /// most of a large site's bytes.
+    pub fn keep_past_archives_in(&mut self, cache: crate::file_cache::FileCache) {
+        self.journal.keep_on_disk(cache);
+    }
+
+    /// Deletes the files of the file cache no current file uses (left by
+    /// an earlier run); call once the archives are complete.
+    pub fn sweep_file_cache(&self) {
+        let Some(cache) = self.journal.cache() else { return };
+        match cache.sweep() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} unused files from {}", cache.dir().display()),
+            Err(e) => tracing::warn!("cannot clean {}: {e}", cache.dir().display()),
+        }
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Arc<Config> {
         &self.config
@@ -327,7 +346,7 @@ impl LiveSite {
         let started = Instant::now();
         let articles = self.problems.scan(&self.catalog, self.store.as_ref(), &self.config);
         // Duplicate ids are reported by the catalog itself.
-        let (catalog, _duplicates) = Catalog::from_articles(articles, now);
+        let (catalog, _duplicates) = Catalog::from_articles(articles, now, self.config.taxonomies.enabled());
         let change = Catalog::diff(&self.catalog, &catalog);
         self.catalog = catalog;
         let with_archives = match how {
@@ -365,11 +384,17 @@ impl LiveSite {
     fn finish_step(&mut self, change: Change, started: Instant, stage: Stage) -> Update {
         let touched = Touched::by(&change, &self.catalog, &self.config);
         let mut step = step!(self);
+        let mut retitled = Vec::new();
         for scope in &touched.scopes {
-            self.live_feeds.render(scope, &touched.relinked, &mut step, self.store.as_ref(), &mut self.bodies);
+            if self.live_feeds.render(scope, &touched.relinked, &mut step, self.store.as_ref(), &mut self.bodies) {
+                retitled.push(scope);
+            }
         }
         if step.config.archives.enabled {
             self.archives.queue(&touched);
+            for scope in retitled {
+                self.archives.queue_every_month(scope);
+            }
         }
         self.sitemaps.render(&touched.sitemap_months, &touched.relinked, &mut step);
         let (path, page) = render::html::index_page(step.catalog, step.config);

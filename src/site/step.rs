@@ -84,10 +84,19 @@ impl Step<'_> {
         relinked: &HashSet<PathBuf>,
     ) -> SplicedDoc {
         let paths = FeedFormat::ALL.map(&path_of);
-        let previous = self
-            .layouts
-            .get(&paths[0])
-            .map(|layout| Previous { layout, files: [0, 1, 2].map(|n| self.journal.get(&paths[n])) });
+        let layout = self.layouts.get(&paths[0]);
+        // Files kept on disk are read back for their items' bytes; one that
+        // cannot be read is rendered whole.
+        let files = [0, 1, 2].map(|n| {
+            layout.and(self.journal.get(&paths[n])).and_then(|file| match file.loaded() {
+                Ok(file) => Some(file),
+                Err(e) => {
+                    tracing::warn!("cannot read the file of {} back: {e}; rendering it whole", paths[n]);
+                    None
+                }
+            })
+        });
+        let previous = layout.map(|layout| Previous { layout, files: [0, 1, 2].map(|n| files[n].as_ref()) });
         splice::render(doc, complete, self.config, kind, &path_of, previous, |a| relinked.contains(&a.source.path))
     }
 

@@ -34,13 +34,13 @@ impl Touched {
         let mut touched = Touched::default();
         let mut relink: Vec<&Arc<Article>> = Vec::new();
         for article in change.published.iter().chain(&change.unpublished) {
-            touched.add(article, true, config);
+            touched.add(article, true, catalog, config);
             relink.push(article);
         }
         for (old, new) in &change.updated {
             let sitemap = sitemap_entry_differs(old, new);
-            touched.add(old, sitemap, config);
-            touched.add(new, sitemap, config);
+            touched.add(old, sitemap, catalog, config);
+            touched.add(new, sitemap, catalog, config);
             if links_differ(old, new) {
                 relink.push(old);
                 relink.push(new);
@@ -49,7 +49,7 @@ impl Touched {
         for article in relink {
             for version in catalog.translations(article) {
                 if touched.relinked.insert(version.source.path.clone()) {
-                    touched.add(version, true, config);
+                    touched.add(version, true, catalog, config);
                 }
             }
         }
@@ -58,8 +58,8 @@ impl Touched {
 
     /// Marks every file that shows `article`: its feeds, their archive
     /// months and, if `sitemap`, its sitemap month.
-    fn add(&mut self, article: &Article, sitemap: bool, config: &Config) {
-        for scope in scopes_of(article, config) {
+    fn add(&mut self, article: &Article, sitemap: bool, catalog: &Catalog, config: &Config) {
+        for scope in scopes_of(article, catalog, config) {
             self.archive_months.insert((scope.clone(), article.month));
             self.scopes.insert(scope);
         }
@@ -69,8 +69,9 @@ impl Touched {
     }
 }
 
-/// The feeds `article` appears in when visible.
-fn scopes_of(article: &Article, config: &Config) -> Vec<FeedScope> {
+/// The feeds `article` appears in when visible (its term feeds whether or
+/// not they have `min_articles`: the change may have crossed the line).
+fn scopes_of(article: &Article, catalog: &Catalog, config: &Config) -> Vec<FeedScope> {
     let mut out = Vec::with_capacity(3);
     let in_site = match config.feeds.site_scope {
         SiteScope::DefaultLanguage => article.lang == config.site.default_language,
@@ -83,6 +84,7 @@ fn scopes_of(article: &Article, config: &Config) -> Vec<FeedScope> {
         out.push(FeedScope::Language(article.lang.clone()));
     }
     out.push(FeedScope::Section { lang: article.lang.clone(), section: article.section.clone() });
+    out.extend(catalog.terms_of(article).into_iter().map(FeedScope::Term));
     out
 }
 

@@ -98,6 +98,7 @@ impl Written {
             FeedScope::Site => self.lang == "vi",
             FeedScope::Language(lang) => lang == self.lang,
             FeedScope::Section { lang, section } => lang == self.lang && section == self.section,
+            FeedScope::Term(_) => false,
         }
     }
 }

@@ -433,6 +433,7 @@ fn deliveries_list_and_retry() {
     std::fs::create_dir_all(&state).unwrap();
     let db = SqliteStore::open(&SqliteStore::file_in(&state)).unwrap();
     let event = |id: &str| EventDelivery {
+        kind: herald::push::state::DeliveryKind::Webhook,
         target: "https://bot.example/hook".into(),
         webhook: "bot".into(),
         message_id: id.into(),

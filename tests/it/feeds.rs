@@ -5,8 +5,9 @@
 
 use crate::common::*;
 
-/// The site, each language, and each (language, section) with articles get
-/// all three formats, and there are no other feeds.
+/// The site, each language, each (language, section) and each (language,
+/// tag or author) with articles get all three formats, and there are no
+/// other feeds.
 #[test]
 fn every_scope_gets_three_formats() {
     let built = build_fixture("basic");
@@ -17,7 +18,16 @@ fn every_scope_gets_three_formats() {
         .map(|(p, _)| p.as_str())
         .collect();
     let mut expected = vec![];
-    for base in ["", "/vi", "/en", "/vi/thoi-su", "/en/thoi-su", "/vi/kinh-te", "/en/kinh-te"] {
+    let terms = [
+        "/vi/tags/mua-lu",
+        "/vi/tags/hue",
+        "/en/tags/trade",
+        "/vi/authors/nguyen-van-an",
+        "/vi/authors/tran-thi-bich",
+        "/en/authors/nguyen-van-an",
+    ];
+    let sections = ["", "/vi", "/en", "/vi/thoi-su", "/en/thoi-su", "/vi/kinh-te", "/en/kinh-te"];
+    for base in sections.into_iter().chain(terms) {
         for file in ["rss.xml", "atom.xml", "feed.json"] {
             expected.push(format!("{base}/{file}"));
         }
@@ -321,6 +331,7 @@ struct Expected {
     title: &'static str,
     date: &'static str,
     authors: &'static [&'static str],
+    tags: &'static [&'static str],
     summary: &'static str,
 }
 
@@ -334,6 +345,7 @@ const BASIC_VISIBLE: [Expected; 5] = [
         title: "Floods in Hue: streets under water",
         date: "2026-11-20T10:00:00+07:00",
         authors: &["Nguyen Van An"],
+        tags: &[],
         summary: "After a night of heavy rain, many streets in Hue were flooded.",
     },
     Expected {
@@ -343,6 +355,7 @@ const BASIC_VISIBLE: [Expected; 5] = [
         title: "Mưa lũ ở Huế: đường ngập sâu",
         date: "2026-11-20T08:30:00+07:00",
         authors: &["Nguyễn Văn An", "Trần Thị Bích"],
+        tags: &["mưa lũ", "Huế"],
         summary: "Nhiều tuyến đường ngập sâu sau đêm mưa lớn.",
     },
     Expected {
@@ -352,6 +365,7 @@ const BASIC_VISIBLE: [Expected; 5] = [
         title: "Giá lúa tăng",
         date: "2026-11-18T14:00:00+07:00",
         authors: &[],
+        tags: &[],
         summary: "Giá lúa tăng mạnh trong tuần.",
     },
     Expected {
@@ -362,6 +376,7 @@ const BASIC_VISIBLE: [Expected; 5] = [
         // Written without an offset: the site's time zone.
         date: "2026-11-18T14:00:00+07:00",
         authors: &[],
+        tags: &["trade"],
         summary: "Exports rose sharply.",
     },
     Expected {
@@ -371,6 +386,7 @@ const BASIC_VISIBLE: [Expected; 5] = [
         title: "Lễ hội Huế khai mạc",
         date: "2026-10-05T19:00:00+07:00",
         authors: &[],
+        tags: &[],
         summary: "Lễ hội khai mạc tại Đại Nội.",
     },
 ];
@@ -381,11 +397,15 @@ const BASIC_VISIBLE: [Expected; 5] = [
 /// summaries; and every scope that should have feeds has them.
 #[test]
 fn every_feed_parses_back_to_its_articles() {
+    use herald::config::Taxonomy;
     use herald::render::{FeedFormat, FeedScope, feed::feed_scopes};
     let built = build_fixture("basic");
     let config = fixture_config("basic");
     let scopes = feed_scopes(&built.loaded.catalog, &config);
     let section = |lang: &str, section: &str| FeedScope::Section { lang: lang.into(), section: section.into() };
+    let term = |lang: &str, taxonomy, slug: &str| {
+        FeedScope::Term(herald::catalog::Term { lang: lang.into(), taxonomy, slug: slug.into() })
+    };
     let wanted = [
         FeedScope::Site,
         FeedScope::Language("vi".into()),
@@ -394,6 +414,12 @@ fn every_feed_parses_back_to_its_articles() {
         section("vi", "kinh-te"),
         section("en", "thoi-su"),
         section("en", "kinh-te"),
+        term("vi", Taxonomy::Tags, "mua-lu"),
+        term("vi", Taxonomy::Tags, "hue"),
+        term("en", Taxonomy::Tags, "trade"),
+        term("vi", Taxonomy::Authors, "nguyen-van-an"),
+        term("vi", Taxonomy::Authors, "tran-thi-bich"),
+        term("en", Taxonomy::Authors, "nguyen-van-an"),
     ];
     assert_eq!(scopes.len(), wanted.len(), "{scopes:?}");
     assert!(wanted.iter().all(|scope| scopes.contains(scope)), "{scopes:?}");
@@ -406,6 +432,14 @@ fn every_feed_parses_back_to_its_articles() {
                 FeedScope::Site => e.lang == "vi",
                 FeedScope::Language(lang) => lang == e.lang,
                 FeedScope::Section { lang, section } => lang == e.lang && section == e.section,
+                FeedScope::Term(term) => {
+                    let terms = match term.taxonomy {
+                        herald::config::Taxonomy::Tags => e.tags,
+                        herald::config::Taxonomy::Authors => e.authors,
+                        herald::config::Taxonomy::Categories => &[],
+                    };
+                    term.lang == e.lang && terms.iter().any(|t| herald::text::slugify(t) == term.slug)
+                }
             })
             .collect();
         assert!(!expected.is_empty());
@@ -437,5 +471,5 @@ fn every_feed_parses_back_to_its_articles() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 21);
+    assert_eq!(checked, 39);
 }

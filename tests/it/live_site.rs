@@ -15,7 +15,7 @@ use proptest::prelude::*;
 fn config() -> Arc<Config> {
     // A small item limit, so feeds have archives (RFC 5005) to keep right.
     let text = format!(
-        "store = \"unused\"\n{TEST_CONFIG}\n[sections.kinh-te]\ntitle = \"Kinh tế\"\n\n[feeds]\nitem_limit = 2\n"
+        "store = \"unused\"\n{TEST_CONFIG}\n[sections.kinh-te]\ntitle = \"Kinh tế\"\n\n[feeds]\nitem_limit = 2\n\n[taxonomies.tags]\nmin_articles = 2\n"
     );
     Arc::new(Config::parse(&text, Path::new("feeds.toml"), &Overrides::default()).unwrap())
 }
@@ -80,6 +80,13 @@ fn edits() -> impl Strategy<Value = Edit> {
             Just("noindex = true\n"),
             Just("images = [\"/anh.jpg\"]\n"),
             Just("id = \"same\"\n"),
+            // Taxonomies: spellings of one tag (case, NFD input) that fold
+            // to one feed whose title follows the most used, authors with
+            // `đ`, a category; tags need two articles for a feed.
+            Just("tags = [\"Lễ hội\", \"Huế\"]\n"),
+            Just("tags = [\"lễ hội\"]\nauthors = [\"Đặng Ân\"]\n"),
+            Just("tags = [\"LE\u{302}\u{303} HO\u{323}\u{302}I\", \"huế\"]\ncategories = [\"Văn hoá\"]\n"),
+            Just("authors = [\"dang an\"]\ncategories = [\"văn hoá\"]\n"),
         ]).prop_map(|(path, title, day, extra)| Edit::Write { path, title, day, extra }),
         1 => paths().prop_map(|path| Edit::Break { path }),
         1 => paths().prop_map(|path| Edit::Delete { path }),
@@ -326,4 +333,46 @@ fn refused_duplicate_broken_then_moved_keeps_its_body() {
         Edit::Move { from: "kinh-te/c.en.md".into(), to: "thoi-su/b.vi.md".into(), reversed: false },
     ])
     .unwrap();
+}
+
+/// The live site's files equal a full build of `store` at `now`.
+fn assert_equals_full(site: &LiveSite, store: &MemoryStore, config: &Config, now: Timestamp) {
+    let full = pipeline::build(store, config, now);
+    let mut expected = full.snapshot;
+    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, config);
+    expected.insert(path, page);
+    let differing = site.snapshot().changed_paths(&expected);
+    assert!(differing.is_empty(), "{differing:?} differ from a full build");
+}
+
+/// A term feed is titled by its most used spelling: an edit to an old
+/// article that tips the balance retitles the live feed and every archive
+/// month of the term, those the edit does not touch included; the other
+/// term feeds keep their bytes but for the month holding the edit.
+#[test]
+fn a_term_retitled_by_an_old_article_rewrites_all_its_archives() {
+    let config = config();
+    let store = Arc::new(MemoryStore::new());
+    let tagged = |spelling: &str| format!("tags = [\"{spelling}\", \"Huế\"]\n");
+    for (path, date, spelling) in [
+        ("thoi-su/a.vi.md", "2026-11-20", "Lễ hội"),
+        ("thoi-su/b.vi.md", "2026-11-18", "Lễ hội"),
+        ("kinh-te/c.vi.md", "2026-10-05", "lễ hội"),
+        ("kinh-te/d.vi.md", "2026-09-05", "lễ hội"),
+        ("giao-duc/e.vi.md", "2026-09-06", "Lễ hội"),
+    ] {
+        store.insert(path, article(path, &format!("{date}T08:00:00+07:00"), &tagged(spelling)));
+    }
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now(), Start::Whole);
+    let feed =
+        |site: &LiveSite| String::from_utf8(site.snapshot().get("/vi/tags/le-hoi/rss.xml").unwrap().body.to_vec());
+    assert!(feed(&site).unwrap().contains("<title>Lễ hội – "), "{:?}", feed(&site));
+    store.insert("giao-duc/e.vi.md", article("giao-duc/e.vi.md", "2026-09-06T08:00:00+07:00", &tagged("lễ hội")));
+    let update = site.apply(&[PathBuf::from("giao-duc/e.vi.md")], now(), Stage::Whole);
+    assert!(feed(&site).unwrap().contains("<title>lễ hội – "), "{:?}", feed(&site));
+    assert!(update.changed_paths.contains(&"/vi/tags/le-hoi/archive/2026-10.rss.xml".to_string()), "{update:?}");
+    // The other tag of the edited article: only the month holding it.
+    let hue: Vec<&String> = update.changed_paths.iter().filter(|p| p.starts_with("/vi/tags/hue/")).collect();
+    assert!(hue.iter().all(|p| p.starts_with("/vi/tags/hue/archive/2026-09.")), "{hue:?}");
+    assert_equals_full(&site, &store, &config, now());
 }

@@ -18,7 +18,7 @@ use proptest::prelude::*;
 fn config() -> Arc<Config> {
     // A small item limit, so feeds have archives (RFC 5005).
     let text = format!(
-        "store = \"unused\"\n{TEST_CONFIG}\n[sections.kinh-te]\ntitle = \"Kinh tế\"\n\n[feeds]\nitem_limit = 2\n"
+        "store = \"unused\"\n{TEST_CONFIG}\n[sections.kinh-te]\ntitle = \"Kinh tế\"\n\n[feeds]\nitem_limit = 2\n\n[taxonomies.tags]\nmin_articles = 2\n"
     );
     Arc::new(Config::parse(&text, Path::new("feeds.toml"), &Overrides::default()).unwrap())
 }
@@ -83,6 +83,13 @@ fn edits() -> impl Strategy<Value = Edit> {
             Just("slug = \"khac\"\n"),
             Just("translationKey = \"chung\"\n"),
             Just("images = [\"/anh.jpg\"]\n"),
+            // Taxonomies: spellings of one tag (case, NFD input) that fold
+            // to one feed whose title follows the most used, authors with
+            // `đ`, a category; tags need two articles for a feed.
+            Just("tags = [\"Lễ hội\", \"Huế\"]\n"),
+            Just("tags = [\"lễ hội\"]\nauthors = [\"Đặng Ân\"]\n"),
+            Just("tags = [\"LE\u{302}\u{303} HO\u{323}\u{302}I\", \"huế\"]\ncategories = [\"Văn hoá\"]\n"),
+            Just("authors = [\"dang an\"]\ncategories = [\"văn hoá\"]\n"),
         ]).prop_map(|(path, title, day, month, extra)| Edit::Write { path, title, day, month, extra }),
         1 => paths().prop_map(|path| Edit::Delete { path }),
         1 => (1i64..40).prop_map(|hours| Edit::Tick { hours }),

@@ -15,6 +15,7 @@ mod cli;
 mod connections;
 mod delivery;
 mod feeds;
+mod file_cache;
 mod fuzz_findings;
 mod golden;
 mod init;

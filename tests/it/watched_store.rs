@@ -85,7 +85,7 @@ fn differing(daemon: &Daemon, config: &Config) -> Vec<String> {
     let served = daemon.state.files.load();
     let mut differing: Vec<String> = expected
         .iter()
-        .filter(|(path, resource)| served.get(path).is_none_or(|file| file.resource.body != resource.body))
+        .filter(|(path, resource)| served.get(path).is_none_or(|file| file.resource.bytes().unwrap() != resource.body))
         .map(|(path, _)| path.clone())
         .collect();
     if served.len() != expected.len() {

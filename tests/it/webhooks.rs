@@ -86,7 +86,12 @@ async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 /// processed a store change.
 async fn wait_served(daemon: &Daemon, path: &str, needle: &str) {
     eventually(&format!("{path} showing {needle:?}"), || {
-        daemon.state.files.load().get(path).is_some_and(|f| String::from_utf8_lossy(&f.resource.body).contains(needle))
+        daemon
+            .state
+            .files
+            .load()
+            .get(path)
+            .is_some_and(|f| String::from_utf8_lossy(&f.resource.bytes().unwrap()).contains(needle))
     })
     .await;
 }

@@ -13,8 +13,9 @@
 //!
 //! By job: `records` holds the rows every implementation shares; `sqlite`
 //! the embedded store, split into its schema, subscriptions, the outbox
-//! (queued deliveries and their claims), topic versions (WebSub) and
-//! article versions (webhooks, IndexNow).
+//! (queued deliveries and their claims), topic versions (WebSub),
+//! article versions (webhooks, IndexNow) and the fediverse (actor keys,
+//! followers).
 
 mod records;
 mod sqlite;
@@ -24,7 +25,8 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 
 pub use records::{
-    Announced, Delivery, DeliveryKind, EventDelivery, NewDelivery, PendingLimits, Queued, Settled, Subscription,
+    Announced, Delivery, DeliveryKind, EventDelivery, Follower, NewDelivery, PendingLimits, Queued, Settled,
+    Subscription,
 };
 pub use sqlite::{INDEXNOW_BATCH, Initialise, SqliteStore};
 
@@ -137,6 +139,40 @@ pub trait PushStore: Send + Sync {
 
     /// Makes a failed or waiting job due now; whether it existed.
     fn retry_now(&self, id: i64, now: Timestamp) -> Result<bool>;
+
+    /// Queues `events` (webhook events or activities, keyed by their slot
+    /// like [`PushStore::record_announcements`]'s) without recording any
+    /// article state; returns how many were queued.
+    fn queue_events(&self, events: &[EventDelivery]) -> Result<usize>;
+
+    /// The private key (PKCS#8 PEM) of ActivityPub actor `actor`, if one
+    /// was stored.
+    fn actor_key(&self, actor: &str) -> Result<Option<String>>;
+
+    /// Stores `pem` as the key of `actor` unless it has one already, and
+    /// returns the key it has: a key is never replaced.
+    fn keep_actor_key(&self, actor: &str, pem: &str, now: Timestamp) -> Result<String>;
+
+    /// Adds `follower` (or renews its inboxes and follow id).
+    fn add_follower(&self, follower: &Follower) -> Result<()>;
+
+    /// Removes the follow of `follower` on `actor`; whether there was one.
+    fn remove_follower(&self, actor: &str, follower: &str) -> Result<bool>;
+
+    /// Removes every follow of `follower` (its account was deleted);
+    /// returns how many.
+    fn remove_follows_of(&self, follower: &str) -> Result<usize>;
+
+    /// Removes the followers of `actor` delivered at `inbox` (it answered
+    /// 410 Gone); returns how many.
+    fn remove_followers_at(&self, actor: &str, inbox: &str) -> Result<usize>;
+
+    /// The followers of `actor` (of every actor when `None`), sorted by
+    /// actor and follower.
+    fn followers(&self, actor: Option<&str>) -> Result<Vec<Follower>>;
+
+    /// How many followers each actor has (actors without any are absent).
+    fn follower_counts(&self) -> Result<Vec<(String, u64)>>;
 
     /// Why the store failed (a full disk, a damaged file), if it did and
     /// no [`PushStore::check`] has succeeded since. Reads no database.

@@ -39,6 +39,8 @@ pub enum DeliveryKind {
     Webhook,
     /// POST changed URLs to an IndexNow endpoint.
     IndexNow,
+    /// POST a signed ActivityPub activity to a follower's inbox.
+    Activity,
 }
 
 impl DeliveryKind {
@@ -50,6 +52,7 @@ impl DeliveryKind {
             DeliveryKind::Ping => "websub.ping",
             DeliveryKind::Webhook => "webhook",
             DeliveryKind::IndexNow => "indexnow",
+            DeliveryKind::Activity => "activitypub",
         }
     }
 
@@ -66,6 +69,7 @@ impl DeliveryKind {
             "websub.ping" => DeliveryKind::Ping,
             "webhook" => DeliveryKind::Webhook,
             "indexnow" => DeliveryKind::IndexNow,
+            "activitypub" => DeliveryKind::Activity,
             _ => return None,
         })
     }
@@ -159,12 +163,14 @@ pub struct Announced {
     pub sequence: i64,
 }
 
-/// An event for a webhook, to queue.
+/// An event for a webhook, or an activity for a fediverse inbox, to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventDelivery {
-    /// The webhook's URL.
+    /// [`DeliveryKind::Webhook`] or [`DeliveryKind::Activity`].
+    pub kind: DeliveryKind,
+    /// The webhook's URL, or the inbox.
     pub target: String,
-    /// The webhook's name.
+    /// The webhook's name, or the sending actor's username.
     pub webhook: String,
     /// The message id (the same for every retry of this event).
     pub message_id: String,
@@ -214,4 +220,30 @@ pub enum Settled {
         /// The subscription.
         subscription: i64,
     },
+}
+
+/// A fediverse account following one of herald's actors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Follower {
+    /// The username of herald's actor that is followed.
+    pub actor: String,
+    /// The follower's actor id (a URL).
+    pub follower: String,
+    /// The follower's own inbox.
+    pub inbox: String,
+    /// Its server's shared inbox, if it has one: deliveries go there, once
+    /// per server.
+    pub shared_inbox: Option<String>,
+    /// The id of the `Follow` activity (the `Accept` names it).
+    pub follow_id: String,
+    /// When the follow was accepted.
+    pub created_at: Timestamp,
+}
+
+impl Follower {
+    /// Where activities for this follower are delivered: the shared inbox
+    /// when there is one.
+    pub fn delivery_inbox(&self) -> &str {
+        self.shared_inbox.as_deref().unwrap_or(&self.inbox)
+    }
 }

@@ -85,38 +85,57 @@ pub(super) fn record_announcements(
         for key in cancel {
             cancel_waiting.execute(params![key])?;
         }
-        let mut merge = tx.prepare_cached(
-            "UPDATE outbox SET message_id = ?2, payload = ?3, generation = generation + 1
-             WHERE coalesce_key = ?1 AND failed = 0",
-        )?;
-        let mut insert = tx.prepare_cached(&format!(
-            "INSERT INTO outbox (kind, target, host, topic, message_id, payload, coalesce_key, next_attempt_at, created_at)
-             VALUES ('webhook', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
-             ON CONFLICT (coalesce_key) DO UPDATE SET message_id = excluded.message_id, payload = excluded.payload,
-                 generation = generation + 1, {REVIVE}"
-        ))?;
-        for e in events {
-            if let Some(slot) = &e.merge_into
-                && merge.execute(params![slot, e.message_id, e.payload])? > 0
-            {
-                continue;
-            }
-            queued += insert.execute(params![
-                e.target,
-                host_of(&e.target),
-                e.webhook,
-                e.message_id,
-                e.payload,
-                e.key,
-                seconds(e.due)
-            ])?;
-        }
     }
+    queued += insert_events(&tx, events)?;
     for (host, new_urls) in urls {
         queued += add_indexnow_urls(&tx, host, new_urls, indexnow_due)?;
     }
     tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('baseline', 'taken')", [])?;
     tx.commit()?;
+    Ok(queued)
+}
+
+/// Queues `events` in one transaction, outside any announcement (an
+/// `Accept` answering a `Follow`); returns how many were queued.
+pub(super) fn queue_events(connection: &mut Connection, events: &[EventDelivery]) -> rusqlite::Result<usize> {
+    let tx = connection.transaction()?;
+    let queued = insert_events(&tx, events)?;
+    tx.commit()?;
+    Ok(queued)
+}
+
+/// Queues `events` in their slots: an event whose `merge_into` slot waits
+/// updates that one; otherwise a newer event of a slot replaces the
+/// waiting one's content (reviving it if it was given up).
+fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[EventDelivery]) -> rusqlite::Result<usize> {
+    let mut queued = 0;
+    let mut merge = tx.prepare_cached(
+        "UPDATE outbox SET message_id = ?2, payload = ?3, generation = generation + 1
+         WHERE coalesce_key = ?1 AND failed = 0",
+    )?;
+    let mut insert = tx.prepare_cached(&format!(
+        "INSERT INTO outbox (kind, target, host, topic, message_id, payload, coalesce_key, next_attempt_at, created_at)
+         VALUES (?8, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+         ON CONFLICT (coalesce_key) DO UPDATE SET message_id = excluded.message_id, payload = excluded.payload,
+             generation = generation + 1, {REVIVE}"
+    ))?;
+    for e in events {
+        if let Some(slot) = &e.merge_into
+            && merge.execute(params![slot, e.message_id, e.payload])? > 0
+        {
+            continue;
+        }
+        queued += insert.execute(params![
+            e.target,
+            host_of(&e.target),
+            e.webhook,
+            e.message_id,
+            e.payload,
+            e.key,
+            seconds(e.due),
+            e.kind.as_str()
+        ])?;
+    }
     Ok(queued)
 }
 

@@ -4,10 +4,11 @@
 //! daemon is the only writer). The SQL lives by job: [`schema`] opens the
 //! file and checks its version, [`subscriptions`], [`outbox`] (queued
 //! deliveries, their claims and outcomes), [`topics`] (WebSub feed
-//! versions) and [`articles`] (article versions, webhook events, IndexNow
-//! batches).
+//! versions), [`articles`] (article versions, webhook events, IndexNow
+//! batches) and [`fediverse`] (actor keys, followers).
 
 mod articles;
+mod fediverse;
 mod outbox;
 mod schema;
 mod subscriptions;
@@ -22,8 +23,8 @@ use rusqlite::Connection;
 use crate::parallel::lock;
 
 use super::{
-    Announced, Delivery, EventDelivery, NewDelivery, PendingLimits, PushStore, Queued, Result, Settled, StoreError,
-    Subscription, host_of,
+    Announced, Delivery, EventDelivery, Follower, NewDelivery, PendingLimits, PushStore, Queued, Result, Settled,
+    StoreError, Subscription, host_of,
 };
 pub use articles::INDEXNOW_BATCH;
 pub use schema::Initialise;
@@ -166,6 +167,42 @@ impl PushStore for SqliteStore {
         self.with(|connection| outbox::retry_now(connection, id, now))
     }
 
+    fn queue_events(&self, events: &[EventDelivery]) -> Result<usize> {
+        self.with(|connection| articles::queue_events(connection, events))
+    }
+
+    fn actor_key(&self, actor: &str) -> Result<Option<String>> {
+        self.with(|connection| fediverse::actor_key(connection, actor))
+    }
+
+    fn keep_actor_key(&self, actor: &str, pem: &str, now: Timestamp) -> Result<String> {
+        self.with(|connection| fediverse::keep_actor_key(connection, actor, pem, now))
+    }
+
+    fn add_follower(&self, follower: &Follower) -> Result<()> {
+        self.with(|connection| fediverse::add_follower(connection, follower))
+    }
+
+    fn remove_follower(&self, actor: &str, follower: &str) -> Result<bool> {
+        self.with(|connection| fediverse::remove_follower(connection, actor, follower))
+    }
+
+    fn remove_follows_of(&self, follower: &str) -> Result<usize> {
+        self.with(|connection| fediverse::remove_follows_of(connection, follower))
+    }
+
+    fn remove_followers_at(&self, actor: &str, inbox: &str) -> Result<usize> {
+        self.with(|connection| fediverse::remove_followers_at(connection, actor, inbox))
+    }
+
+    fn followers(&self, actor: Option<&str>) -> Result<Vec<Follower>> {
+        self.with(|connection| fediverse::followers(connection, actor))
+    }
+
+    fn follower_counts(&self) -> Result<Vec<(String, u64)>> {
+        self.with(fediverse::follower_counts)
+    }
+
     fn failure(&self) -> Option<String> {
         lock(&self.failing).clone()
     }
@@ -215,6 +252,7 @@ mod testing {
 
     pub(super) fn event(id: &str, key: &str, merge_into: Option<&str>, due: Timestamp) -> EventDelivery {
         EventDelivery {
+            kind: crate::push::state::DeliveryKind::Webhook,
             target: "https://bot/h".into(),
             webhook: "bot".into(),
             message_id: id.into(),

@@ -17,7 +17,7 @@ const SCHEMA_VERSION: i64 = 1;
 const APPLICATION_ID: i32 = 0x4852_4c44;
 
 /// The tables of [`SCHEMA`].
-const TABLES: [&str; 5] = ["subscriptions", "topics", "outbox", "announced", "meta"];
+const TABLES: [&str; 7] = ["subscriptions", "topics", "outbox", "announced", "meta", "ap_keys", "ap_followers"];
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -73,9 +73,24 @@ CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ap_keys (
+    actor TEXT PRIMARY KEY,
+    private_pem TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ap_followers (
+    actor TEXT NOT NULL,
+    follower TEXT NOT NULL,
+    inbox TEXT NOT NULL,
+    shared_inbox TEXT,
+    follow_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (actor, follower)
+);
+CREATE INDEX IF NOT EXISTS ap_followers_by_follower ON ap_followers (follower);
 ";
 
-/// What [`open`] may do with a file that holds no herald state.
+/// What `open` may do with a file that holds no herald state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Initialise {
     /// Create the database only where no file exists (a first start); an
