@@ -86,6 +86,10 @@ pub struct StoredFile {
     len: u64,
     /// Lengths of the gzip and brotli twins, once on disk.
     twins: OnceLock<(u64, u64)>,
+    /// Whether the bytes on disk are known good: written or checked in
+    /// this run. A file adopted unchecked ([`FileCache::adopt`]) is
+    /// checked when first read.
+    verified: AtomicBool,
 }
 
 impl fmt::Debug for StoredFile {
@@ -135,11 +139,18 @@ impl FileCache {
     /// a new one.
     pub fn store(&self, body: &[u8], digest: u128) -> io::Result<Arc<StoredFile>> {
         let mut live = lock(&self.shared.live);
+        let path = self.shared.path(digest, Representation::Identity);
+        let good = |bytes: Vec<u8>| crate::digest::digest(&bytes) == digest;
         if let Some(file) = live.get(&digest).and_then(Weak::upgrade) {
+            if !file.verified.load(Ordering::Acquire) {
+                if !self.shared.holds(&path, body.len() as u64, good) {
+                    self.shared.write(&path, body)?;
+                }
+                file.verified.store(true, Ordering::Release);
+            }
             return Ok(file);
         }
-        let path = self.shared.path(digest, Representation::Identity);
-        if !self.shared.holds(&path, body.len() as u64, |bytes| crate::digest::digest(&bytes) == digest) {
+        if !self.shared.holds(&path, body.len() as u64, good) {
             self.shared.write(&path, body)?;
         }
         let file = Arc::new(StoredFile {
@@ -147,8 +158,38 @@ impl FileCache {
             digest,
             len: body.len() as u64,
             twins: OnceLock::new(),
+            verified: AtomicBool::new(true),
         });
         self.shared.disk_bytes.fetch_add(file.len, Ordering::Relaxed);
+        live.insert(digest, Arc::downgrade(&file));
+        Ok(file)
+    }
+
+    /// The file a previous run left for bytes of digest `digest` and length
+    /// `len`, used without reading it now (at a restart, to serve at once):
+    /// it is checked when first read, and when the same bytes are stored.
+    /// An error when there is no such file (or not of that length).
+    pub fn adopt(&self, digest: u128, len: u64) -> io::Result<Arc<StoredFile>> {
+        let mut live = lock(&self.shared.live);
+        if let Some(file) = live.get(&digest).and_then(Weak::upgrade) {
+            return Ok(file);
+        }
+        let path = self.shared.path(digest, Representation::Identity);
+        let found = std::fs::metadata(&path)?.len();
+        if found != len {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} holds {found} bytes, not {len}", path.display()),
+            ));
+        }
+        let file = Arc::new(StoredFile {
+            shared: Arc::clone(&self.shared),
+            digest,
+            len,
+            twins: OnceLock::new(),
+            verified: AtomicBool::new(false),
+        });
+        self.shared.disk_bytes.fetch_add(len, Ordering::Relaxed);
         live.insert(digest, Arc::downgrade(&file));
         Ok(file)
     }
@@ -273,6 +314,13 @@ impl StoredFile {
                 format!("{} holds {} bytes, not {expected}", path.display(), bytes.len()),
             ));
         }
+        if representation == Representation::Identity && !self.verified.load(Ordering::Acquire) {
+            if crate::digest::digest(&bytes) != self.digest {
+                tracing::warn!("the cached file {} is corrupt: not served", path.display());
+                return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{} is corrupt", path.display())));
+            }
+            self.verified.store(true, Ordering::Release);
+        }
         Ok(Bytes::from(bytes))
     }
 
@@ -281,6 +329,10 @@ impl StoredFile {
     pub fn reuse_twins(&self) -> bool {
         if self.twins.get().is_some() {
             return true;
+        }
+        // Twins are only as good as the bytes they were checked against.
+        if !self.verified.load(Ordering::Acquire) && self.read(Representation::Identity).is_err() {
+            return false;
         }
         let gzip = self.path(Representation::Gzip);
         let brotli = self.path(Representation::Brotli);

@@ -27,6 +27,7 @@ pub mod clock;
 pub mod config;
 pub mod corpus;
 pub mod daemon;
+pub mod db;
 pub mod diagnostic;
 pub mod digest;
 pub mod file_cache;

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Subscriptions(command) => cmd::subscriptions::run(&cli, command),
         Command::Followers(command) => cmd::followers::run(&cli, command),
         Command::Deliveries(command) => cmd::deliveries::run(&cli, command),
+        Command::Db(command) => cmd::db::run(&cli, command),
         Command::Init(args) => cmd::init::run(&cli, args),
         Command::GenCorpus(args) => cmd::gen_corpus::run(&cli, args),
         Command::Completions { shell } => cmd::completions::run(*shell),

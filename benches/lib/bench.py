@@ -7,6 +7,9 @@
   rss       wait until a process's RSS settles; JSON with VmRSS and VmHWM
   edits     the incremental-update latency loop (section 4 of benches/run)
   pick      the file under a folder whose size is nearest a target
+            (with --archive-before YYYY-MM: an archive month before it)
+  settled   wait until a daemon's archives and compressed twins are done;
+            JSON with when, and its /metrics file bytes
   probe     one GET with headers: status, encoding, body size, ETag (JSON)
   hugo-output  what a Hugo build wrote: files, bytes, feeds, sitemaps
   free-ports  N free loopback TCP ports
@@ -397,6 +400,11 @@ def pick(a):
         for name in files:
             if not name.endswith(a.suffix):
                 continue
+            if a.archive_before:
+                month = name[: -len(a.suffix)]
+                if os.path.basename(folder) != "archive" or not re.fullmatch(r"\d{4}-\d{2}", month) \
+                        or month >= a.archive_before:
+                    continue
             path = os.path.join(folder, name)
             size = os.path.getsize(path)
             key = (abs(size - a.near), path)
@@ -405,6 +413,38 @@ def pick(a):
     if best is None:
         return 1
     print(os.path.relpath(best[1], a.root), best[2])
+    return 0
+
+
+def settled(a):
+    """Seconds from --since until /healthz says the archives are complete
+    and /metrics shows no file waiting for compression; then the file
+    bytes /metrics reports (memory, disk)."""
+    deadline = time.time() + a.timeout
+    out = {}
+    conns = {}
+    while True:
+        try:
+            status, _, body = get(conns, a.base + "/healthz", timeout=5.0)
+            health = json.loads(body) if status == 200 else {}
+            if health.get("archives_complete") and "archives_s" not in out:
+                out["archives_s"] = round(time.time() - a.since, 3)
+            status, _, body = get(conns, a.base + "/metrics", timeout=5.0)
+            text = body.decode()
+            if "archives_s" in out and metric(text, "herald_compression_pending") == 0:
+                out["twins_s"] = round(time.time() - a.since, 3)
+                for name in ("herald_files_memory_bytes", "herald_files_disk_bytes", "herald_files_on_disk",
+                             "herald_files"):
+                    out[name] = metric(text, name)
+                break
+        except (OSError, ValueError):
+            pass
+        if time.time() > deadline:
+            out["error"] = f"not settled within {a.timeout:.0f} s"
+            write_json(a.json, out)
+            return 1
+        time.sleep(0.2)
+    write_json(a.json, out)
     return 0
 
 
@@ -483,6 +523,12 @@ def main():
     k.add_argument("--root", required=True)
     k.add_argument("--suffix", required=True)
     k.add_argument("--near", type=int, required=True)
+    k.add_argument("--archive-before")
+    t = sub.add_parser("settled")
+    t.add_argument("--base", required=True)
+    t.add_argument("--since", type=float, required=True)
+    t.add_argument("--timeout", type=float, required=True)
+    t.add_argument("--json")
     b = sub.add_parser("probe")
     b.add_argument("--server", required=True)
     b.add_argument("--case", required=True)
@@ -496,7 +542,7 @@ def main():
     if a.cmd == "measure" and a.command[:1] == ["--"]:
         a.command = a.command[1:]
     return {"measure": measure, "ready": ready, "rss": rss, "edits": edits, "pick": pick, "probe": probe,
-            "hugo-output": hugo_output, "free-ports": free_ports}[
+            "hugo-output": hugo_output, "free-ports": free_ports, "settled": settled}[
         a.cmd
     ](a)
 

@@ -131,6 +131,11 @@ fanout_cpu = {n: load(f"fanout-cpu-{n}.json") or {} for n in fanout}
 idle = {int(re.search(r"idle-(\d+)\.json", p).group(1)): load(os.path.basename(p))
         for p in glob.glob(os.path.join(RUN, "idle-[0-9]*.json")) if re.search(r"idle-(\d+)\.json$", p)}
 idle_ready = {n: load(f"idle-{n}-ready.json") for n in idle}
+idle_restart = {n: load(f"idle-{n}-restart.json") for n in idle}
+idle_restart_ready = {n: load(f"idle-{n}-restart-ready.json") for n in idle}
+idle_settled = {(n, start): load(f"idle-{n}{'' if start == 'cold' else '-restart'}-settled.json") or {}
+                for n in idle for start in ("cold", "restart")}
+idle_state = {n: load(f"idle-{n}-state.json") or {} for n in idle}
 
 
 def cpu(r):
@@ -141,8 +146,8 @@ def rss(r):
     return None if not r or r.get("max_rss_kib") is None else r["max_rss_kib"] * 1024
 
 
-def ready_time(n, path):
-    r = idle_ready.get(n) or {}
+def ready_time(n, path, start="cold"):
+    r = (idle_ready if start == "cold" else idle_restart_ready).get(n) or {}
     return next((v for k, v in r.items() if k.endswith(path)), None)
 
 
@@ -218,10 +223,25 @@ def target_rows():
             f"misses {f['misses']}, duplicates {f['duplicates']}", ok)
     else:
         add("WebSub: 10,000 subscribers within 1 s, no misses, no duplicates", "Python hub 23-29 s", "–", None)
-    # Start-up.
+    # Serving a past month's archive from disk (issue 16).
+    h, n = http.get(("herald", "full")), http.get(("nginx", "full"))
+    x = ratio(h and h["rps"], n and n["rps"])
+    add("past archive from disk (full body): req/s ≥ 0.9× nginx's, same file, same run", "(from memory)",
+        f"herald {num(round(h['rps']))}, nginx {num(round(n['rps']))}: {times(x)}" if x else "–",
+        x >= 0.9 if x else None)
+    # Idle memory and start-up (issue 16).
+    for count, limit, label in ((100000, 400 * MIB, "400 MiB"), (1000000, 1536 * MIB, "1.5 GiB")):
+        r = idle.get(count) or {}
+        add(f"idle herald serve, {num(count)} articles: VmRSS ≤ {label}", "2.14 GiB / 13.06 GiB",
+            size(r["vmrss_kib"] * 1024) if "vmrss_kib" in r else r.get("error", "–"),
+            r["vmrss_kib"] * 1024 <= limit if "vmrss_kib" in r else None)
+    for count, limit in ((100000, 1.0), (1000000, 10.0)):
+        t = ready_time(count, "/vi/rss.xml", "restart")
+        add(f"restart, unchanged store, {num(count)}: first byte of /vi/rss.xml ≤ {limit:.0f} s", "5.8 s / 73–128 s",
+            secs(t) if t is not None else "–", t <= limit if t is not None else None)
     t = ready_time(100000, "/vi/rss.xml")
-    add("start-up on 100,000 articles < 2 s to first byte served", "–", secs(t) if t is not None else "–",
-        t < 2 if t is not None else None)
+    add("cold start (no state), 100,000: first byte of /vi/rss.xml ≤ 3 s", "5.8 s", secs(t) if t is not None else "–",
+        t <= 3 if t is not None else None)
     return rows
 
 
@@ -360,20 +380,29 @@ elif fanout:
 else:
     w("Not measured (see fanout.log).\n")
 
-w("## 7. Idle daemon memory and start-up\n")
+w("## 7. Idle daemon memory and start-up (cold, then restart on the unchanged store)\n")
 rows = []
 for n in sorted(idle):
-    r = idle[n] or {}
-    rows.append([num(n), secs(ready_time(n, "/healthz")), secs(ready_time(n, "/vi/rss.xml")),
-                 size(r["vmrss_kib"] * 1024) if "vmrss_kib" in r else r.get("error", "–"),
-                 size(r["vmhwm_kib"] * 1024) if "vmhwm_kib" in r else "–",
-                 size(r["rss_anon_kib"] * 1024) if r.get("rss_anon_kib") is not None else "–",
-                 ("settled" if r.get("settled") else "not settled") + f" after {r.get('waited_s')} s" if r else "–"])
-w(skipped("idle") or table(["articles", "start → /healthz 200", "start → /vi/rss.xml 200", "VmRSS", "VmHWM (peak)", "RssAnon",
-         "RSS"], rows))
-w("\n`herald serve` on the cached corpus; the server answers its first request once the initial build is "
-  "served, so the first 200 is the start-up time. VmRSS polled every 0.5 s until 3 s of samples lie within 1%; "
-  "then VmRSS and VmHWM from /proc/PID/status.\n")
+    for start, r in (("cold", idle[n] or {}), ("restart", idle_restart.get(n) or {})):
+        st = idle_settled.get((n, start)) or {}
+        mem, disk = st.get("herald_files_memory_bytes"), st.get("herald_files_disk_bytes")
+        rows.append([num(n), start, secs(ready_time(n, "/vi/rss.xml", start)),
+                     secs(st.get("archives_s")), secs(st.get("twins_s")),
+                     size(r["vmrss_kib"] * 1024) if "vmrss_kib" in r else r.get("error", "–"),
+                     size(r["vmhwm_kib"] * 1024) if "vmhwm_kib" in r else "–",
+                     size(r["rss_anon_kib"] * 1024) if r.get("rss_anon_kib") is not None else "–",
+                     size(mem) if mem is not None else "–", size(disk) if disk is not None else "–",
+                     ("settled" if r.get("settled") else "not settled") + f" after {r.get('waited_s')} s" if r else "–"])
+w(skipped("idle") or table(["articles", "start", "start → /vi/rss.xml 200", "→ archives complete",
+                            "→ compressed twins complete", "VmRSS", "VmHWM (peak)", "RssAnon",
+                            "files in memory", "files on disk", "RSS"], rows))
+w("\n`herald serve` on the cached corpus with an empty state folder (cold), then, after a clean stop (SIGTERM), "
+  "again with the same state folder on the unchanged store (restart). Times from the process start; the "
+  "archives and twins columns from `/healthz` (`archives_complete`) and `/metrics` "
+  "(`herald_compression_pending 0`). VmRSS polled every 0.5 s until 3 s of samples lie within 1%, after both; "
+  "then VmRSS and VmHWM from /proc/PID/status. Files in memory / on disk: `herald_files_memory_bytes`, "
+  "`herald_files_disk_bytes` (bodies and compressed twins). State folder after the stop: "
+  + ", ".join(f"{num(n)}: {size(idle_state[n].get('state_files_bytes'))}" for n in sorted(idle)) + ".\n")
 
 w("## Commands\n")
 w("Paths as in the repository; PORT, COPY: chosen by benches/run.\n")

@@ -30,9 +30,34 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Keep push state (and, with `[database] articles = true`, articles)
+    /// in this PostgreSQL database instead of `[database] url`
+    /// (postgresql://USER:PASSWORD@HOST/DB).
+    #[arg(long, global = true, env = "HERALD_DATABASE_URL", hide_env_values = true, value_name = "URL")]
+    pub database_url: Option<SecretArg>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// A command-line value that may hold a password: taken as written (a
+/// malformed one is reported later, without its text) and never shown by
+/// Debug.
+#[derive(Clone)]
+pub struct SecretArg(pub String);
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SecretArg(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretArg(***)")
+    }
 }
 
 /// The exit statuses, shown under `--help` and in the manual page.
@@ -75,6 +100,13 @@ pub enum Command {
     /// Show the queue of outgoing pushes, or push one along.
     #[command(subcommand, after_help = "Examples:\n  herald deliveries list --failed\n  herald deliveries retry 42")]
     Deliveries(DeliveriesCommand),
+    /// Set up or inspect the PostgreSQL database replicas share.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  herald db migrate --database-url postgresql://herald@db.internal/news\n  \
+        HERALD_DATABASE_URL=postgresql://herald@db.internal/news herald db status"
+    )]
+    Db(DbCommand),
     /// Inspect an existing store (Hugo and Zola sites too) and write a
     /// commented feeds.toml for it.
     #[command(after_help = "Examples:\n  herald init content            # writes ./feeds.toml\n  \
@@ -148,6 +180,17 @@ pub enum DeliveriesCommand {
         #[arg(long, value_name = "DIR")]
         state: Option<PathBuf>,
     },
+}
+
+/// `herald db …`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Bring the database's schema to this herald's version (safe while
+    /// other replicas start or run).
+    Migrate,
+    /// Show the schema version, article and subscription counts, the
+    /// outbox's depth and the replicas seen recently.
+    Status,
 }
 
 /// `herald subscriptions …`.

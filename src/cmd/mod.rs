@@ -11,6 +11,7 @@ pub mod args;
 pub mod build;
 pub mod check;
 pub mod completions;
+pub mod db;
 pub mod deliveries;
 pub mod error;
 pub mod followers;
@@ -21,7 +22,7 @@ pub mod push_state;
 pub mod serve;
 pub mod subscriptions;
 
-use herald::config::{Config, Overrides};
+use herald::config::{Config, DatabaseUrl, Overrides};
 use herald::diagnostic::{Diagnostic, render_all};
 
 use args::{Cli, StoreArgs};
@@ -29,8 +30,28 @@ use error::CliError;
 
 /// The configuration, with the store-reading commands' overrides.
 fn load_config(cli: &Cli, store: &StoreArgs) -> Result<Config, CliError> {
-    let overrides = Overrides { store: store.store.clone(), base_url: store.base_url.clone(), ..Overrides::default() };
+    let overrides = Overrides {
+        store: store.store.clone(),
+        base_url: store.base_url.clone(),
+        database_url: database_url(cli)?,
+        ..Overrides::default()
+    };
     Ok(Config::load(&cli.config, &overrides)?)
+}
+
+/// `--database-url` (or `HERALD_DATABASE_URL`), checked; the error never
+/// repeats the URL (it may hold a password).
+fn database_url(cli: &Cli) -> Result<Option<DatabaseUrl>, CliError> {
+    match &cli.database_url {
+        None => Ok(None),
+        Some(text) if text.0.trim().is_empty() => Ok(None),
+        Some(text) => DatabaseUrl::parse(&text.0).map(Some).map_err(|why| {
+            CliError::usage(
+                Diagnostic::general_error(format!("--database-url (or HERALD_DATABASE_URL): {why}"))
+                    .with_hint("write postgresql://USER:PASSWORD@HOST:PORT/DATABASE"),
+            )
+        }),
+    }
 }
 
 /// Prints a command's report of problems on stderr, sorted by place;

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use herald::config::{Config, Overrides};
+use herald::db::{Database, migrate};
 use herald::diagnostic::Diagnostic;
-use herald::push::state::{SqliteStore, StoreError};
+use herald::push::state::{PgStore, PushStore, SqliteStore, StoreError};
 
 use super::args::Cli;
 use super::error::CliError;
@@ -18,14 +19,22 @@ pub struct PushState {
     /// The database file.
     pub path: PathBuf,
     /// The database; `None` when it does not exist yet.
-    pub store: Option<SqliteStore>,
+    pub store: Option<Box<dyn PushStore>>,
 }
 
 /// Opens the state database of the configured state folder, or of `state`
 /// when given; a missing database is no error.
 pub fn open(cli: &Cli, state: Option<PathBuf>) -> Result<PushState, CliError> {
-    let overrides = Overrides { state_dir: state, ..Overrides::default() };
+    let overrides = Overrides { state_dir: state, database_url: super::database_url(cli)?, ..Overrides::default() };
     let config = Config::load(&cli.config, &overrides)?;
+    if let Some(url) = config.database.url.clone() {
+        // The shared database: its schema must be this herald's.
+        let database = Database::connect(&url, &config.database).map_err(super::db::db_failed)?;
+        database.block_on(migrate::check(&database)).map_err(super::db::db_failed)?;
+        let replica = herald::db::replicas::ReplicaId::this_process();
+        let store = PgStore::new(std::sync::Arc::new(database), &replica.id, config.database.claim_lease);
+        return Ok(PushState { config, path: PathBuf::from(url.redacted()), store: Some(Box::new(store)) });
+    }
     let path = SqliteStore::file_in(&config.state_dir);
     if !path.exists() {
         return Ok(PushState { config, path, store: None });
@@ -39,7 +48,7 @@ pub fn open(cli: &Cli, state: Option<PathBuf>) -> Result<PushState, CliError> {
                 .with_hint("check the state folder (--state DIR) and its permissions"),
         ),
     })?;
-    Ok(PushState { config, path, store: Some(store) })
+    Ok(PushState { config, path, store: Some(Box::new(store)) })
 }
 
 /// A read or write of the database failed.

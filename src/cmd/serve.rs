@@ -27,6 +27,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode, CliError> {
             out_dir: args.out.clone(),
             allow_private_callbacks: args.allow_private_callbacks,
             init_state: args.init_state,
+            database_url: super::database_url(cli)?,
         },
     };
     let config = source.load()?;
@@ -93,6 +94,10 @@ fn start_failed(e: StartError) -> CliError {
         // done, like a bad configuration.
         StartError::Push(PushError::Store(StoreError::Refused(_))) => CliError::usage(diagnostic),
         StartError::Output { source, .. } if ForeignFolder::in_error(&source).is_some() => CliError::usage(diagnostic),
-        StartError::State { .. } | StartError::Push(_) | StartError::Output { .. } => CliError::failed(diagnostic),
+        // A schema newer than this herald: nothing was done.
+        StartError::Database(herald::db::DbError::SchemaNewer { .. }) => CliError::usage(diagnostic),
+        StartError::State { .. } | StartError::Push(_) | StartError::Output { .. } | StartError::Database(_) => {
+            CliError::failed(diagnostic)
+        }
     }
 }

@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use herald::diagnostic::Diagnostic;
-use herald::push::state::PushStore;
 use herald::render::time::rfc3339;
 
 use super::args::{Cli, SubscriptionsCommand};

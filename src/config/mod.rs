@@ -20,6 +20,7 @@
 mod activitypub;
 mod archives;
 mod articles;
+mod database;
 mod feeds;
 mod ip_network;
 mod schedule;
@@ -45,6 +46,7 @@ use toml::Spanned;
 pub use activitypub::{ActivityPubSettings, actor_path, fold_username, handle_host, is_valid_username};
 pub use archives::ArchiveSettings;
 pub use articles::ArticleSettings;
+pub use database::{DatabaseSettings, DatabaseUrl};
 pub use feeds::{ContentMode, FeedPaths, FeedSettings, SiteScope};
 pub use ip_network::IpNetwork;
 pub use schedule::ScheduleSettings;
@@ -98,6 +100,8 @@ pub struct Config {
     pub archives: ArchiveSettings,
     /// `[articles]`: what the store may hold.
     pub articles: ArticleSettings,
+    /// `[database]`: the PostgreSQL database replicas share, if any.
+    pub database: DatabaseSettings,
     /// `[activitypub]`: languages and sections as fediverse actors.
     pub activitypub: ActivityPubSettings,
     /// `[taxonomies]`: tag, author and category feeds.
@@ -193,6 +197,8 @@ pub struct Overrides {
     /// `--init-state` of `herald serve`: initialise an empty state
     /// database instead of refusing it (read at start, not a setting).
     pub init_state: bool,
+    /// `--database-url URL` (or `HERALD_DATABASE_URL`).
+    pub database_url: Option<DatabaseUrl>,
 }
 
 impl Overrides {
@@ -218,6 +224,9 @@ impl Overrides {
         }
         if self.allow_private_callbacks {
             config.websub.allow_private_callbacks = true;
+        }
+        if let Some(url) = &self.database_url {
+            config.database.url = Some(url.clone());
         }
     }
 }
@@ -279,6 +288,8 @@ struct RawConfig {
     #[serde(default)]
     articles: articles::RawArticles,
     #[serde(default)]
+    database: database::RawDatabase,
+    #[serde(default)]
     activitypub: activitypub::RawActivityPub,
     #[serde(default)]
     taxonomies: taxonomies::RawTaxonomies,
@@ -309,6 +320,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
     let indexnow = raw.indexnow.map(|raw| webhooks::validate_indexnow(v, raw));
     let archives = archives::validate(v, raw.archives);
     let articles = articles::validate(v, raw.articles, &resolve);
+    let database = database::validate(v, raw.database, &resolve);
     let activitypub = activitypub::validate(v, raw.activitypub, &codes);
     let taxonomies = taxonomies::validate(v, raw.taxonomies);
     Some(Config {
@@ -327,6 +339,7 @@ fn validate_config(v: &mut Validator<'_>, raw: RawConfig) -> Option<Config> {
         indexnow,
         archives,
         articles,
+        database,
         activitypub,
         taxonomies,
     })

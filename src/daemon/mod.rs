@@ -18,6 +18,7 @@
 
 mod article_source;
 mod publish;
+pub mod saved_files;
 mod scheduled_jobs;
 mod site_loop;
 
@@ -31,6 +32,7 @@ use tokio::task::JoinHandle;
 use crate::activitypub::{ActivityPub, ArticleIndex};
 use crate::clock::Clock;
 use crate::config::{Config, Overrides};
+use crate::db::Database;
 use crate::diagnostic::Diagnostic;
 use crate::file_cache::FileCache;
 use crate::push::Push;
@@ -80,6 +82,9 @@ pub enum StartError {
     /// The push state cannot be opened.
     #[error("cannot start WebSub and push deliveries: {0}")]
     Push(crate::push::PushError),
+    /// The database cannot be reached, or its schema is not this herald's.
+    #[error("{0}")]
+    Database(crate::db::DbError),
     /// The output folder cannot be written.
     #[error("cannot write the output folder {}: {source}", path.display())]
     Output {
@@ -106,6 +111,13 @@ impl StartError {
             StartError::Output { path, source } => {
                 Diagnostic::error(path, format!("cannot write the output folder: {source}"))
             }
+            StartError::Database(e @ crate::db::DbError::SchemaNewer { .. }) => {
+                Diagnostic::general_error(e.to_string())
+                    .with_hint("a newer herald migrated this database: run that version (a schema is never downgraded)")
+            }
+            StartError::Database(e) => Diagnostic::general_error(e.to_string()).with_hint(
+                "check [database] url (or HERALD_DATABASE_URL), that PostgreSQL runs, and the user's rights",
+            ),
         }
     }
 }
@@ -136,8 +148,14 @@ pub struct Daemon {
     steps: watch::Receiver<u64>,
     /// The push side, for tests and the CLI.
     pub push: Option<Arc<Push>>,
+    /// The shared database, when `[database] url` is set.
+    pub database: Option<Arc<Database>>,
     /// The files kept on disk.
     file_cache: FileCache,
+    /// The live site (for saving its files at shutdown).
+    site: Arc<Mutex<LiveSite>>,
+    /// The store (for saving its state at shutdown).
+    store: Arc<dyn ArticleStore>,
 }
 
 impl Daemon {
@@ -152,6 +170,9 @@ impl Daemon {
         std::fs::create_dir_all(&config.state_dir)
             .and_then(|()| check_writable(&config.state_dir))
             .map_err(|source| StartError::State { path: config.state_dir.clone(), source })?;
+        let database = open_database(&config).await?;
+        // This process in the database: its heartbeats and its claims.
+        let replica = crate::db::replicas::ReplicaId::this_process();
         let cache_dir = config.state_dir.join(FILE_CACHE_DIR);
         let cache = FileCache::open(&cache_dir).map_err(|source| StartError::State { path: cache_dir, source })?;
         let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?);
@@ -162,55 +183,33 @@ impl Daemon {
         let watcher = start_watcher(&config, &events);
         let now = clock.now();
         let file_cache = cache.clone();
-        let (mut site, files) = {
-            let config = Arc::clone(&config);
-            let store = Arc::clone(&store);
-            tokio::task::spawn_blocking(move || {
-                // With an output folder, whole: the folder is written once
-                // complete. Without, a large store's live files are served
-                // before its archives are rendered.
-                let how = match config.server.out_dir {
-                    Some(_) => Start::Whole,
-                    None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
-                };
-                let mut site = LiveSite::start(config, store, now, how);
-                site.keep_past_archives_in(cache.clone());
-                if !site.archives_pending() {
-                    site.sweep_file_cache();
-                }
-                // Make the first edits as cheap as the next ones (it
-                // changes no file, and its archive part is left as pending
-                // work; BENCHMARKS.md has its cost).
-                site.warm_up();
-                // Compressed bodies follow in the background (see publish).
-                let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now, None);
-                (site, files)
-            })
-            .await
-            .expect("the initial build does not panic")
+        // Files saved at the last stop, when exactly current: served at
+        // once, while the store is read and rendered as usual.
+        // (Not with an output folder, written from the rendered files, nor
+        // with ActivityPub, whose actors are published from the catalog
+        // before anything is served.)
+        let restored = match config.server.out_dir {
+            Some(_) => None,
+            None if config.activitypub.enabled => None,
+            None => saved_files::restore(&config, store.as_ref(), &cache, now),
         };
-        let problems = site.problems();
-        for problem in &problems {
-            tracing::warn!("{problem}");
-        }
-        if let Some(out) = &config.server.out_dir {
+        let early = restored.as_ref().map(|snapshot| {
+            tracing::info!("serving the {} files saved at the last stop; reading the store now", snapshot.len());
+            ServedFiles::prepare(snapshot, None, &config, now, None)
+        });
+        let (site, files) = match early {
+            Some(files) => (None, files),
+            None => {
+                let (site, files) = start_site(&config, &store, &cache, now, false).await;
+                (Some(site), files)
+            }
+        };
+        if let (Some(out), Some(site)) = (&config.server.out_dir, &site) {
             site.snapshot().write_dir_atomic(out).map_err(|source| StartError::Output { path: out.clone(), source })?;
         }
-        let counts = site.counts();
-        tracing::info!(
-            "serving {} files from {} visible articles ({} documents, {} with errors)",
-            files.len(),
-            counts.visible,
-            site.documents(),
-            problems.len()
-        );
 
         // The files holder first: push reads topic content from it, and the
         // server state is made complete, push parts included.
-        let archives_pending = site.archives_pending();
-        if archives_pending {
-            tracing::info!("serving the live feeds and sitemaps; rendering the archives now");
-        }
         let compressor = Compressor::start(Compressor::default_workers());
         compressor.submit(files.iter().map(Arc::clone));
         let files = Arc::new(CurrentFiles::new(files));
@@ -219,15 +218,25 @@ impl Daemon {
             let topics: Arc<dyn TopicSource> = Arc::clone(&files) as _;
             let initialise = if source.overrides.init_state { Initialise::IfEmpty } else { Initialise::IfMissing };
             let lookup = Arc::new(crate::push::ssrf::SystemLookup);
-            Some(
-                Push::open(config_rx.clone(), topics, Arc::clone(&clock), initialise, lookup)
-                    .map_err(StartError::Push)?,
-            )
+            let push = match &database {
+                // Replicas share the push state in the database.
+                Some(database) => {
+                    let store: Arc<dyn crate::push::state::PushStore> = Arc::new(crate::push::state::PgStore::new(
+                        Arc::clone(database),
+                        &replica.id,
+                        config.database.claim_lease,
+                    ));
+                    Push::with_store(store, config_rx.clone(), topics, Arc::clone(&clock), lookup)
+                }
+                None => Push::open(config_rx.clone(), topics, Arc::clone(&clock), initialise, lookup),
+            };
+            Some(push.map_err(StartError::Push)?)
         } else {
             None
         };
-        let activitypub = match &push {
-            Some(push) if config.activitypub.enabled => {
+        // (Never with saved files: see `restored`, above.)
+        let activitypub = match (&push, &site) {
+            (Some(push), Some(site)) if config.activitypub.enabled => {
                 let activitypub = Arc::new(ActivityPub::new(
                     Arc::clone(&push.store),
                     config_rx.clone(),
@@ -256,18 +265,9 @@ impl Daemon {
             )
             .with_activitypub(activitypub),
         );
-        state.archives_starting.store(archives_pending, std::sync::atomic::Ordering::Relaxed);
         if watcher.is_some() {
             state.metrics.set_debounce(crate::watch::effective_debounce(config.server.watch_debounce));
         }
-        publish_health(&state, &site, now);
-        if let Some(push) = &push {
-            // Feeds and articles that changed while herald was stopped are
-            // announced now; unchanged ones are not (a restart notifies nobody).
-            push.announce(site.snapshot(), None, &config, now);
-            push.announce_articles(&mut site, None, now);
-        }
-        let push = push.map(Arc::new);
 
         let addr =
             listener.local_addr().map_err(|source| StartError::Output { path: PathBuf::from("listener"), source })?;
@@ -279,14 +279,68 @@ impl Daemon {
             max_header_bytes: config.server.max_header_bytes,
             max_connections: config.server.max_connections,
         };
-
         let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(crate::server::serve(
-            listener,
-            Arc::clone(&state),
-            limits,
-            wait_for(shutdown_rx.clone()),
-        )));
+        if let Some(database) = &database {
+            tasks.push(heartbeat(Arc::clone(database), replica, addr, shutdown_rx.clone()));
+        }
+        let server = |listener| {
+            tokio::spawn(crate::server::serve(listener, Arc::clone(&state), limits, wait_for(shutdown_rx.clone())))
+        };
+        // With saved files, requests are answered while the store is read.
+        let (mut site, listener) = match site {
+            Some(site) => (site, Some(listener)),
+            None => {
+                tasks.push(server(listener));
+                // The saved files are served until every file is rendered.
+                let (site, rendered) = start_site(&config, &store, &cache, now, true).await;
+                drop(rendered);
+                let changed = restored.as_ref().map_or(0, |saved| saved.changed_paths(site.snapshot()).len());
+                if changed > 0 {
+                    tracing::info!("{changed} files differ from those saved at the last stop: publishing them");
+                }
+                let previous = state.files.load();
+                let files =
+                    ServedFiles::prepare(site.snapshot(), Some(&previous), &config, now, state.compressor.as_ref());
+                state.files.store(Arc::new(files));
+                (site, None)
+            }
+        };
+        let problems = site.problems();
+        for problem in &problems {
+            tracing::warn!("{problem}");
+        }
+        let counts = site.counts();
+        tracing::info!(
+            "serving {} files from {} visible articles ({} documents, {} with errors)",
+            state.files.load().len(),
+            counts.visible,
+            site.documents(),
+            problems.len()
+        );
+        let archives_pending = site.archives_pending();
+        if archives_pending {
+            tracing::info!("serving the live feeds and sitemaps; rendering the archives now");
+        }
+        state.archives_starting.store(archives_pending, std::sync::atomic::Ordering::Relaxed);
+        publish_health(&state, &site, now);
+        let push = push.map(Arc::new);
+        if let Some(push) = &push {
+            // Feeds and articles that changed while herald was stopped are
+            // announced now; unchanged ones are not (a restart notifies
+            // nobody). On a blocking thread: the store may block.
+            let (push, config) = (Arc::clone(push), Arc::clone(&config));
+            site = tokio::task::spawn_blocking(move || {
+                push.announce(site.snapshot(), None, &config, now);
+                push.announce_articles(&mut site, None, now);
+                site
+            })
+            .await
+            .expect("announcing does not panic");
+        }
+
+        if let Some(listener) = listener {
+            tasks.push(server(listener));
+        }
         if let Some(push) = &push {
             tasks.push(tokio::spawn(Arc::clone(&push.engine).run(shutdown_rx.clone())));
         }
@@ -300,8 +354,9 @@ impl Daemon {
             )));
         }
         let push_handle = push.clone();
+        let site = Arc::new(Mutex::new(site));
         let looper = SiteLoop {
-            site: Arc::new(Mutex::new(site)),
+            site: Arc::clone(&site),
             state: Arc::clone(&state),
             clock,
             source,
@@ -315,7 +370,7 @@ impl Daemon {
             push,
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
-        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, file_cache })
+        Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, database, file_cache, site, store })
     }
 
     /// Reads the configuration file again and switches to it if it is
@@ -346,7 +401,100 @@ impl Daemon {
         if let Some(compressor) = &self.state.compressor {
             compressor.close();
         }
+        // The files as served, for a fast next start (when complete).
+        let site = crate::parallel::lock(&self.site);
+        if !site.archives_pending() && site.config().server.out_dir.is_none() {
+            let saved = saved_files::save(
+                site.snapshot(),
+                site.next_change(),
+                site.catalog().now(),
+                site.config(),
+                self.store.as_ref(),
+                &self.file_cache,
+            );
+            match saved {
+                Ok(()) => tracing::info!("saved the served files for the next start"),
+                Err(e) => tracing::warn!("cannot save the served files for the next start: {e}"),
+            }
+        }
     }
+}
+
+/// Reads the whole store and renders the site (a large store's archives
+/// follow, unless there is an output folder or `complete` is asked for),
+/// keeping past archives in `cache`; the site and its files ready to serve.
+async fn start_site(
+    config: &Arc<Config>,
+    store: &Arc<dyn ArticleStore>,
+    cache: &FileCache,
+    now: jiff::Timestamp,
+    complete: bool,
+) -> (LiveSite, ServedFiles) {
+    let config = Arc::clone(config);
+    let store = Arc::clone(store);
+    let cache = cache.clone();
+    tokio::task::spawn_blocking(move || {
+        // With an output folder, whole: the folder is written once
+        // complete. Without, a large store's live files are served
+        // before its archives are rendered.
+        let how = match config.server.out_dir {
+            Some(_) => Start::Whole,
+            None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
+        };
+        let mut site = LiveSite::start(config, store, now, how);
+        site.keep_past_archives_in(cache);
+        if complete && site.archives_pending() {
+            // A month at a time, each kept on disk as it is rendered.
+            site.complete_archives();
+        }
+        if !site.archives_pending() {
+            site.sweep_file_cache();
+        }
+        // Make the first edits as cheap as the next ones (it
+        // changes no file, and its archive part is left as pending
+        // work; BENCHMARKS.md has its cost).
+        site.warm_up();
+        // Compressed bodies follow in the background (see publish).
+        let files = ServedFiles::prepare(site.snapshot(), None, site.config(), now, None);
+        (site, files)
+    })
+    .await
+    .expect("the initial build does not panic")
+}
+
+/// The shared database of `[database] url`, its schema migrated (under
+/// an advisory lock: replicas may start together); a schema newer than
+/// this herald's is refused.
+async fn open_database(config: &Config) -> Result<Option<Arc<Database>>, StartError> {
+    let Some(url) = &config.database.url else { return Ok(None) };
+    let database = Arc::new(Database::connect_async(url, &config.database).await.map_err(StartError::Database)?);
+    let migrating = Arc::clone(&database);
+    database
+        .handle()
+        .spawn(async move { crate::db::migrate::migrate(&migrating).await })
+        .await
+        .map_err(|e| StartError::Database(crate::db::DbError::Failed(e.to_string())))?
+        .map_err(StartError::Database)?;
+    Ok(Some(database))
+}
+
+/// Says every few seconds in the database that this replica is alive,
+/// until `shutdown`; then removes its row.
+fn heartbeat(
+    database: Arc<Database>,
+    replica: crate::db::replicas::ReplicaId,
+    addr: std::net::SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    use crate::db::replicas;
+    tracing::info!("replica {} of {} (schema version {})", replica.id, database.url(), crate::db::SCHEMA_VERSION);
+    let beating = replicas::spawn_heartbeat(Arc::clone(&database), replica.clone(), addr.to_string());
+    tokio::spawn(async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+        beating.abort();
+        let leaving = Arc::clone(&database);
+        let _ = database.handle().spawn(async move { replicas::leave(&leaving, &replica).await }).await;
+    })
 }
 
 async fn wait_for(mut shutdown: watch::Receiver<bool>) {

@@ -105,7 +105,8 @@ impl Engine {
     /// their outcomes, so a clean stop repeats nothing; whatever is still
     /// unfinished stays in the outbox and runs after a restart.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        if let Err(e) = self.store.release_claims() {
+        let store = Arc::clone(&self.store);
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.release_claims()).await {
             tracing::error!("push store: {e}");
         }
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Outcome)>();

@@ -73,6 +73,18 @@ impl Push {
     ) -> Result<Push, PushError> {
         let path = SqliteStore::file_in(&config.borrow().state_dir);
         let store: Arc<dyn PushStore> = Arc::new(SqliteStore::open_with(&path, initialise)?);
+        Push::with_store(store, config, topics, clock, lookup)
+    }
+
+    /// Sets up the hub and the engine over `store` (the shared PostgreSQL
+    /// store of a replica, or any other).
+    pub fn with_store(
+        store: Arc<dyn PushStore>,
+        config: watch::Receiver<Arc<Config>>,
+        topics: Arc<dyn TopicSource>,
+        clock: Arc<dyn Clock>,
+        lookup: Arc<dyn ssrf::Lookup>,
+    ) -> Result<Push, PushError> {
         let wake = Arc::new(Notify::new());
         let hub = Arc::new(hub::WebSubHub::new(
             Arc::clone(&store),

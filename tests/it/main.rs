@@ -7,6 +7,7 @@
 
 mod common;
 
+mod activitypub;
 mod archives;
 mod bad_input;
 mod browser;
@@ -23,8 +24,11 @@ mod live_site;
 mod live_site_staged;
 mod mirror;
 mod plain_text;
+mod postgres_db;
+mod postgres_push;
 #[cfg(target_os = "linux")]
 mod push_health;
+mod restart;
 mod serve;
 mod serve_archives;
 mod serve_process;

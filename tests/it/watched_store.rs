@@ -22,7 +22,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 /// One change to the store folder.
 #[derive(Debug, Clone)]
-enum Edit {
+pub(crate) enum Edit {
     Write { path: &'static str, title: String, month: u8, day: u8 },
     Delete { path: &'static str },
     Rename { from: &'static str, to: &'static str },
@@ -40,7 +40,7 @@ fn paths() -> impl Strategy<Value = &'static str> {
     ]
 }
 
-fn edits() -> impl Strategy<Value = Edit> {
+pub(crate) fn edits() -> impl Strategy<Value = Edit> {
     prop_oneof![
         4 => (paths(), "[A-Za-zà-ỹ]{1,10}", 9u8..=11, 1u8..=28)
             .prop_map(|(path, title, month, day)| Edit::Write { path, title, month, day }),
@@ -50,7 +50,7 @@ fn edits() -> impl Strategy<Value = Edit> {
     ]
 }
 
-fn apply(root: &Path, edit: &Edit) {
+pub(crate) fn apply(root: &Path, edit: &Edit) {
     match edit {
         Edit::Write { path, title, month, day } => {
             let full = root.join(path);
@@ -76,7 +76,7 @@ fn apply(root: &Path, edit: &Edit) {
 
 /// The paths whose served bytes differ from a full build of the folder
 /// now (the daemon adds the index page to what a build writes).
-fn differing(daemon: &Daemon, config: &Config) -> Vec<String> {
+pub(crate) fn differing(daemon: &Daemon, config: &Config) -> Vec<String> {
     let folder = FolderStore::open(&config.store_dir).unwrap();
     let full = pipeline::build(&folder, config, now());
     let mut expected = full.snapshot;

@@ -1,4 +1,5 @@
-//! Durability: `kill -9` in the middle of a fan-out, then a restart,
+//! Durability: `kill -9` in the middle of a fan-out (WebSub, webhooks,
+//! ActivityPub), then a restart,
 //! delivers every remaining notification (at-least-once), and repeats only
 //! the few that were in flight when the process died.
 
@@ -161,6 +162,68 @@ async fn kill_during_webhook_delivery_then_restart() {
     for id in &cut_off {
         assert!(attempts_of(id) >= 2, "{id}, cut off by the kill, was not sent again");
     }
+    drop(restarted);
+    subscriber.stop().await;
+}
+
+/// ActivityPub: `kill -9` in the middle of a fan-out of one new article to
+/// 200 followers' inboxes, then a restart: every follower gets the Create,
+/// and only those in flight at the kill may get it twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_during_activitypub_fan_out_then_restart() {
+    const FOLLOWERS: usize = 200;
+    let subscriber = Subscriber::start().await;
+    let mut store = TempStore::new();
+    store.extra_config = format!(
+        "[websub]\nallow_private_callbacks = true\nmax_concurrent_per_host = {PER_HOST}\n\n[activitypub]\nenabled = true\n"
+    );
+    store.article("thoi-su/mot.vi.md", "Một", "2026-11-20T08:00:00+07:00");
+    let config = store.config_path();
+    let state = store.dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    {
+        let db = SqliteStore::open(&SqliteStore::file_in(&state)).unwrap();
+        for i in 0..FOLLOWERS {
+            db.add_follower(&herald::push::state::Follower {
+                actor: "thoi-su".into(),
+                follower: format!("http://127.0.0.1:9/users/f{i}"),
+                inbox: subscriber.callback(&format!("f{i}")),
+                shared_inbox: None,
+                follow_id: format!("http://127.0.0.1:9/follows/{i}"),
+                created_at: now(),
+            })
+            .unwrap();
+        }
+    }
+    let herald = Process::start(&config, &[]);
+    subscriber.hold_after(20);
+    store.article("thoi-su/hai.vi.md", "Hai", "2026-11-21T08:00:00+07:00");
+    poll("activities in flight", || subscriber.held() >= 1).await;
+    herald.signal("KILL");
+    let mut herald = herald;
+    herald.wait();
+    assert_eq!(subscriber.all_deliveries().len(), 20);
+    assert!(pending_jobs(&state) > 0, "the remaining activities must still be queued");
+    subscriber.release();
+
+    let restarted = Process::start(&config, &[]);
+    poll("every follower's Create", || {
+        let received: std::collections::BTreeSet<String> =
+            subscriber.all_deliveries().into_iter().map(|d| d.name).collect();
+        received.len() == FOLLOWERS
+    })
+    .await;
+    poll("the outbox to empty", || pending_jobs(&state) == 0).await;
+    let mut per_inbox: BTreeMap<String, usize> = BTreeMap::new();
+    for delivery in subscriber.all_deliveries() {
+        let activity: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap();
+        assert_eq!(activity["type"], "Create");
+        assert!(delivery.headers.contains_key("signature"));
+        *per_inbox.entry(delivery.name).or_default() += 1;
+    }
+    let repeated = per_inbox.values().filter(|n| **n > 1).count();
+    assert!(repeated <= 2 * PER_HOST, "{repeated} inboxes got the Create twice: {per_inbox:?}");
+    assert!(per_inbox.values().all(|n| *n <= 2));
     drop(restarted);
     subscriber.stop().await;
 }

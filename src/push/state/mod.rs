@@ -7,16 +7,19 @@
 //! only after its receiver acknowledged it. So `kill -9` at any moment
 //! leaves each delivery either done or still queued (at-least-once).
 //!
-//! [`PushStore`] is the seam for a shared database (PostgreSQL, for several
-//! replicas); [`SqliteStore`] is the embedded default, one file in the
-//! state folder.
+//! [`PushStore`] is the seam: [`SqliteStore`] is the embedded default, one
+//! file in the state folder; [`PgStore`] the shared database (PostgreSQL)
+//! that several replicas use at once.
 //!
-//! By job: `records` holds the rows every implementation shares; `sqlite`
+//! By job: `records` holds the rows every implementation shares; `postgres`
+//! the shared store (leases on claims, announcements once across
+//! replicas); `sqlite`
 //! the embedded store, split into its schema, subscriptions, the outbox
 //! (queued deliveries and their claims), topic versions (WebSub),
 //! article versions (webhooks, IndexNow) and the fediverse (actor keys,
 //! followers).
 
+mod postgres;
 mod records;
 mod sqlite;
 
@@ -24,6 +27,7 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 
+pub use postgres::PgStore;
 pub use records::{
     Announced, Delivery, DeliveryKind, EventDelivery, Follower, NewDelivery, PendingLimits, Queued, Settled,
     Subscription,
@@ -41,6 +45,10 @@ pub enum StoreError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The shared database (PostgreSQL) failed; the message names its URL
+    /// without the password.
+    #[error("{0}")]
+    Shared(#[from] crate::db::DbError),
     /// The file is not herald's state (empty, another application's,
     /// another schema version): the message names the file and says what
     /// to do.

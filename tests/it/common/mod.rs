@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests: fixture stores, a fixed clock,
 //! and builds that return what the pipeline produced.
 
+pub mod fediverse;
 pub mod hub;
+pub mod postgres;
 pub mod process;
 pub mod subscriber;
 
