@@ -62,6 +62,11 @@ pub fn load_reporting(
 /// for the usual mistake (pointing at a Hugo or Zola site instead of its
 /// `content/` folder).
 fn empty_store_warning(config: &Config) -> Diagnostic {
+    if config.database.articles {
+        return Diagnostic::warning("articles", "the articles table holds no articles").with_hint(
+            "fill it with `herald db import FOLDER`, or let the CMS write rows (README: Articles in PostgreSQL)",
+        );
+    }
     let store = &config.store_dir;
     let content = store.join("content");
     let hint = if content.is_dir() {
@@ -143,7 +148,11 @@ pub fn write_site(
 /// probably not what the newsroom meant.
 fn content_warnings(articles: &[Article], config: &Config) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let path_of = |a: &Article| config.store_dir.join(&a.source.path);
+    // A row's place (`articles:KEY`) is not under the store folder.
+    let path_of = |a: &Article| match crate::store::postgres::row_key(&a.source.path) {
+        Some(_) => a.source.path.clone(),
+        None => config.store_dir.join(&a.source.path),
+    };
 
     // Sections without a declaration in feeds.toml.
     let undeclared: BTreeSet<&str> =

@@ -191,6 +191,21 @@ pub enum DbCommand {
     /// Show the schema version, article and subscription counts, the
     /// outbox's depth and the replicas seen recently.
     Status,
+    /// Copy a store folder into the `articles` table (read with
+    /// feeds.toml's rules; idempotent: rows that already hold the file are
+    /// not written). Migrates the schema first.
+    #[command(after_help = "Examples:\n  herald db import examples/store\n  \
+        herald db import /srv/news/content --delete-missing\n\n\
+        Each document becomes the row keyed by its path (thoi-su/le-hoi.vi.md). Broken documents are\n\
+        reported and their rows left as they were (exit status 1).")]
+    Import {
+        /// The store folder.
+        folder: PathBuf,
+        /// Also mark deleted the rows whose file is gone (rows keyed by a
+        /// document path only; rows a CMS wrote under other keys are kept).
+        #[arg(long)]
+        delete_missing: bool,
+    },
 }
 
 /// `herald subscriptions …`.

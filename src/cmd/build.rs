@@ -16,10 +16,10 @@ use super::{load_config, print_diagnostics};
 /// Runs `herald build`.
 pub fn run(cli: &Cli, args: &BuildArgs) -> Result<ExitCode, CliError> {
     let config = load_config(cli, &args.store)?;
-    let store = pipeline::open_store(&config).map_err(CliError::usage)?;
+    let store = super::open_articles(&config)?;
     let now = args.store.now.unwrap_or_else(Timestamp::now);
     let bar = progress_bar(cli);
-    let mut loaded = pipeline::load_reporting(&store, &config, now, &|done, total| {
+    let mut loaded = pipeline::load_reporting(store.as_ref(), &config, now, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     });
@@ -35,8 +35,9 @@ pub fn run(cli: &Cli, args: &BuildArgs) -> Result<ExitCode, CliError> {
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     // Each file goes to a folder beside the output as soon as it is
     // rendered; the folder replaces the output only once all went well.
-    let written = StagedDir::begin(&args.out)
-        .and_then(|staged| pipeline::write_site(&mut loaded, &store, &config, &staged).map(|files| (staged, files)));
+    let written = StagedDir::begin(&args.out).and_then(|staged| {
+        pipeline::write_site(&mut loaded, store.as_ref(), &config, &staged).map(|files| (staged, files))
+    });
     bar.finish_and_clear();
     let skipped = report(&loaded, cli.quiet);
     let (staged, files) = written.map_err(|e| cannot_write(&args.out, e))?;

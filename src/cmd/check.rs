@@ -14,9 +14,9 @@ use super::load_config;
 /// Runs `herald check`.
 pub fn run(cli: &Cli, args: &CheckArgs) -> Result<ExitCode, CliError> {
     let config = load_config(cli, &args.store)?;
-    let store = pipeline::open_store(&config).map_err(CliError::usage)?;
+    let store = super::open_articles(&config)?;
     let now = args.store.now.unwrap_or_else(Timestamp::now);
-    let loaded = pipeline::load(&store, &config, now);
+    let loaded = pipeline::load(store.as_ref(), &config, now);
     let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = loaded.diagnostics.len() - errors;
     print!("{}", render_all(&loaded.diagnostics));

@@ -1,13 +1,19 @@
-//! `herald db migrate|status`: the PostgreSQL database replicas share.
+//! `herald db migrate|status|import`: the PostgreSQL database replicas
+//! share.
 //! The URL comes from `--database-url`, `HERALD_DATABASE_URL` or
 //! `[database] url`; without a configuration file, the flag or the
 //! variable alone will do.
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use herald::config::{Config, DatabaseSettings, Overrides};
 use herald::db::{Database, DbError, migrate, status};
 use herald::diagnostic::Diagnostic;
+use herald::store::FolderStore;
+use herald::store::folder::read_policy;
+use herald::store::postgres::import::import_folder;
 
 use super::args::{Cli, DbCommand};
 use super::error::{CliError, Status};
@@ -30,7 +36,35 @@ pub fn run(cli: &Cli, command: &DbCommand) -> Result<ExitCode, CliError> {
             print!("{status}");
             Ok(Status::Ok.into())
         }
+        DbCommand::Import { folder, delete_missing } => import(cli, &database, folder, *delete_missing),
     }
+}
+
+/// `herald db import FOLDER`: the folder's documents upserted into the
+/// articles table (after migrating), with what was done printed.
+fn import(cli: &Cli, database: &Database, folder: &Path, delete_missing: bool) -> Result<ExitCode, CliError> {
+    let overrides = Overrides { database_url: super::database_url(cli)?, ..Overrides::default() };
+    let config = Config::load(&cli.config, &overrides)?;
+    let store = FolderStore::open(folder).map_err(CliError::usage)?.with_policy(read_policy(&config));
+    database.block_on(migrate::migrate(database)).map_err(db_failed)?;
+    let report = database
+        .block_on(async {
+            let mut client = database.client().await?;
+            import_folder(&mut client, store, Arc::new(config), delete_missing).await.map_err(|e| database.error(e))
+        })
+        .map_err(db_failed)?;
+    super::print_diagnostics(&report.problems, cli.quiet);
+    println!(
+        "{}: {} documents: {} added, {} updated, {} unchanged, {} skipped, {} deleted",
+        folder.display(),
+        report.documents,
+        report.inserted,
+        report.updated,
+        report.unchanged,
+        report.skipped,
+        report.deleted
+    );
+    Ok(if report.skipped > 0 { Status::Problems } else { Status::Ok }.into())
 }
 
 /// The database the command line or the configuration names.

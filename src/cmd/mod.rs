@@ -22,8 +22,13 @@ pub mod push_state;
 pub mod serve;
 pub mod subscriptions;
 
+use std::sync::Arc;
+
 use herald::config::{Config, DatabaseUrl, Overrides};
+use herald::db::Database;
 use herald::diagnostic::{Diagnostic, render_all};
+use herald::store::ArticleStore;
+use herald::store::postgres::PostgresArticleStore;
 
 use args::{Cli, StoreArgs};
 use error::CliError;
@@ -52,6 +57,24 @@ fn database_url(cli: &Cli) -> Result<Option<DatabaseUrl>, CliError> {
             )
         }),
     }
+}
+
+/// The articles `config` names: the store folder, or with `[database]
+/// articles = true` the database's `articles` table (its schema must be
+/// this herald's: `herald db migrate` makes it so).
+fn open_articles(config: &Config) -> Result<Box<dyn ArticleStore>, CliError> {
+    if !config.database.articles {
+        return Ok(Box::new(herald::pipeline::open_store(config).map_err(CliError::usage)?));
+    }
+    let Some(url) = &config.database.url else {
+        return Err(CliError::usage(
+            Diagnostic::error(&config.source, "[database] articles = true, but no database is configured")
+                .with_hint("add [database] url = \"postgresql://…\", set HERALD_DATABASE_URL, or pass --database-url"),
+        ));
+    };
+    let database = Database::connect(url, &config.database).map_err(db::db_failed)?;
+    database.block_on(herald::db::migrate::check(&database)).map_err(db::db_failed)?;
+    Ok(Box::new(PostgresArticleStore::new(Arc::new(database))))
 }
 
 /// Prints a command's report of problems on stderr, sorted by place;

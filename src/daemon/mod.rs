@@ -14,13 +14,15 @@
 //! Here: starting and stopping (the wiring of site, server and push). The
 //! task that owns the site is in `site_loop`, handing its results to the
 //! server and the output folder in `publish`; `scheduled_jobs` sends the
-//! cron jobs' events; `article_source` lets push read the live site.
+//! cron jobs' events; `article_source` lets push read the live site;
+//! `table` reads and follows the articles table instead of the folder.
 
 mod article_source;
 mod publish;
 pub mod saved_files;
 mod scheduled_jobs;
 mod site_loop;
+mod table;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -46,6 +48,7 @@ use crate::watch::StoreChange;
 use publish::{Mirror, publish_health};
 use scheduled_jobs::{ScheduledJob, run_job};
 use site_loop::{SiteLoop, start_watcher};
+use table::Table;
 
 /// Where the daemon's configuration comes from, so a reload reads it again
 /// the same way.
@@ -175,12 +178,21 @@ impl Daemon {
         let replica = crate::db::replicas::ReplicaId::this_process();
         let cache_dir = config.state_dir.join(FILE_CACHE_DIR);
         let cache = FileCache::open(&cache_dir).map_err(|source| StartError::State { path: cache_dir, source })?;
-        let store: Arc<dyn ArticleStore> = Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?);
+        // Articles from the folder, or from the database's table.
+        let table = Table::open(&config, database.as_ref())?;
+        let store: Arc<dyn ArticleStore> = match &table {
+            Some(table) => Arc::clone(&table.store) as Arc<dyn ArticleStore>,
+            None => Arc::new(FolderStore::for_config(&config).map_err(StartError::Store)?),
+        };
         let config = Arc::new(config);
         // Watch before the first scan: a file saved while the store is read
-        // is then seen again afterwards, never lost.
+        // is then seen again afterwards, never lost. The table is followed
+        // from a watermark taken now, for the same reason.
         let (events, events_rx) = mpsc::unbounded_channel();
-        let watcher = start_watcher(&config, &events);
+        let (watcher, follow_from) = match &table {
+            Some(table) => (None, Some(table.watermark().await?)),
+            None => (start_watcher(&config, &events), None),
+        };
         let now = clock.now();
         let file_cache = cache.clone();
         // Files saved at the last stop, when exactly current: served at
@@ -191,6 +203,9 @@ impl Daemon {
         let restored = match config.server.out_dir {
             Some(_) => None,
             None if config.activitypub.enabled => None,
+            // Nor from the database's table, whose changes while herald
+            // was down the saved list cannot tell.
+            None if table.is_some() => None,
             None => saved_files::restore(&config, store.as_ref(), &cache, now),
         };
         let early = restored.as_ref().map(|snapshot| {
@@ -341,6 +356,9 @@ impl Daemon {
         if let Some(listener) = listener {
             tasks.push(server(listener));
         }
+        if let (Some(table), Some(from)) = (&table, follow_from) {
+            tasks.push(table.follow(&config, from, events.clone(), shutdown_rx.clone()));
+        }
         if let Some(push) = &push {
             tasks.push(tokio::spawn(Arc::clone(&push.engine).run(shutdown_rx.clone())));
         }
@@ -368,6 +386,7 @@ impl Daemon {
             rebuild_next: false,
             unfinished: 0,
             push,
+            table: table.as_ref().map(|table| Arc::clone(&table.store) as Arc<dyn ArticleStore>),
         };
         tasks.push(tokio::spawn(looper.run(events_rx, shutdown_rx)));
         Ok(Daemon { addr, state, events, shutdown, tasks, steps, push: push_handle, database, file_cache, site, store })

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::push::Push;
 use crate::server::ServerState;
 use crate::site::{LiveSite, Stage, Update};
-use crate::store::FolderStore;
+use crate::store::{ArticleStore, FolderStore};
 use crate::watch::{StoreChange, StoreEvent, StoreWatcher};
 
 /// The task that owns the site.
@@ -50,6 +50,9 @@ pub(super) struct SiteLoop {
     pub(super) unfinished: u64,
     /// WebSub and the outbox, when enabled.
     pub(super) push: Option<Arc<Push>>,
+    /// The articles table, when articles come from the database: a reload
+    /// keeps reading it (and watches no folder).
+    pub(super) table: Option<Arc<dyn ArticleStore>>,
 }
 
 impl SiteLoop {
@@ -176,14 +179,19 @@ impl SiteLoop {
         let state = Arc::clone(&self.state);
         let mirror = Arc::clone(&self.mirror);
         let push = self.push.clone();
+        let table = self.table.clone();
         let result = tokio::task::spawn_blocking(move || {
             let mut site = lock(&site);
             let mut reloaded = None;
             if let Some(config) = new_config {
-                match FolderStore::for_config(&config) {
+                let store = match table {
+                    Some(table) => Ok(table),
+                    None => FolderStore::for_config(&config).map(|store| Arc::new(store) as Arc<dyn ArticleStore>),
+                };
+                match store {
                     Ok(store) => {
                         tracing::info!("configuration reloaded from {}", config.source.display());
-                        reloaded = Some(site.reload(Arc::new(config), Arc::new(store), now));
+                        reloaded = Some(site.reload(Arc::new(config), store, now));
                     }
                     Err(problem) => tracing::error!("the configuration was not reloaded: {problem}"),
                 }
@@ -257,6 +265,9 @@ impl SiteLoop {
 
     /// Restarts the watcher when the configured store folder changed.
     fn rewatch(&mut self) {
+        if self.table.is_some() {
+            return;
+        }
         let config = Arc::clone(lock(&self.site).config());
         if self.watcher.as_ref().is_some_and(|(dir, _)| *dir == config.store_dir) {
             return;

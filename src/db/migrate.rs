@@ -23,8 +23,10 @@ pub struct Migration {
 }
 
 /// Every version, in order. Append a line when adding a file.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "push_state", sql: include_str!("migrations/0001_push_state.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "push_state", sql: include_str!("migrations/0001_push_state.sql") },
+    Migration { version: 2, name: "articles", sql: include_str!("migrations/0002_articles.sql") },
+];
 
 /// The newest version this herald knows.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].version;

@@ -58,7 +58,7 @@ pub async fn status(database: &Database) -> Result<Status> {
         async move { client.query_one(sql, &[]).await.map(|r| r.get::<_, i64>(0)) }
     };
     let articles = if exists("articles").await.map_err(e)? {
-        Some(count("SELECT count(*) FROM articles").await.map_err(e)?)
+        Some(count("SELECT count(*) FROM articles WHERE deleted_at IS NULL").await.map_err(e)?)
     } else {
         None
     };

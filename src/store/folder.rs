@@ -286,6 +286,50 @@ pub fn parse_document(
     bytes: &[u8],
     config: &Config,
 ) -> Result<Article, Diagnostic> {
+    parse_with(full, info, rel, bytes, config, |article, _, _| article)
+}
+
+/// A document read whole: its article, and the front matter and body it
+/// was built from (what `herald db import` copies into the database).
+#[derive(Debug, Clone)]
+pub struct DocumentParts {
+    /// The article, as the folder store reads it.
+    pub article: Article,
+    /// The front-matter fields (TOML, YAML and JSON alike, as JSON values).
+    pub fields: serde_json::Map<String, Value>,
+    /// The body text.
+    pub body: String,
+    /// What the path says about the document.
+    pub info: PathInfo,
+}
+
+impl FolderStore {
+    /// Reads the document at store-relative `rel` whole: `Ok(None)` when it
+    /// is gone or not an article document, an error when it is broken.
+    pub fn read_parts(&self, rel: &Path, config: &Config) -> Result<Option<DocumentParts>, Diagnostic> {
+        let Some(info) = classify(rel) else { return Ok(None) };
+        let bytes = match disk::read_found(&self.root, rel, &self.policy) {
+            Ok(bytes) => bytes,
+            Err(Unread::Gone) => return Ok(None),
+            Err(Unread::Refused(problem)) => return Err(problem),
+        };
+        let full = self.root.join(rel);
+        parse_with(&full, &info, rel, &bytes, config, |article, fields, body| {
+            Some(DocumentParts { article, fields: fields.clone(), body: body.to_string(), info: info.clone() })
+        })
+    }
+}
+
+/// [`parse_document`], handing the article, its fields and its body to
+/// `keep`.
+fn parse_with<T>(
+    full: &Path,
+    info: &PathInfo,
+    rel: &Path,
+    bytes: &[u8],
+    config: &Config,
+    keep: impl FnOnce(Article, &serde_json::Map<String, Value>, &str) -> T,
+) -> Result<T, Diagnostic> {
     // The fast check first; std's, for the position of the fault.
     let text = simdutf8::basic::from_utf8(bytes).or_else(|_| std::str::from_utf8(bytes)).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -336,7 +380,7 @@ pub fn parse_document(
     };
     let mut article = build_article(&input, config)?;
     article.source.path = rel.to_path_buf();
-    Ok(article)
+    Ok(keep(article, &fields, &body))
 }
 
 /// The body of a JSON article: `body` (Markdown) or `body_html` (HTML).

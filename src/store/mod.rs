@@ -10,6 +10,7 @@ pub mod disk;
 pub mod folder;
 pub mod front_matter;
 pub mod memory;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 

@@ -23,6 +23,7 @@ mod init;
 mod live_site;
 mod live_site_staged;
 mod mirror;
+mod pg_articles;
 mod plain_text;
 mod postgres_db;
 mod postgres_push;
