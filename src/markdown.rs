@@ -36,7 +36,7 @@ fn markdown_options() -> Options {
 /// into live attributes. So a Markdown body, which is text, is normalised
 /// before it is parsed; an HTML body is not (normalising markup changes its
 /// structure); and in the sanitised HTML a combining character right after
-/// markup is written as a reference ([`keep_markup_apart`]) before the
+/// markup is written as a reference (`keep_markup_apart`) before the
 /// whole is normalised.
 pub fn render_body(body: &str, format: BodyFormat, base: &Url, permalink: &Url) -> String {
     let raw_html = match format {
