@@ -29,6 +29,7 @@ mod postgres_db;
 mod postgres_push;
 #[cfg(target_os = "linux")]
 mod push_health;
+mod replicas_process;
 mod restart;
 mod serve;
 mod serve_archives;

@@ -275,3 +275,16 @@ fn a_failing_store_never_shows_the_password() {
     assert!(!error.contains("Sekr1t") && !failure.contains("Sekr1t"), "{failure}");
     assert!(store.check().is_some(), "still failing");
 }
+
+/// A store call made by mistake from an async task of the multi-threaded
+/// runtime (as a delivery reading a signing key) works instead of
+/// panicking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_from_an_async_task_does_not_panic() {
+    let Some(shared) = tokio::task::spawn_blocking(|| Shared::create("from_async")).await.unwrap() else { return };
+    let store =
+        tokio::task::spawn_blocking(move || (shared.replica("a", Duration::from_secs(60)), shared)).await.unwrap();
+    assert!(store.0.subscriptions().unwrap().is_empty());
+    assert_eq!(store.0.keep_actor_key("vi", "pem", at("2026-12-01T00:00:00Z")).unwrap(), "pem");
+    tokio::task::spawn_blocking(move || drop(store)).await.unwrap();
+}

@@ -14,7 +14,8 @@
 //!   was the alternative; keys need no election, no failover, and also stop
 //!   a replica that is a step behind from announcing an older version again.
 //! - Every method is one transaction on a pooled connection, run from the
-//!   calling (blocking) thread with [`Database::block_on`].
+//!   calling thread with [`Database::block_on`] (inside a runtime, through
+//!   `block_in_place`).
 
 mod articles;
 mod fediverse;
@@ -89,10 +90,21 @@ impl PgStore {
         work: impl AsyncFnOnce(&mut deadpool_postgres::Client) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
         let database = &self.database;
-        let result = database.block_on(async {
-            let mut client = database.client().await?;
-            work(&mut client).await.map_err(|e| database.error(e))
-        });
+        let query = || {
+            database.block_on(async {
+                let mut client = database.client().await?;
+                work(&mut client).await.map_err(|e| database.error(e))
+            })
+        };
+        // Inside a runtime (a `spawn_blocking` thread, or by mistake an
+        // async task of the multi-threaded runtime, as a first signing
+        // key read from a delivery), `block_in_place` lets this thread
+        // block: it runs the query directly on a blocking thread, and
+        // moves a worker's other tasks elsewhere first.
+        let result = match tokio::runtime::Handle::try_current() {
+            Ok(_) => tokio::task::block_in_place(query),
+            Err(_) => query(),
+        };
         result.map_err(|e| {
             *lock(&self.failing) = Some(e.to_string());
             StoreError::Shared(e)
