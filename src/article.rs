@@ -386,7 +386,11 @@ pub fn build_article(input: &ArticleInput<'_>, config: &Config) -> Result<Articl
         authors = input.string("author")?.into_iter().collect();
     }
 
-    let images = images(input, &config.site.base_url, &permalink)?;
+    let mut images = images(input, &config.site.base_url, &permalink)?;
+    if images.is_empty() {
+        // No image in the front matter: the body's first, if any.
+        images.extend(body_image(input, &config.site.base_url, &permalink));
+    }
     let explicit_key = input.string("translationKey")?.map(|k| clean_line(&k)).filter(|k| !k.is_empty());
     let noindex = input.bool("noindex")?.unwrap_or(false);
     let sitemap = input.bool("sitemap")?.unwrap_or(true);
@@ -463,6 +467,15 @@ fn images(input: &ArticleInput<'_>, base: &Url, permalink: &Url) -> Result<Vec<I
         out.push(Image { src, caption, alt });
     }
     Ok(out)
+}
+
+/// The first image of the body ([`crate::markdown::first_image`]) as the
+/// article's image, its address made absolute; none when it has no usable
+/// address.
+fn body_image(input: &ArticleInput<'_>, base: &Url, permalink: &Url) -> Option<Image> {
+    let found = crate::markdown::first_image(input.body, input.body_format)?;
+    let src = absolute_url(base, permalink, &found.src)?;
+    Some(Image { src, caption: found.caption, alt: found.alt })
 }
 
 /// Makes `link` absolute: URLs with a scheme stay as they are, `/path` is

@@ -148,6 +148,70 @@ pub fn render_all(diagnostics: &[Diagnostic]) -> String {
     out
 }
 
+/// What makes problems "of one kind" for [`render_summarised`]: the
+/// severity and the message with its particulars (the parts in backticks:
+/// a path, a key, an address) left out, so "image `a.jpg` has no alt text"
+/// and "image `b.jpg` has no alt text" are one kind.
+pub fn kind_of(diagnostic: &Diagnostic) -> String {
+    let mut kind = format!("{}: ", diagnostic.severity);
+    let mut quoted = false;
+    for (i, part) in diagnostic.message.split('`').enumerate() {
+        quoted = i % 2 == 1;
+        if quoted {
+            // A list of particulars (`a`, `b`) is one particular.
+            if !kind.ends_with('…') {
+                kind.push('…');
+            }
+        } else if !(part.trim() == "," && kind.ends_with('…')) {
+            kind.push_str(part);
+        }
+    }
+    if quoted {
+        // An unmatched backtick: the rest was a particular too.
+        kind.push('…');
+    }
+    kind
+}
+
+/// Every problem, for people reading a large store's report: errors in
+/// full, sorted; then warnings grouped by kind ([`kind_of`]), each kind in
+/// full when it has at most `shown_per_kind + 2` problems, else its first
+/// `shown_per_kind` (sorted) and a line counting the others.
+/// [`render_all`] lists everything.
+pub fn render_summarised(diagnostics: &[Diagnostic], shown_per_kind: usize) -> String {
+    let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
+    sorted.sort();
+    let mut out = String::new();
+    for d in sorted.iter().filter(|d| d.is_error()) {
+        out.push_str(&d.to_string());
+        out.push('\n');
+    }
+    // Kinds in the order of their first problem.
+    let mut kinds: Vec<(String, Vec<&Diagnostic>)> = Vec::new();
+    for d in sorted.iter().filter(|d| !d.is_error()) {
+        let kind = kind_of(d);
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, members)) => members.push(d),
+            None => kinds.push((kind, vec![d])),
+        }
+    }
+    for (kind, members) in &kinds {
+        let shown = if members.len() > shown_per_kind + 2 { shown_per_kind } else { members.len() };
+        for d in &members[..shown] {
+            out.push_str(&d.to_string());
+            out.push('\n');
+        }
+        if shown < members.len() {
+            out.push_str(&format!(
+                "… and {} more like this ({} in all: {kind}; `herald check --all` lists every one)\n",
+                members.len() - shown,
+                members.len(),
+            ));
+        }
+    }
+    out
+}
+
 /// Shortens `path` to be relative to `base` when it lies inside it.
 pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     path.strip_prefix(base).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
@@ -156,6 +220,33 @@ pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_warnings_are_summarised_and_errors_listed_in_full() {
+        let mut all = Vec::new();
+        for i in 0..10 {
+            all.push(Diagnostic::warning(format!("a/{i}.md"), format!("image `/{i}.jpg` has no alt text")));
+            all.push(Diagnostic::error(format!("b/{i}.md"), format!("`date` `{i}` is not a date")));
+        }
+        all.push(Diagnostic::warning("c.md", "permalink `/x/` is also used by `d.md`, `e.md`"));
+        all.push(Diagnostic::warning("d.md", "permalink `/y/` is also used by `f.md`"));
+        let out = render_summarised(&all, 3);
+        assert_eq!(out.matches("error: ").count(), 10, "{out}");
+        assert_eq!(out.matches("has no alt text").count(), 4, "{out}");
+        assert!(out.contains("a/0.md: warning: image `/0.jpg` has no alt text\na/1.md: warning"), "{out}");
+        assert!(
+            out.contains("… and 7 more like this (10 in all: warning: image … has no alt text; `herald check --all` lists every one)"),
+            "{out}"
+        );
+        // Two of a kind (a list of particulars is one particular): both shown.
+        assert_eq!(out.matches("is also used by").count(), 2, "{out}");
+        assert_eq!(kind_of(&all[20]), kind_of(&all[21]));
+        // Errors first, whatever the order given.
+        assert!(out.find("error: ").unwrap() < out.find("warning: ").unwrap());
+        // Few of a kind: all shown.
+        assert_eq!(render_summarised(&all[..10], 3).matches("has no alt text").count(), 5);
+        assert_eq!(render_all(&all).lines().count(), 22);
+    }
 
     #[test]
     fn line_and_column_count_characters() {

@@ -192,6 +192,155 @@ fn markdown_first_paragraph(body: &str) -> String {
     String::new()
 }
 
+/// The first image of a body, as written: its address (not yet made
+/// absolute), alternative text and caption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyImage {
+    /// `src` as written.
+    pub src: String,
+    /// Alternative text, if any.
+    pub alt: Option<String>,
+    /// Caption: a Markdown image's title, or the `<figcaption>` of the
+    /// `<figure>` an HTML image is in.
+    pub caption: Option<String>,
+}
+
+/// The first image of `body`, found without rendering it: Markdown is
+/// parsed only up to the image, HTML is scanned for the first `<img>`
+/// (raw HTML in Markdown included).
+pub fn first_image(body: &str, format: BodyFormat) -> Option<BodyImage> {
+    match format {
+        BodyFormat::Html => first_html_image(body),
+        BodyFormat::Markdown => first_markdown_image(body),
+    }
+}
+
+fn first_markdown_image(body: &str) -> Option<BodyImage> {
+    // Raw HTML comes in pieces (one per line of an HTML block): gathered
+    // until the next Markdown event, then scanned as one fragment.
+    let mut raw = String::new();
+    let mut events = Parser::new_ext(body, markdown_options());
+    while let Some(event) = events.next() {
+        match event {
+            Event::Html(html) | Event::InlineHtml(html) => {
+                raw.push_str(&html);
+                continue;
+            }
+            _ if !raw.is_empty() => {
+                if let Some(image) = first_html_image(&raw) {
+                    return Some(image);
+                }
+                raw.clear();
+            }
+            _ => {}
+        }
+        if let Event::Start(Tag::Image { dest_url, title, .. }) = event {
+            let mut alt = String::new();
+            for event in events.by_ref() {
+                match event {
+                    Event::Text(t) | Event::Code(t) => alt.push_str(&t),
+                    Event::SoftBreak | Event::HardBreak => alt.push(' '),
+                    Event::End(TagEnd::Image) => break,
+                    _ => {}
+                }
+            }
+            return Some(BodyImage { src: dest_url.to_string(), alt: non_empty(&alt), caption: non_empty(&title) });
+        }
+    }
+    first_html_image(&raw)
+}
+
+/// The first `<img>` of an HTML fragment with an address (`src`, or the
+/// `data-src` of a lazily loaded image), with its `alt` and, when it is in
+/// a `<figure>`, that figure's `<figcaption>` text.
+fn first_html_image(html: &str) -> Option<BodyImage> {
+    // ASCII lower-casing keeps every byte offset.
+    let lower = html.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("<img") {
+        let at = from + found;
+        from = at + 4;
+        if !lower[from..].starts_with(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>') {
+            continue;
+        }
+        let end = tag_end(html, from);
+        let attrs = attributes(&html[from..end]);
+        let attr = |name: &str| attrs.iter().find(|(n, _)| n == name).map(|(_, v)| html_text(v));
+        let src = attr("src").filter(|s| !s.trim().is_empty() && !s.trim_start().starts_with("data:"));
+        let Some(src) = src.or_else(|| attr("data-src")).filter(|s| !s.trim().is_empty()) else { continue };
+        let caption = figure_caption(html, &lower, at);
+        return Some(BodyImage { src: src.trim().to_string(), alt: attr("alt").and_then(|a| non_empty(&a)), caption });
+    }
+    None
+}
+
+/// The text of the `<figcaption>` of the `<figure>` the tag at `at` is in.
+fn figure_caption(html: &str, lower: &str, at: usize) -> Option<String> {
+    let start = lower[..at].rfind("<figure")?;
+    if lower[..at].rfind("</figure").is_some_and(|closed| closed > start) {
+        return None;
+    }
+    let end = lower[at..].find("</figure").map_or(lower.len(), |e| at + e);
+    let open = start + lower[start..end].find("<figcaption")?;
+    let text_start = tag_end(html, open) + 1;
+    let text_end = lower[text_start..end].find("</figcaption").map_or(end, |e| text_start + e);
+    non_empty(&html_text(html.get(text_start..text_end)?))
+}
+
+/// The offset of the `>` closing the tag whose attributes start at `from`
+/// (quoted values may hold `>`); the end of `html` when there is none.
+fn tag_end(html: &str, from: usize) -> usize {
+    let mut quote = None;
+    for (i, c) in html[from..].char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '>') => return from + i,
+            _ => {}
+        }
+    }
+    html.len()
+}
+
+/// The attributes of a tag's inside (`src="a" alt='b' hidden`), names
+/// lower-cased, values as written (entities not yet decoded).
+fn attributes(inside: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = inside.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '/');
+    while !rest.is_empty() {
+        let name_end = rest.find(|c: char| c.is_ascii_whitespace() || c == '=' || c == '/').unwrap_or(rest.len());
+        let name = rest[..name_end].to_ascii_lowercase();
+        rest = rest[name_end..].trim_start();
+        let mut value = String::new();
+        if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start();
+            let (text, remaining) = match after.chars().next() {
+                Some(q @ ('"' | '\'')) => match after[1..].find(q) {
+                    Some(close) => (&after[1..1 + close], &after[close + 2..]),
+                    None => (&after[1..], ""),
+                },
+                _ => {
+                    let end = after.find(|c: char| c.is_ascii_whitespace()).unwrap_or(after.len());
+                    (&after[..end], &after[end..])
+                }
+            };
+            value = text.to_string();
+            rest = remaining;
+        }
+        if !name.is_empty() {
+            out.push((name, value));
+        }
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '/');
+    }
+    out
+}
+
+fn non_empty(text: &str) -> Option<String> {
+    let text = crate::text::clean_line(text);
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
 /// The text of an HTML fragment: tags removed, entities decoded.
 fn html_text(fragment: &str) -> String {
     let escaped = ammonia::Builder::empty().clean(fragment).to_string();
@@ -206,6 +355,42 @@ fn html_text(fragment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_body_image_is_found_with_alt_and_caption() {
+        let md = "Lede.\n\n![Xuồng cứu hộ](/a.jpg \"Cứu hộ ở Kim Long\")\n\n![b](/b.jpg)\n";
+        assert_eq!(
+            first_image(md, BodyFormat::Markdown),
+            Some(BodyImage {
+                src: "/a.jpg".into(),
+                alt: Some("Xuồng cứu hộ".into()),
+                caption: Some("Cứu hộ ở Kim Long".into())
+            })
+        );
+        assert_eq!(first_image("![](/c.jpg)", BodyFormat::Markdown).unwrap().alt, None);
+        assert_eq!(first_image("No image.\n", BodyFormat::Markdown), None);
+        // Raw HTML figures in Markdown, before a Markdown image.
+        let mixed = "Lede.\n\n<figure>\n<img src=\"/f.jpg\" alt=\"F &amp; G\">\n<figcaption>Chú <em>thích</em></figcaption>\n</figure>\n\n![m](/m.jpg)\n";
+        let found = first_image(mixed, BodyFormat::Markdown).unwrap();
+        assert_eq!(
+            (found.src.as_str(), found.alt.as_deref(), found.caption.as_deref()),
+            ("/f.jpg", Some("F & G"), Some("Chú thích"))
+        );
+    }
+
+    #[test]
+    fn html_bodies_give_their_first_image_and_its_figure_caption() {
+        let html = r#"<p>Lede</p><IMG data-src="/lazy.jpg" src="data:image/gif;base64,R0lG" alt='Ảnh "một"'>
+<figure class="photo"><img src="/two.jpg" alt="Hai"><figcaption>Ảnh: <b>TTXVN</b></figcaption></figure>"#;
+        let found = first_image(html, BodyFormat::Html).unwrap();
+        assert_eq!(found, BodyImage { src: "/lazy.jpg".into(), alt: Some("Ảnh \"một\"".into()), caption: None });
+        let figure = first_image(&html[html.find("<figure").unwrap()..], BodyFormat::Html).unwrap();
+        assert_eq!(figure.caption.as_deref(), Some("Ảnh: TTXVN"));
+        // An image after a closed figure is not captioned by it.
+        let after = "<figure><figcaption>x</figcaption></figure><img src=\"/z.jpg\">";
+        assert_eq!(first_image(after, BodyFormat::Html).unwrap().caption, None);
+        assert_eq!(first_image("<imgx src=a><p>none</p>", BodyFormat::Html), None);
+    }
 
     fn urls() -> (Url, Url) {
         (

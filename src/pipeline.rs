@@ -175,8 +175,11 @@ fn content_warnings(articles: &[Article], config: &Config) -> Vec<Diagnostic> {
     for (url, holders) in by_url.iter().filter(|(_, h)| h.len() > 1) {
         let others: Vec<String> = holders[1..].iter().map(|a| a.source.path.display().to_string()).collect();
         out.push(
-            Diagnostic::warning(path_of(holders[0]), format!("permalink {url} is also used by {}", others.join(", ")))
-                .with_hint("give one of them another `slug` or `url`"),
+            Diagnostic::warning(
+                path_of(holders[0]),
+                format!("permalink `{url}` is also used by `{}`", others.join("`, `")),
+            )
+            .with_hint("give one of them another `slug` or `url`"),
         );
     }
 
@@ -212,7 +215,7 @@ fn content_warnings(articles: &[Article], config: &Config) -> Vec<Diagnostic> {
     for a in articles {
         for image in a.images.iter().filter(|i| i.alt.is_none()) {
             out.push(
-                Diagnostic::warning(path_of(a), format!("image {} has no alt text", image.src))
+                Diagnostic::warning(path_of(a), format!("image `{}` has no alt text", image.src))
                     .with_hint("write images as { src = \"…\", alt = \"what the photo shows\", caption = \"…\" }"),
             );
         }

@@ -51,7 +51,7 @@ pub enum ResourceKind {
         /// Whether the month is over.
         past: bool,
     },
-    /// Anything else: stylesheets, robots.txt, pages, `.gz` twins.
+    /// Anything else: robots.txt, pages (the index, HTML views), `.gz` twins.
     Other,
 }
 

@@ -323,6 +323,11 @@ pub struct BuildArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    /// List every warning. Without it, warnings of one kind (say "image …
+    /// has no alt text") past the first five are counted, not listed;
+    /// errors are always listed in full.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// `--base-url`: an absolute http(s) URL; a malformed one is a usage error.

@@ -20,8 +20,6 @@ const DEFAULT_TIME_ZONE: &str = "UTC";
 const DEFAULT_PERMALINK: &str = "{prefix}/{section}/{slug}/";
 /// The placeholders a permalink template may hold.
 const PERMALINK_PLACEHOLDERS: &[&str] = &["prefix", "lang", "section", "slug", "year", "month", "day"];
-/// `stylesheets` when not given: feeds and sitemaps name one.
-const DEFAULT_STYLESHEETS: bool = true;
 /// The hint for an unusable base URL.
 const BASE_URL_HINT: &str = "give an absolute http(s) URL such as https://news.example.vn/";
 
@@ -47,9 +45,6 @@ pub struct Site {
     pub logo: Option<Url>,
     /// Permalink template for articles, e.g. `{prefix}/{section}/{slug}/`.
     pub permalink: String,
-    /// Whether feeds and sitemaps name an XSL stylesheet, so a person who
-    /// opens one in a browser sees a readable page.
-    pub stylesheets: bool,
     /// Prefix that turns an article's stable id into a globally unique IRI
     /// (Atom `id`, RSS `guid`, JSON Feed `id`). Never change it once published.
     pub id_prefix: String,
@@ -145,6 +140,9 @@ pub(super) struct RawSite {
     logo: Option<Spanned<String>>,
     permalink: Option<Spanned<String>>,
     id_prefix: Option<Spanned<String>>,
+    /// Accepted and ignored: feeds and sitemaps named XSL stylesheets until
+    /// browsers dropped XSLT; HTML views replace them.
+    #[allow(dead_code)]
     stylesheets: Option<bool>,
 }
 
@@ -332,7 +330,6 @@ pub(super) fn validate(v: &mut Validator<'_>, raw: RawSite, codes: &[String]) ->
         logo,
         logo_as_written: raw.logo.map(Spanned::into_inner),
         permalink,
-        stylesheets: raw.stylesheets.unwrap_or(DEFAULT_STYLESHEETS),
         id_prefix,
         id_prefix_written: raw.id_prefix.is_some(),
     })

@@ -313,6 +313,7 @@ impl Engine {
         let request = self
             .trusted
             .post(&hook.url)
+            .header(http::header::USER_AGENT, super::webhooks::user_agent(config))
             .header(http::header::CONTENT_TYPE, "application/json")
             .header("webhook-id", &id)
             .header("webhook-timestamp", timestamp.to_string())
@@ -340,6 +341,7 @@ impl Engine {
         let request = self
             .trusted
             .post(&indexnow.endpoint)
+            .header(http::header::USER_AGENT, super::webhooks::user_agent(config))
             .header(http::header::CONTENT_TYPE, "application/json; charset=utf-8")
             .body(body.to_string());
         match self.send_trusted(request, config).await {

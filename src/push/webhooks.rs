@@ -5,6 +5,13 @@
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 
+/// The `User-Agent` of webhook and IndexNow requests:
+/// `herald/VERSION (webhooks; +BASE_URL)`, so a receiver sees which site
+/// calls it (WebSub deliveries and hub pings name herald as the hub).
+pub fn user_agent(config: &crate::config::Config) -> String {
+    format!("herald/{} (webhooks; +{})", env!("CARGO_PKG_VERSION"), config.site.base_url)
+}
+
 /// The `webhook-signature` value for message `id` sent at `timestamp`
 /// (Unix seconds) with `body`, under `key` (the decoded `whsec_` secret).
 pub fn sign(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> String {

@@ -202,12 +202,7 @@ pub fn index_file_of<'a>(
     config: &Config,
 ) -> (String, Resource) {
     let tz = &config.site.time_zone;
-    let mut out = super::XML_DECLARATION.as_bytes().to_vec();
-    if config.site.stylesheets {
-        out.extend_from_slice(
-            super::stylesheet::processing_instruction(config, super::stylesheet::Kind::Sitemap, lang).as_bytes(),
-        );
-    }
+    let out = super::XML_DECLARATION.as_bytes().to_vec();
     let mut writer = Writer::new_with_indent(out, b' ', 2);
     let _ = writer
         .create_element("urlset")

@@ -4,8 +4,14 @@
 //! element itself: feed `id`, `title`, `updated`, a feed-level `author`
 //! (entries may have none), entry `id`/`title`/`updated`, and an alternate
 //! link. Entries carry `xml:lang` on their text constructs (the crate has no
-//! per-entry `xml:lang`), `hreflang` alternates to translations, categories,
-//! and an enclosure link per image.
+//! per-entry `xml:lang`), categories, and an enclosure link per image.
+//!
+//! Each entry has exactly one `rel="alternate"` link: its own page. Its
+//! translations are `rel="related"` links with `hreflang`: readers disagree
+//! on which of several alternates is the entry's link (feedparser keeps the
+//! last, rss-parser, gofeed and feed-rs users the first), and none takes a
+//! `related` link for it, while a client that looks for translations still
+//! finds them (RFC 4287 section 4.2.7.2).
 
 use atom_syndication::{Category, Content, Entry, Feed, Generator, Link, Person, Text, WriteConfig};
 
@@ -104,7 +110,7 @@ fn entry(item: &FeedItem, config: &Config) -> Entry {
         ..Content::default()
     });
     let mut links = vec![link(&a.url, "alternate", Some("text/html"), Some(&a.lang))];
-    links.extend(item.translations.iter().map(|(l, url)| link(url, "alternate", Some("text/html"), Some(l))));
+    links.extend(item.translations.iter().map(|(l, url)| link(url, "related", Some("text/html"), Some(l))));
     links.extend(a.images.iter().map(|image| {
         link(&image.src, "enclosure", Some(super::image_mime_type(&image.src).unwrap_or("image/*")), None)
     }));

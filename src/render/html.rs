@@ -217,7 +217,7 @@ fn format_name(format: FeedFormat) -> &'static str {
 }
 
 /// Escapes `text` for HTML text and quoted attribute values.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -299,7 +299,7 @@ impl Labels {
 
 /// The page's style: the look of the XSL pages, with rows that stack on
 /// narrow screens. Copy buttons show only once the script has run.
-const STYLE: &str = r#"body {
+pub(crate) const STYLE: &str = r#"body {
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
   color: #1d1d1f; line-height: 1.5;
@@ -336,7 +336,7 @@ code { font-size: .85rem; color: #666; word-break: break-all; }
 
 /// Makes the copy buttons copy their `data-copy` address; where the
 /// clipboard is unavailable (plain http), selects the field instead.
-const SCRIPT: &str = r#"document.documentElement.classList.add("js");
+pub(crate) const SCRIPT: &str = r#"document.documentElement.classList.add("js");
 document.querySelectorAll("button[data-copy]").forEach(function (button) {
   var label = button.textContent;
   button.addEventListener("click", function () {

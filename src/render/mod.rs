@@ -14,8 +14,8 @@ pub mod rss;
 pub mod scope;
 pub mod sitemap;
 pub mod splice;
-pub mod stylesheet;
 pub mod time;
+pub mod view;
 
 use std::collections::BTreeMap;
 
@@ -45,7 +45,7 @@ pub const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
 pub const JSON_FEED_CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
 
 /// Renders every file of the site into a new snapshot: feeds, sitemaps,
-/// stylesheets and robots.txt.
+/// their HTML views and robots.txt.
 pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore, bodies: &mut BodyCache) -> Snapshot {
     render_site_into_snapshot(catalog, config, store, bodies, true)
 }
@@ -117,8 +117,10 @@ fn render_site_parts(
         let twin = (config.sitemaps.gzip
             && matches!(resource.kind, ResourceKind::Sitemap | ResourceKind::SitemapIndex))
         .then(|| sitemap::gzip_twin(&path, &resource));
+        let page = view::view(&path, &resource, config);
         let mut files = vec![(path, resource)];
         files.extend(twin);
+        files.extend(page);
         for (path, resource) in files {
             lock(&emitted).insert(path.clone(), (resource.kind, resource.last_modified));
             emit(path, resource)?;
@@ -175,11 +177,6 @@ fn render_site_parts(
     if config.sitemaps.robots_txt {
         let (path, resource) = sitemap::robots_file(config);
         put(path, resource)?;
-    }
-    if config.site.stylesheets {
-        for (path, resource) in stylesheet::files(config) {
-            put(path, resource)?;
-        }
     }
     if let Some(indexnow) = &config.indexnow {
         // IndexNow checks that the site owns the key: /{key}.txt holds it.

@@ -60,6 +60,6 @@ pub fn news_file(catalog: &Catalog, config: &Config) -> Option<(String, Resource
         })
         .collect();
     let newest = articles.first().map(|a| a.updated());
-    let (bytes, _) = pack(&entries, config, &config.site.default_language, true).remove(0);
+    let (bytes, _) = pack(&entries, config, true).remove(0);
     Some((path, Resource::new(ResourceKind::Sitemap, bytes, SITEMAP_CONTENT_TYPE, newest)))
 }

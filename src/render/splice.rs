@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::feed::{FeedDoc, FeedFormat, FeedItem};
-use super::{ATOM_CONTENT_TYPE, JSON_FEED_CONTENT_TYPE, RSS_CONTENT_TYPE, atom, json_feed, rss, stylesheet};
+use super::{ATOM_CONTENT_TYPE, JSON_FEED_CONTENT_TYPE, RSS_CONTENT_TYPE, atom, json_feed, rss};
 use crate::article::Article;
 use crate::config::Config;
 use crate::snapshot::{Resource, ResourceKind};
@@ -27,16 +27,11 @@ use crate::snapshot::{Resource, ResourceKind};
 /// as its items: what the renderer's `render_doc` publishes when `items`
 /// is all of them.
 pub fn format_bytes(doc: &FeedDoc, items: &[FeedItem], format: FeedFormat, config: &Config) -> Vec<u8> {
-    let mut bytes = match format {
+    match format {
         FeedFormat::Rss => rss::write_items(doc, items, config),
         FeedFormat::Atom => atom::write_items(doc, items, config),
         FeedFormat::Json => json_feed::write_items(doc, items, config),
-    };
-    if config.site.stylesheets && format != FeedFormat::Json {
-        let instruction = stylesheet::processing_instruction(config, stylesheet::Kind::Feed, &doc.lang);
-        bytes = stylesheet::insert_after_declaration(bytes, &instruction);
     }
-    bytes
 }
 
 /// The `Content-Type` of `format`.

@@ -30,7 +30,7 @@ pub enum Route {
     Feed,
     /// A sitemap or the sitemap index.
     Sitemap,
-    /// The HTML index page.
+    /// The HTML index page, and the HTML views of feeds and sitemaps.
     Page,
     /// Stylesheets, robots.txt, `.gz` twins.
     Asset,
@@ -87,10 +87,10 @@ pub struct ServedFile {
     /// gzip and brotli bodies, once the background compressor has made them;
     /// until then (and forever when not compressible) the file is sent as is.
     pub compressed: OnceLock<Compressed>,
-    /// Strong ETags, one per representation: `[feed type, browser type]`
-    /// × `[identity, gzip, brotli]`. Each representation has its own, so a
-    /// cache never confuses one with another.
-    pub etags: [[HeaderValue; 3]; 2],
+    /// Strong ETags, one per encoding: `[identity, gzip, brotli]`. Each
+    /// representation has its own, so a cache never confuses one with
+    /// another (a document's HTML view is another file, with its own).
+    pub etags: [HeaderValue; 3],
     /// When herald started serving these bytes (or, at start-up, the
     /// newest modification they show).
     pub last_modified: Option<Timestamp>,
@@ -98,12 +98,9 @@ pub struct ServedFile {
     pub last_modified_header: Option<HeaderValue>,
     /// `Content-Type` header value.
     pub content_type: HeaderValue,
-    /// `Content-Type` for browsers, for RSS and Atom feeds: `application/xml`,
-    /// because browsers show `application/rss+xml` as text (or download it)
-    /// instead of applying the feed's stylesheet.
-    pub browser_content_type: Option<HeaderValue>,
-    /// `Vary` header value: `Accept-Encoding`, plus `Accept` when the
-    /// content type depends on it.
+    /// `Vary` header value: `Accept-Encoding` for compressible files (a
+    /// document with an HTML view varies on more, see
+    /// [`super::NEGOTIATED_VARY`]).
     pub vary: Option<HeaderValue>,
     /// `Cache-Control` header value.
     pub cache_control: HeaderValue,
@@ -348,24 +345,13 @@ fn prepare_file(
         ResourceKind::Other if resource.content_type.starts_with("text/html") => Route::Page,
         ResourceKind::Other => Route::Asset,
     };
-    let feed_like = matches!(resource.kind, ResourceKind::Feed | ResourceKind::Archive { .. });
-    let xml_feed = feed_like && resource.content_type.contains("+xml");
-    let browser_content_type = xml_feed.then(|| HeaderValue::from_static("application/xml; charset=utf-8"));
-    let vary = match (xml_feed, compressible) {
-        (true, _) => Some(HeaderValue::from_static("Accept, Accept-Encoding")),
-        (false, true) => Some(HeaderValue::from_static("Accept-Encoding")),
-        (false, false) => None,
-    };
+    let vary = compressible.then(|| HeaderValue::from_static("Accept-Encoding"));
     ServedFile {
         resource: Arc::clone(resource),
-        browser_content_type,
         vary,
         compressible,
         compressed: OnceLock::new(),
-        etags: [
-            [header(&resource.etag), header(&format!("\"{tag}-gz\"")), header(&format!("\"{tag}-br\""))],
-            [header(&format!("\"{tag}-x\"")), header(&format!("\"{tag}-x-gz\"")), header(&format!("\"{tag}-x-br\""))],
-        ],
+        etags: [header(&resource.etag), header(&format!("\"{tag}-gz\"")), header(&format!("\"{tag}-br\""))],
         last_modified,
         last_modified_header: last_modified.map(|t| header(&http_date(t))),
         content_type: header(resource.content_type),

@@ -290,7 +290,16 @@ where
             let lookup = if path == "/" { "/index.html" } else { path };
             match files.get(lookup) {
                 Some(file) if method == Method::GET || method == Method::HEAD => {
-                    (file.route, respond_file(file, request.headers()))
+                    // A document with an HTML view: the view for a browser's
+                    // navigation, the document for everyone else.
+                    let twin = files.get(&crate::render::view::twin_path(lookup));
+                    match twin {
+                        Some(page) if wants_view(request.headers()) => {
+                            (page.route, respond_file(page, request.headers(), Some(NEGOTIATED_VARY)))
+                        }
+                        Some(_) => (file.route, respond_file(file, request.headers(), Some(NEGOTIATED_VARY))),
+                        None => (file.route, respond_file(file, request.headers(), None)),
+                    }
                 }
                 Some(file) => (file.route, method_not_allowed("GET, HEAD")),
                 None => match state.hub.as_ref().filter(|hub| hub.path() == path) {
@@ -415,12 +424,16 @@ enum Encoding {
     Brotli = 2,
 }
 
-/// Sends `file`, or 304 when the client's copy is current.
-fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>> {
+/// `Vary` of a document that has an HTML view, and of the view when
+/// answered in its place: what [`wants_view`] reads, and the encoding.
+pub const NEGOTIATED_VARY: HeaderValue = HeaderValue::from_static("Accept, Sec-Fetch-Dest, Accept-Encoding");
+
+/// Sends `file`, or 304 when the client's copy is current, with `vary`
+/// instead of the file's own `Vary` when given.
+fn respond_file(file: &ServedFile, request: &HeaderMap, vary: Option<HeaderValue>) -> Response<Full<Bytes>> {
     let compressed = file.compressed.get();
     let encoding = negotiate(compressed.is_some(), request.get(header::ACCEPT_ENCODING));
-    let browser = file.browser_content_type.is_some() && is_browser(request.get(header::ACCEPT));
-    let etag = &file.etags[usize::from(browser)][encoding as usize];
+    let etag = &file.etags[encoding as usize];
     let not_modified = is_not_modified(file, etag, request);
     let body = if not_modified {
         Bytes::new()
@@ -453,15 +466,11 @@ fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>>
     if let Some(link) = &file.link {
         headers.insert(header::LINK, link.clone());
     }
-    if let Some(vary) = &file.vary {
+    if let Some(vary) = vary.as_ref().or(file.vary.as_ref()) {
         headers.insert(header::VARY, vary.clone());
     }
     if !not_modified {
-        let content_type = match &file.browser_content_type {
-            Some(for_browsers) if browser => for_browsers,
-            _ => &file.content_type,
-        };
-        headers.insert(header::CONTENT_TYPE, content_type.clone());
+        headers.insert(header::CONTENT_TYPE, file.content_type.clone());
         match encoding {
             Encoding::Brotli => {
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
@@ -475,12 +484,43 @@ fn respond_file(file: &ServedFile, request: &HeaderMap) -> Response<Full<Bytes>>
     response
 }
 
-/// Whether the request comes from a browser navigating to the file: it
-/// asks for HTML and names no feed type. Feed readers name the feed types
-/// or accept anything (`*/*`).
-fn is_browser(accept: Option<&HeaderValue>) -> bool {
-    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else { return false };
-    accept.contains("text/html") && !accept.contains("rss+xml") && !accept.contains("atom+xml")
+/// Whether a request for a feed, archive or sitemap gets its HTML view:
+/// a browser's top-level navigation (`Sec-Fetch-Dest: document`, a header
+/// only browsers send and scripts cannot set) whose `Accept` prefers
+/// `text/html` to every XML and feed type it names. Feed readers send no
+/// `Sec-Fetch-Dest`, and accept `*/*` or name the feed types: they always
+/// get the document. (README, "Feeds in a browser".)
+pub fn wants_view(request: &HeaderMap) -> bool {
+    let document = request.get("sec-fetch-dest").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"document"));
+    document && prefers_html(request.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or(""))
+}
+
+/// Whether `accept` names `text/html` (or XHTML) with a higher quality than
+/// any XML, feed or JSON type it names. Wildcards count for neither.
+fn prefers_html(accept: &str) -> bool {
+    let mut html: f32 = 0.0;
+    let mut documents: f32 = 0.0;
+    for part in accept.split(',') {
+        let mut pieces = part.split(';');
+        let media = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .next()
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        match media.as_str() {
+            "text/html" | "application/xhtml+xml" => html = html.max(quality),
+            "application/xml"
+            | "text/xml"
+            | "application/rss+xml"
+            | "application/atom+xml"
+            | "application/rdf+xml"
+            | "application/feed+json"
+            | "application/json" => documents = documents.max(quality),
+            _ => {}
+        }
+    }
+    html > 0.0 && html > documents
 }
 
 /// Whether the client's copy is the representation about to be sent:
@@ -556,6 +596,48 @@ mod tests {
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
         state.archives_starting.store(false, std::sync::atomic::Ordering::Relaxed);
         assert_eq!(handle(get(), localhost, &state).await.status(), StatusCode::NOT_FOUND);
+    }
+
+    fn navigation(dest: Option<&str>, accept: Option<&str>) -> bool {
+        let mut headers = HeaderMap::new();
+        if let Some(dest) = dest {
+            headers.insert("sec-fetch-dest", HeaderValue::from_str(dest).unwrap());
+        }
+        if let Some(accept) = accept {
+            headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
+        }
+        wants_view(&headers)
+    }
+
+    /// Browsers navigating get the view; what feed readers send (their
+    /// source, see the README) never does, even from a browser engine.
+    #[test]
+    fn only_browser_navigations_get_the_html_view() {
+        let chromium = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
+        let firefox = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        assert!(navigation(Some("document"), Some(chromium)));
+        assert!(navigation(Some("Document"), Some(firefox)));
+        // A browser's other requests (fetch(), iframes, feed previews).
+        assert!(!navigation(Some("empty"), Some(firefox)));
+        assert!(!navigation(Some("iframe"), Some(firefox)));
+        assert!(!navigation(None, Some(firefox)));
+        // Feed readers: feedparser, Liferea, rss-parser, newsboat and curl (*/*),
+        // readers that send nothing.
+        for accept in [
+            "application/atom+xml,application/rdf+xml,application/rss+xml,application/x-netcdf,application/xml;q=0.9,text/xml;q=0.2,*/*;q=0.1",
+            "application/atom+xml,application/xml;q=0.9,text/xml;q=0.8,*/*;q=0.7",
+            "application/rss+xml",
+            "*/*",
+        ] {
+            assert!(!navigation(None, Some(accept)), "{accept}");
+            assert!(!navigation(Some("document"), Some(accept)), "{accept}");
+        }
+        assert!(!navigation(None, None));
+        assert!(!navigation(Some("document"), None));
+        // A navigation that prefers a feed type, or likes both the same.
+        assert!(!navigation(Some("document"), Some("application/rss+xml,text/html;q=0.9")));
+        assert!(!navigation(Some("document"), Some("text/html,application/atom+xml")));
+        assert!(!navigation(Some("document"), Some("text/html;q=0")));
     }
 
     fn resolve(peer: &str, forwarded: &[&str], trusted: &[&str]) -> String {

@@ -12,6 +12,7 @@ use super::journal::Journal;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::render::splice::{self, Layout, Previous};
+use crate::render::view;
 use crate::render::{FeedDoc, FeedFormat};
 use crate::snapshot::{Resource, ResourceKind};
 
@@ -61,13 +62,26 @@ pub(super) struct Step<'a> {
 }
 
 impl Step<'_> {
-    /// Writes `resource` at `path`; whether its bytes are new.
+    /// Writes `resource` at `path`, and its HTML view when it has one
+    /// ([`view`]); whether its bytes are new.
     pub(super) fn put(&mut self, path: String, resource: Resource) -> bool {
-        self.journal.put(path, resource)
+        let twin = view::twin_path(&path);
+        let stale =
+            self.journal.get(&path).is_none_or(|old| old.etag != resource.etag) || self.journal.get(&twin).is_none();
+        let view = if stale { view::view(&path, &resource, self.config) } else { None };
+        let changed = self.journal.put(path, resource);
+        if let Some((twin, page)) = view {
+            self.journal.put(twin, page);
+        }
+        changed
     }
 
-    /// Removes the file at `path`; whether there was one.
+    /// Removes the file at `path` and its view; whether there was one.
     pub(super) fn remove(&mut self, path: &str) -> bool {
+        let twin = view::twin_path(path);
+        if self.journal.get(&twin).is_some() {
+            self.journal.remove(&twin);
+        }
         self.journal.remove(path)
     }
 

@@ -1,6 +1,8 @@
-//! A person opening a feed or sitemap in a browser sees a readable page:
-//! headless Chromium applies herald's XSL stylesheets to files served by
-//! herald. Screenshots go to `target/screenshots/`.
+//! A person opening a feed, archive or sitemap in a browser sees a readable
+//! page: headless Chromium, with XSLT switched off (as browsers are removing
+//! it), navigates to files served by herald and gets their HTML views,
+//! while a feed reader asking for the same address gets the document.
+//! Screenshots go to `target/screenshots/`.
 //!
 //! Needs Chromium (`apt install chromium`). Without it the test says so and
 //! passes, unless `HERALD_REQUIRE_BROWSER=1` (set by `.ci/run`, which
@@ -22,8 +24,8 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-/// Runs headless Chromium on `url`; returns the DOM after the stylesheet
-/// ran and writes a screenshot to `screenshot`.
+/// Runs headless Chromium (XSLT off) on `url`; returns the DOM and writes
+/// a screenshot to `screenshot`.
 fn render(browser: &Path, url: &str, screenshot: &Path, profile: &Path) -> String {
     let common = [
         "--headless",
@@ -36,6 +38,7 @@ fn render(browser: &Path, url: &str, screenshot: &Path, profile: &Path) -> Strin
         "--disable-sync",
         "--hide-scrollbars",
         "--window-size=1100,1400",
+        "--disable-blink-features=XSLT",
     ];
     let profile_arg = format!("--user-data-dir={}", profile.display());
     let run = |extra: &str| {
@@ -58,7 +61,7 @@ fn render(browser: &Path, url: &str, screenshot: &Path, profile: &Path) -> Strin
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn feeds_and_sitemaps_render_as_pages_in_a_browser() {
+async fn feeds_archives_and_sitemaps_read_as_pages_in_a_browser_without_xslt() {
     let Some(browser) = chromium() else {
         assert!(
             std::env::var("HERALD_REQUIRE_BROWSER").is_err(),
@@ -79,35 +82,79 @@ async fn feeds_and_sitemaps_render_as_pages_in_a_browser() {
     let daemon = Daemon::start(config, source, listener, clock).await.unwrap();
     let base = format!("http://{}", daemon.addr);
 
+    // What a feed reader gets at each address, before any browser came.
+    let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
+    let reader = |path: &'static str| {
+        let request = client.get(format!("{base}{path}")).header(
+            "accept",
+            "application/atom+xml,application/rdf+xml,application/rss+xml,application/x-netcdf,application/xml;q=0.9,text/xml;q=0.2,*/*;q=0.1",
+        );
+        async move {
+            let response = request.send().await.unwrap();
+            let etag = response.headers()["etag"].to_str().unwrap().to_string();
+            let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+            (etag, content_type, response.bytes().await.unwrap())
+        }
+    };
+    let paths = ["/vi/rss.xml", "/en/atom.xml", "/vi/archive/2026-10.rss.xml", "/vi/sitemap-2026-11.xml"];
+    let mut before = Vec::new();
+    for path in paths {
+        before.push(reader(path).await);
+    }
+
     let shots = root.join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let profile = state.path().join("chromium");
-    let (feed, sitemap, english) = tokio::task::spawn_blocking({
+    let (feed, english, archive, sitemap) = tokio::task::spawn_blocking({
         let base = base.clone();
         let shots = shots.clone();
         move || {
-            let feed = render(&browser, &format!("{base}/vi/rss.xml"), &shots.join("feed-vi.png"), &profile);
-            let sitemap =
-                render(&browser, &format!("{base}/vi/sitemap-2026-11.xml"), &shots.join("sitemap-vi.png"), &profile);
-            let english = render(&browser, &format!("{base}/en/atom.xml"), &shots.join("feed-en.png"), &profile);
-            (feed, sitemap, english)
+            let page = |path: &str, shot: &str| render(&browser, &format!("{base}{path}"), &shots.join(shot), &profile);
+            (
+                page("/vi/rss.xml", "feed-vi.png"),
+                page("/en/atom.xml", "feed-en.png"),
+                page("/vi/archive/2026-10.rss.xml", "archive-vi.png"),
+                page("/vi/sitemap-2026-11.xml", "sitemap-vi.png"),
+            )
         }
     })
     .await
     .unwrap();
 
-    // The feed became an HTML page in Vietnamese: title, subscribe address,
-    // newest articles with links.
+    for dom in [&feed, &english, &archive, &sitemap] {
+        // An HTML page (not the XML tree Chromium shows without XSLT), and
+        // no XSLT deprecation banner.
+        assert!(dom.contains("<body>") && dom.contains("<header>"), "{dom}");
+        assert!(!dom.to_ascii_lowercase().contains("xslt"), "{dom}");
+        assert!(!dom.contains("This XML file does not appear to have any style information"), "{dom}");
+    }
+    // The feed, in Vietnamese: title, subscribe address, newest articles
+    // with dates, authors and links.
+    assert!(feed.contains("<html lang=\"vi\""), "{feed}");
     assert!(feed.contains("<h1>Báo Sông Hương</h1>"), "{feed}");
     assert!(feed.contains("Bài mới nhất"), "{feed}");
     assert!(feed.contains("value=\"https://baosonghuong.example.vn/vi/rss.xml\""), "{feed}");
     assert!(feed.contains("href=\"https://baosonghuong.example.vn/du-lich/homestay-a-luoi/\""), "{feed}");
+    assert!(feed.contains("Võ Thị Ngọc Lan, Trần Thị Bích"), "{feed}");
+    assert!(feed.contains("rel=\"prev-archive\""), "{feed}");
     // The Atom feed, in English.
     assert!(english.contains("Newest articles") && english.contains("<h1>Song Huong News</h1>"), "{english}");
-    // The sitemap became a table of addresses with their languages.
+    // An archive month: its articles and the way to the other months.
+    assert!(archive.contains("Kho lưu trữ nguồn tin") && archive.contains("Bài trong tháng"), "{archive}");
+    assert!(archive.contains("href=\"https://baosonghuong.example.vn/thoi-su/mua-lu-cuoi-thang-muoi/\""), "{archive}");
+    assert!(archive.contains("rel=\"current\" href=\"https://baosonghuong.example.vn/vi/rss.xml\""), "{archive}");
+    // The sitemap: a table of addresses with their languages.
     assert!(sitemap.contains("Sơ đồ trang"), "{sitemap}");
     assert!(sitemap.contains("<td><a href=\"https://baosonghuong.example.vn/thoi-su/ky-hop-hdnd/\">"), "{sitemap}");
     assert!(sitemap.contains(">en</a>"), "{sitemap}");
+
+    // A feed reader asking for the same addresses after the browser still
+    // gets the documents, byte for byte, with the same ETags.
+    for (path, earlier) in paths.into_iter().zip(before) {
+        let now = reader(path).await;
+        assert_eq!(now, earlier, "{path}");
+        assert!(now.1.contains("xml") && now.2.starts_with(b"<?xml"), "{path}: {}", now.1);
+    }
 
     daemon.shutdown().await;
     tokio::time::sleep(Duration::ZERO).await;
@@ -145,5 +192,6 @@ async fn a_summary_with_markup_characters_reads_as_written() {
         .unwrap();
     // The DOM, serialised: text characters `&`, `<`, `>` appear as entities once.
     assert!(page.contains("<p>Q&amp;A: &lt;b&gt;đậm&lt;/b&gt; &amp;amp; x</p>"), "{page}");
+    assert!(page.contains("Hỏi &amp; đáp</a></h3>"), "{page}");
     daemon.shutdown().await;
 }

@@ -24,7 +24,7 @@ fn build_writes_every_feed() {
         .arg(store.config_path())
         .assert()
         .success()
-        .stderr(predicate::str::contains("wrote 20 files"));
+        .stderr(predicate::str::contains("wrote 31 files"));
     assert!(out.join("rss.xml").is_file());
     assert!(out.join("vi/thoi-su/feed.json").is_file());
     assert!(out.join("en/atom.xml").is_file());
@@ -124,10 +124,51 @@ fn check_lists_problems() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("b.vi.md:1: error: the article has no title"))
-        .stdout(predicate::str::contains("warning: image https://example.vn/thoi-su/a/x.jpg has no alt text"))
+        .stdout(predicate::str::contains("warning: image `https://example.vn/thoi-su/a/x.jpg` has no alt text"))
         .stdout(predicate::str::contains("warning: translation key `lonely` has no version in another language"))
         .stdout(predicate::str::contains("warning: section `giao-duc` is not declared"))
         .stdout(predicate::str::contains("3 documents: 1 error(s), 3 warning(s)"));
+}
+
+/// On a large store, warnings of one kind are counted past the first five
+/// (`--all` lists them all); errors are always listed in full; the summary
+/// line counts both.
+#[test]
+fn check_summarises_repeated_warnings() {
+    let store = TempStore::new();
+    for i in 0..12 {
+        store.write(
+            &format!("thoi-su/anh-{i:02}.vi.md"),
+            format!("+++\ntitle = \"Ảnh {i}\"\ndate = 2026-11-20T08:00:00+07:00\nimages = [\"p{i}.jpg\"]\n+++\n"),
+        );
+    }
+    for i in 0..8 {
+        store.write(&format!("thoi-su/loi-{i}.vi.md"), "+++\ndate = 2026-11-20T08:00:00+07:00\n+++\n");
+    }
+    let check = |all: bool| {
+        let mut command = herald();
+        command.arg("check").arg("--config").arg(store.config_path());
+        if all {
+            command.arg("--all");
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let summary = check(false);
+    assert_eq!(summary.matches("error: the article has no title").count(), 8, "{summary}");
+    assert_eq!(summary.matches("has no alt text").count(), 6, "{summary}");
+    assert!(
+        summary.contains(
+            "… and 7 more like this (12 in all: warning: image … has no alt text; `herald check --all` lists every one)"
+        ),
+        "{summary}"
+    );
+    assert!(summary.ends_with("20 documents: 8 error(s), 12 warning(s)\n"), "{summary}");
+    let all = check(true);
+    assert_eq!(all.matches("has no alt text").count(), 12, "{all}");
+    assert!(!all.contains("more like this"), "{all}");
+    assert!(all.ends_with("20 documents: 8 error(s), 12 warning(s)\n"), "{all}");
 }
 
 #[test]

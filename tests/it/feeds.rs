@@ -96,7 +96,8 @@ fn rss_items_carry_every_field() {
 }
 
 /// Atom entries: stable id, published/updated with the site offset,
-/// authors, summary, html content, alternate + hreflang translation links,
+/// authors, summary, html content, one alternate link and hreflang
+/// translation links,
 /// categories, xml:lang.
 #[test]
 fn atom_entries_carry_every_field() {
@@ -114,11 +115,19 @@ fn atom_entries_carry_every_field() {
     assert_eq!(entry.authors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Nguyễn Văn An", "Trần Thị Bích"]);
     assert_eq!(entry.content.as_ref().unwrap().content_type.as_deref(), Some("html"));
     assert_eq!(entry.title.lang.as_deref(), Some("vi"));
-    let alternates: Vec<(Option<&str>, &str)> =
-        entry.links.iter().filter(|l| l.rel == "alternate").map(|l| (l.hreflang.as_deref(), l.href.as_str())).collect();
+    // One alternate, the entry's own page; the translation is `related`.
+    let links: Vec<(&str, Option<&str>, &str)> = entry
+        .links
+        .iter()
+        .filter(|l| l.rel != "enclosure")
+        .map(|l| (l.rel.as_str(), l.hreflang.as_deref(), l.href.as_str()))
+        .collect();
     assert_eq!(
-        alternates,
-        [(Some("vi"), "https://example.vn/thoi-su/mua-lu/"), (Some("en"), "https://example.vn/en/thoi-su/mua-lu/")]
+        links,
+        [
+            ("alternate", Some("vi"), "https://example.vn/thoi-su/mua-lu/"),
+            ("related", Some("en"), "https://example.vn/en/thoi-su/mua-lu/")
+        ]
     );
     assert_eq!(entry.categories[0].term, "thoi-su");
     assert_eq!(entry.categories[0].label.as_deref(), Some("Thời sự"));
@@ -472,4 +481,28 @@ fn every_feed_parses_back_to_its_articles() {
         }
     }
     assert_eq!(checked, 39);
+}
+
+/// Every Atom entry of every feed has exactly one `rel="alternate"` link,
+/// its own page, and feed-rs (like rss-parser and gofeed, which keep the
+/// first link) and a last-alternate reader (feedparser) agree on it.
+#[test]
+fn every_atom_entry_links_its_own_page_only() {
+    let built = build_fixture("basic");
+    let mut checked = 0;
+    for (path, resource) in built.snapshot.iter().filter(|(p, _)| p.ends_with("atom.xml")) {
+        let own = atom_syndication::Feed::read_from(resource.body.as_ref()).unwrap();
+        let parsed = feed_rs::parser::parse(resource.body.as_ref()).unwrap();
+        for (entry, read) in own.entries.iter().zip(&parsed.entries) {
+            let alternates: Vec<&str> =
+                entry.links.iter().filter(|l| l.rel == "alternate").map(|l| l.href.as_str()).collect();
+            assert_eq!(alternates.len(), 1, "{path}: {}: {alternates:?}", entry.id);
+            let lang_prefix = if entry.title.lang.as_deref() == Some("en") { "/en/" } else { "/" };
+            assert!(alternates[0].starts_with(&format!("https://example.vn{lang_prefix}")), "{path}: {alternates:?}");
+            assert!(lang_prefix == "/en/" || !alternates[0].starts_with("https://example.vn/en/"), "{path}");
+            assert_eq!(read.links[0].href, alternates[0], "{path}: feed-rs's first link");
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "{checked} entries checked");
 }

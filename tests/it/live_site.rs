@@ -229,10 +229,11 @@ fn an_edit_touches_only_its_files() {
     for base in ["", "/vi", "/vi/thoi-su"] {
         for file in ["rss.xml", "atom.xml", "feed.json"] {
             expected.push(format!("{base}/{file}"));
+            expected.push(format!("{base}/{file}.html"));
         }
     }
     expected.sort();
-    // Sitemaps list URLs and the index page lists feeds, not titles: a title
+    // Each feed's HTML view changes with it. Sitemaps list URLs and the index page lists feeds, not titles: a title
     // edit leaves them alone.
     assert_eq!(update.changed_paths, expected);
     assert_eq!(update.articles.updated.len(), 1);

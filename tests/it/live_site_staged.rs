@@ -32,7 +32,10 @@ fn article(title: &str, date: &str, extra: &str) -> String {
 fn is_archive(path: &str, snapshots: [&Snapshot; 2], config: &Config) -> bool {
     let index = |lang: &str| fill_template(&config.archives.index_path, &[("lang", lang)]);
     snapshots.iter().any(|s| s.get(path).is_some_and(|r| matches!(r.kind, ResourceKind::Archive { .. })))
-        || config.languages.iter().any(|l| index(&l.code) == path)
+        || config
+            .languages
+            .iter()
+            .any(|l| index(&l.code) == path || herald::render::view::twin_path(&index(&l.code)) == path)
 }
 
 /// A full build of the store's documents at `now`, with the index page the

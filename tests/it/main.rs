@@ -10,6 +10,7 @@ mod common;
 mod activitypub;
 mod archives;
 mod bad_input;
+mod body_images;
 mod browser;
 mod build_streaming;
 mod cli;

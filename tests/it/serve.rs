@@ -138,7 +138,7 @@ async fn compression_negotiation() {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let answer = get("br").await;
-        assert_eq!(answer.headers()[header::VARY], "Accept, Accept-Encoding");
+        assert_eq!(answer.headers()[header::VARY], "Accept, Sec-Fetch-Dest, Accept-Encoding");
         if answer.headers().get(header::CONTENT_ENCODING).is_some() {
             break;
         }
@@ -148,15 +148,18 @@ async fn compression_negotiation() {
     }
     let plain = get("").await;
     assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
-    assert_eq!(plain.headers()[header::VARY], "Accept, Accept-Encoding");
+    assert_eq!(plain.headers()[header::VARY], "Accept, Sec-Fetch-Dest, Accept-Encoding");
     let plain_etag = plain.headers()[header::ETAG].clone();
     let identity = plain.bytes().await.unwrap();
 
     let br = get("gzip, deflate, br").await;
     assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
-    assert_eq!(br.headers()[header::VARY], "Accept, Accept-Encoding");
+    assert_eq!(br.headers()[header::VARY], "Accept, Sec-Fetch-Dest, Accept-Encoding");
+    // Sitemaps have HTML views too; a file without one varies on the encoding only.
     let sitemap = server.get("/vi/sitemap-2026-11.xml").await;
-    assert_eq!(sitemap.headers()[header::VARY], "Accept-Encoding");
+    assert_eq!(sitemap.headers()[header::VARY], "Accept, Sec-Fetch-Dest, Accept-Encoding");
+    let page = server.get("/index.html").await;
+    assert_eq!(page.headers()[header::VARY], "Accept-Encoding");
     assert_ne!(br.headers()[header::ETAG], plain_etag);
     let mut decoded = Vec::new();
     brotli::BrotliDecompress(&mut std::io::Cursor::new(br.bytes().await.unwrap()), &mut decoded).unwrap();
@@ -195,34 +198,74 @@ async fn compression_negotiation() {
     server.stop().await;
 }
 
-/// Feed readers get the feed media types; a browser navigating to a feed
-/// gets the same bytes as application/xml, so it applies the stylesheet
-/// instead of showing text.
+/// What Chromium sends when a person opens an address.
+const NAVIGATION_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
+
+/// A browser navigating to a feed, archive or sitemap gets its HTML view,
+/// with its own ETag; every other request, whatever it accepts, gets the
+/// document with the bytes and ETag it always had. Both say what they vary
+/// on, and conditional requests work on each.
 #[tokio::test]
-async fn browsers_get_feeds_as_xml() {
+async fn browser_navigations_get_html_views() {
     let store = sample_store();
     let server = Running::start(&store).await;
-    let browser_accept = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
-    let cases = [
-        ("/vi/rss.xml", None, "application/rss+xml; charset=utf-8"),
-        (
-            "/vi/rss.xml",
-            Some("application/rss+xml, application/xml;q=0.9, */*;q=0.8"),
-            "application/rss+xml; charset=utf-8",
-        ),
-        ("/vi/rss.xml", Some(browser_accept), "application/xml; charset=utf-8"),
-        ("/vi/atom.xml", Some(browser_accept), "application/xml; charset=utf-8"),
-        ("/vi/atom.xml", Some("*/*"), "application/atom+xml; charset=utf-8"),
-        ("/vi/feed.json", Some(browser_accept), "application/feed+json; charset=utf-8"),
-        ("/sitemap.xml", Some(browser_accept), "application/xml; charset=utf-8"),
-    ];
-    for (path, accept, expected) in cases {
-        let mut request = server.client.get(format!("{}{path}", server.base));
-        if let Some(accept) = accept {
-            request = request.header(header::ACCEPT, accept);
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut request =
+            server.client.get(format!("{}{path}", server.base)).header(header::ACCEPT_ENCODING, "identity");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.headers()[header::CONTENT_TYPE], expected, "{path} with {accept:?}");
+        async move { request.send().await.unwrap() }
+    };
+    let navigation = [("sec-fetch-dest", "document"), ("sec-fetch-mode", "navigate"), ("accept", NAVIGATION_ACCEPT)];
+    let readers: [&[(&str, &str)]; 5] = [
+        &[],
+        &[("accept", "*/*")],
+        &[(
+            "accept",
+            "application/atom+xml,application/rdf+xml,application/rss+xml,application/x-netcdf,application/xml;q=0.9,text/xml;q=0.2,*/*;q=0.1",
+        )],
+        &[("accept", "application/rss+xml"), ("user-agent", "rss-parser")],
+        // A browser's fetch() of the feed (not a navigation).
+        &[("sec-fetch-dest", "empty"), ("accept", NAVIGATION_ACCEPT)],
+    ];
+    for (path, content_type) in [
+        ("/vi/rss.xml", "application/rss+xml; charset=utf-8"),
+        ("/en/atom.xml", "application/atom+xml; charset=utf-8"),
+        ("/vi/feed.json", "application/feed+json; charset=utf-8"),
+        ("/sitemap.xml", "application/xml; charset=utf-8"),
+        ("/vi/sitemap-2026-11.xml", "application/xml; charset=utf-8"),
+    ] {
+        // What a request without any negotiation gets: the document.
+        let plain = get(path, &[]).await;
+        let document_etag = plain.headers()[header::ETAG].to_str().unwrap().to_string();
+        let document = plain.bytes().await.unwrap();
+        assert!(document.starts_with(b"<?xml") || document.starts_with(b"{"), "{path}");
+        for headers in readers {
+            let answer = get(path, headers).await;
+            assert_eq!(answer.headers()[header::CONTENT_TYPE], content_type, "{path} {headers:?}");
+            assert_eq!(answer.headers()[header::ETAG], document_etag.as_str(), "{path} {headers:?}");
+            assert_eq!(answer.headers()[header::VARY], "Accept, Sec-Fetch-Dest, Accept-Encoding", "{path}");
+            assert_eq!(answer.bytes().await.unwrap(), document, "{path} {headers:?}");
+        }
+        let page = get(path, &navigation).await;
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers()[header::CONTENT_TYPE], "text/html; charset=utf-8", "{path}");
+        assert_eq!(page.headers()[header::VARY], "Accept, Sec-Fetch-Dest, Accept-Encoding", "{path}");
+        let page_etag = page.headers()[header::ETAG].to_str().unwrap().to_string();
+        assert_ne!(page_etag, document_etag, "{path}: the view has its own ETag");
+        let html = page.text().await.unwrap();
+        assert!(html.starts_with("<!doctype html>"), "{path}: {html}");
+        // Each representation is revalidated against its own ETag.
+        let again = get(path, &[navigation[0], navigation[2], ("if-none-match", page_etag.as_str())]).await;
+        assert_eq!(again.status(), 304, "{path}");
+        let crossed = get(path, &[navigation[0], navigation[2], ("if-none-match", document_etag.as_str())]).await;
+        assert_eq!(crossed.status(), 200, "{path}: the document's ETag does not validate the view");
+        let reader = get(path, &[("if-none-match", document_etag.as_str())]).await;
+        assert_eq!(reader.status(), 304, "{path}");
+        // The view is also at its own address.
+        let direct = get(&format!("{path}.html"), &[]).await;
+        assert_eq!(direct.headers()[header::ETAG], page_etag.as_str(), "{path}.html");
     }
     server.stop().await;
 }

@@ -173,7 +173,10 @@ fn editing_an_old_article_touches_one_month() {
     let after = store.build();
     let changed: Vec<String> =
         before.snapshot.changed_paths(&after.snapshot).into_iter().filter(|p| p.contains("sitemap")).collect();
-    assert_eq!(changed, ["/sitemap.xml", "/vi/sitemap-2026-09.xml"]);
+    assert_eq!(
+        changed,
+        ["/sitemap.xml", "/sitemap.xml.html", "/vi/sitemap-2026-09.xml", "/vi/sitemap-2026-09.xml.html"]
+    );
 }
 
 /// A month with more than 50,000 articles splits into valid parts, every
@@ -258,19 +261,19 @@ fn robots_and_gzip_twins() {
     assert!(urls(&built, "/sitemap-pages.xml").contains_key("https://example.vn/gioi-thieu/"));
 }
 
-/// Sitemaps and feeds name their language's stylesheet; the stylesheets
-/// are part of the output.
+/// No document names an XSL stylesheet any more (browsers are removing
+/// XSLT and Chromium paints a deprecation banner over pages that use it):
+/// each has an HTML view beside it instead, in its language.
 #[test]
-fn stylesheets_are_referenced_and_written() {
+fn no_stylesheets_but_html_views() {
     let built = build_fixture("basic");
-    assert!(text(&built, "/en/rss.xml").starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<?xml-stylesheet type=\"text/xsl\" href=\"/_herald/feed.en.xsl\"?>\n<rss"));
-    assert!(
-        text(&built, "/vi/atom.xml")
-            .contains("<?xml-stylesheet type=\"text/xsl\" href=\"/_herald/feed.vi.xsl\"?>\n<feed")
-    );
-    assert!(text(&built, "/en/sitemap-2026-11.xml").contains("href=\"/_herald/sitemap.en.xsl\""));
-    assert!(text(&built, "/_herald/feed.vi.xsl").contains("Bài mới nhất"));
-    assert!(text(&built, "/_herald/feed.en.xsl").contains("Newest articles"));
-    assert!(built.snapshot.get("/_herald/sitemap.vi.xsl").is_some());
-    assert!(!text(&built, "/feed.json").contains("xsl"));
+    assert!(text(&built, "/en/rss.xml").starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss"));
+    assert!(text(&built, "/vi/atom.xml").starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed"));
+    for (path, resource) in built.snapshot.iter() {
+        assert!(!path.ends_with(".xsl"), "{path}");
+        assert!(!resource.body.windows(15).any(|w| w == b"xml-stylesheet "), "{path}");
+    }
+    assert!(text(&built, "/en/rss.xml.html").contains("<html lang=\"en\">"));
+    assert!(text(&built, "/en/sitemap-2026-11.xml.html").contains("<html lang=\"en\">"));
+    assert!(text(&built, "/vi/atom.xml.html").contains("Bài mới nhất"));
 }

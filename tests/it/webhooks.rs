@@ -170,6 +170,9 @@ async fn published_updated_unpublished_once_each() {
     assert_eq!(data["section"], "thoi-su");
     assert_eq!(data["content_html"], "<p>Body of Hai.</p>");
     assert_eq!(data["date_published"], "2026-11-21T08:00:00+07:00");
+    // Webhooks name themselves and the site, not the hub.
+    let user_agent = &setup.receiver.deliveries("bot")[0].headers["user-agent"];
+    assert_eq!(user_agent, &format!("herald/{} (webhooks; +https://example.vn/)", env!("CARGO_PKG_VERSION")));
     assert_eq!(
         data["translations"],
         serde_json::json!([{ "language": "en", "url": "https://example.vn/en/thoi-su/hai/" }])
@@ -359,6 +362,8 @@ async fn indexnow_batches_a_burst() {
     assert_eq!(requests.len(), 1, "one request per burst");
     let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
     assert_eq!(body["host"], "example.vn");
+    let user_agent = &requests[0].headers["user-agent"];
+    assert_eq!(user_agent, &format!("herald/{} (webhooks; +https://example.vn/)", env!("CARGO_PKG_VERSION")));
     assert_eq!(body["key"], KEY);
     assert_eq!(body["keyLocation"], format!("https://example.vn/{KEY}.txt"));
     let mut urls: Vec<&str> = body["urlList"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()).collect();

@@ -52,6 +52,8 @@ async fn sha384_and_sha512_signatures() {
             }
         };
         assert_eq!(delivery.headers["x-hub-signature"], format!("{algorithm}={mac}"));
+        // Content deliveries name herald as the hub (webhooks name the site).
+        assert!(delivery.headers["user-agent"].ends_with("(WebSub hub)"), "{:?}", delivery.headers);
         subscriber.stop().await;
         hub.stop().await;
     }

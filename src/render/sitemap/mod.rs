@@ -19,7 +19,6 @@ use jiff::Timestamp;
 use quick_xml::Writer;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 
-use super::stylesheet;
 use super::time::rfc3339;
 use crate::article::{Article, Month};
 use crate::catalog::Catalog;
@@ -77,15 +76,9 @@ pub struct UrlsetWriter<'c> {
 }
 
 impl<'c> UrlsetWriter<'c> {
-    /// Starts a `<urlset>`, with the news namespace when `news` is set and a
-    /// stylesheet reference in `stylesheet_lang`.
-    pub fn new(config: &'c Config, stylesheet_lang: &str, news: bool) -> UrlsetWriter<'c> {
-        let mut prolog = super::XML_DECLARATION.as_bytes().to_vec();
-        if config.site.stylesheets {
-            prolog.extend_from_slice(
-                stylesheet::processing_instruction(config, stylesheet::Kind::Sitemap, stylesheet_lang).as_bytes(),
-            );
-        }
+    /// Starts a `<urlset>`, with the news namespace when `news` is set.
+    pub fn new(config: &'c Config, news: bool) -> UrlsetWriter<'c> {
+        let prolog = super::XML_DECLARATION.as_bytes().to_vec();
         let mut writer = Writer::new_with_indent(prolog, b' ', 2);
         let mut start = BytesStart::new("urlset");
         start.push_attribute(("xmlns", SITEMAP_NS));
@@ -172,13 +165,13 @@ impl<'c> UrlsetWriter<'c> {
     }
 }
 
-/// The header of a one-part sitemap of `stylesheet_lang` and the closing
+/// The header of a one-part sitemap and the closing
 /// after its entries: with the entries' [`entry_bytes`] between them, the
 /// bytes [`pack`] writes for entries that fit one file (so that a sitemap
 /// can be written again entry by entry).
-pub fn urlset_frame(config: &Config, stylesheet_lang: &str) -> (Vec<u8>, Vec<u8>) {
-    let head = UrlsetWriter::new(config, stylesheet_lang, false).writer.into_inner();
-    let mut one = UrlsetWriter::new(config, stylesheet_lang, false);
+pub fn urlset_frame(config: &Config) -> (Vec<u8>, Vec<u8>) {
+    let head = UrlsetWriter::new(config, false).writer.into_inner();
+    let mut one = UrlsetWriter::new(config, false);
     let entry = UrlEntry { loc: String::new(), lastmod: None, alternates: Vec::new(), images: Vec::new(), news: None };
     let _ = one.write_entry(&entry);
     let written = one.writer.get_ref().len();
@@ -187,10 +180,9 @@ pub fn urlset_frame(config: &Config, stylesheet_lang: &str) -> (Vec<u8>, Vec<u8>
     (head, bytes[written..].to_vec())
 }
 
-/// The bytes `entry` takes in a sitemap of `stylesheet_lang` (see
-/// [`urlset_frame`]).
-pub fn entry_bytes(entry: &UrlEntry, config: &Config, stylesheet_lang: &str) -> Vec<u8> {
-    let mut writer = UrlsetWriter::new(config, stylesheet_lang, false);
+/// The bytes `entry` takes in a sitemap (see [`urlset_frame`]).
+pub fn entry_bytes(entry: &UrlEntry, config: &Config) -> Vec<u8> {
+    let mut writer = UrlsetWriter::new(config, false);
     let start = writer.writer.get_ref().len();
     let _ = writer.write_entry(entry);
     writer.writer.into_inner().split_off(start)
@@ -198,17 +190,12 @@ pub fn entry_bytes(entry: &UrlEntry, config: &Config, stylesheet_lang: &str) -> 
 
 /// Packs `entries` into as many files as the limits need: `(bytes, newest
 /// lastmod)` per file, in order.
-pub fn pack(
-    entries: &[UrlEntry],
-    config: &Config,
-    stylesheet_lang: &str,
-    news: bool,
-) -> Vec<(Vec<u8>, Option<Timestamp>)> {
+pub fn pack(entries: &[UrlEntry], config: &Config, news: bool) -> Vec<(Vec<u8>, Option<Timestamp>)> {
     let mut files = Vec::new();
-    let mut current = UrlsetWriter::new(config, stylesheet_lang, news);
+    let mut current = UrlsetWriter::new(config, news);
     for entry in entries {
         if !current.push(entry) {
-            files.push(std::mem::replace(&mut current, UrlsetWriter::new(config, stylesheet_lang, news)).finish());
+            files.push(std::mem::replace(&mut current, UrlsetWriter::new(config, news)).finish());
             // A single entry always fits an empty file.
             current.push(entry);
         }
@@ -261,7 +248,7 @@ pub fn month_files(lang: &str, month: Month, catalog: &Catalog, config: &Config)
     }
     let entries: Vec<UrlEntry> = articles.iter().map(|a| article_entry(a, catalog, config)).collect();
     let path = month_path(lang, month, config);
-    pack(&entries, config, lang, false)
+    pack(&entries, config, false)
         .into_iter()
         .enumerate()
         .map(|(i, (bytes, newest))| {
@@ -340,20 +327,14 @@ pub fn pages_file(catalog: &Catalog, config: &Config) -> (String, Resource) {
         });
     }
     // The page sitemap is small: one file.
-    let (bytes, newest) = pack(&entries, config, default_lang, false).remove(0);
+    let (bytes, newest) = pack(&entries, config, false).remove(0);
     (config.sitemaps.pages_path.clone(), Resource::new(ResourceKind::Sitemap, bytes, SITEMAP_CONTENT_TYPE, newest))
 }
 
 /// The sitemap index listing `children` (path, lastmod), sorted by path.
 pub fn index_file(children: &[(String, Option<Timestamp>)], config: &Config) -> (String, Resource) {
     let tz = &config.site.time_zone;
-    let mut out = super::XML_DECLARATION.as_bytes().to_vec();
-    if config.site.stylesheets {
-        let default = &config.site.default_language;
-        out.extend_from_slice(
-            stylesheet::processing_instruction(config, stylesheet::Kind::Sitemap, default).as_bytes(),
-        );
-    }
+    let out = super::XML_DECLARATION.as_bytes().to_vec();
     let mut writer = Writer::new_with_indent(out, b' ', 2);
     let _ = writer.create_element("sitemapindex").with_attribute(("xmlns", SITEMAP_NS)).write_inner_content(|w| {
         for (path, lastmod) in children {

@@ -49,7 +49,7 @@ pub fn month_file(
     if articles.is_empty() {
         return None;
     }
-    let (head, tail) = super::urlset_frame(config, lang);
+    let (head, tail) = super::urlset_frame(config);
     let mut old_entries: HashMap<usize, (usize, usize)> = HashMap::new();
     if let Some((layout, _)) = previous {
         let mut at = layout.head;
@@ -73,7 +73,7 @@ pub fn month_file(
         let length = match copied {
             Some(length) => length,
             None => {
-                let bytes = super::entry_bytes(&super::article_entry(article, catalog, config), config, lang);
+                let bytes = super::entry_bytes(&super::article_entry(article, catalog, config), config);
                 out.extend_from_slice(&bytes);
                 bytes.len()
             }
