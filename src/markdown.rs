@@ -165,12 +165,88 @@ pub fn first_paragraph_text(body: &str, format: BodyFormat) -> String {
 }
 
 fn markdown_first_paragraph(body: &str) -> String {
+    if let Some(text) = leading_paragraph(body) {
+        return text;
+    }
+    first_paragraph_with_text(Parser::new_ext(body, markdown_options())).map(|p| p.text).unwrap_or_default()
+}
+
+/// How many blank-line-ended beginnings of a body [`leading_paragraph`]
+/// tries before reading the whole body.
+const LEADING_TRIES: usize = 4;
+
+/// The first paragraph's text read from a beginning of `body` only (the
+/// parser reads the whole text it is given, and a lede is usually the first
+/// block of a long body), or `None` when that might differ from reading
+/// the whole body.
+///
+/// The beginning ends with a blank line. CommonMark decides the blocks of a
+/// line from that line and those before it, with three exceptions, each
+/// excluded here, so the first paragraph with text found in the beginning
+/// is the one the whole body gives, with the same events:
+/// - a paragraph can become a setext heading or a table by the line right
+///   after it: a blank line ends it, and the beginning holds that line;
+/// - a list is loose (its items' text in paragraphs) if a blank line
+///   separates items anywhere in it, later lines included: only a
+///   paragraph at the top level, outside any list, block quote or footnote,
+///   is taken (every container before it is closed, within the beginning);
+/// - a reference (`[text][label]`, `[label]`) resolves against definitions
+///   anywhere in the body, and a footnote reference against its definition:
+///   a beginning with a `[^` is not used, and one with a reference whose
+///   definition is not in the beginning either (the first definition of a
+///   label wins, and those of the beginning come first).
+fn leading_paragraph(body: &str) -> Option<String> {
+    for (tried, end) in blank_line_ends(body).enumerate() {
+        if end >= body.len() || tried == LEADING_TRIES {
+            // The whole body, or too far in: read it all.
+            return None;
+        }
+        let beginning = &body[..end];
+        if beginning.contains("[^") {
+            return None;
+        }
+        let broken = std::cell::Cell::new(false);
+        let parser = Parser::new_with_broken_link_callback(
+            beginning,
+            markdown_options(),
+            Some(|_: pulldown_cmark::BrokenLink<'_>| {
+                broken.set(true);
+                None
+            }),
+        );
+        if let Some(found) = first_paragraph_with_text(parser) {
+            return (found.top_level && !broken.get()).then_some(found.text);
+        }
+    }
+    None
+}
+
+/// Where each line made of spaces and tabs only ends (after its newline),
+/// in order.
+fn blank_line_ends(body: &str) -> impl Iterator<Item = usize> + '_ {
+    let mut at = 0;
+    body.split_inclusive('\n').filter_map(move |line| {
+        at += line.len();
+        line.trim_end_matches(['\n', '\r']).bytes().all(|b| b == b' ' || b == b'\t').then_some(at)
+    })
+}
+
+/// The first paragraph with text among a body's events.
+struct FirstParagraph {
+    /// Its text.
+    text: String,
+    /// Whether it is outside any list, block quote or footnote.
+    top_level: bool,
+}
+
+fn first_paragraph_with_text<'a>(events: impl Iterator<Item = Event<'a>>) -> Option<FirstParagraph> {
     // Each paragraph is rendered and then reduced to text by the sanitiser,
     // so raw HTML in the Markdown (a `<script>`) never leaks into a summary.
     let mut paragraph: Vec<Event<'_>> = Vec::new();
     let mut in_paragraph = false;
     let mut image_depth = 0usize;
-    for event in Parser::new_ext(body, markdown_options()) {
+    let mut containers = 0usize;
+    for event in events {
         match event {
             Event::Start(Tag::Paragraph) => in_paragraph = true,
             Event::End(TagEnd::Paragraph) => {
@@ -178,18 +254,22 @@ fn markdown_first_paragraph(body: &str) -> String {
                 html::push_html(&mut html, paragraph.drain(..));
                 let text = html_text(&html);
                 if !text.trim().is_empty() {
-                    return text;
+                    return Some(FirstParagraph { text, top_level: containers == 0 });
                 }
                 in_paragraph = false;
             }
             Event::Start(Tag::Image { .. }) => image_depth += 1,
             Event::End(TagEnd::Image) => image_depth = image_depth.saturating_sub(1),
+            Event::Start(Tag::BlockQuote(_) | Tag::List(_) | Tag::Item | Tag::FootnoteDefinition(_)) => containers += 1,
+            Event::End(TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Item | TagEnd::FootnoteDefinition) => {
+                containers = containers.saturating_sub(1)
+            }
             Event::SoftBreak | Event::HardBreak if in_paragraph => paragraph.push(Event::Text(" ".into())),
             event if in_paragraph && image_depth == 0 => paragraph.push(event),
             _ => {}
         }
     }
-    String::new()
+    None
 }
 
 /// The first image of a body, as written: its address (not yet made
@@ -477,5 +557,87 @@ mod tests {
         assert_eq!(first_paragraph_text("<p>A &amp; <b>B</b></p>", BodyFormat::Html), "A & B");
         let with_script = "<script>alert(1)</script>\n\nExports <script>alert(2)</script>rose.";
         assert_eq!(first_paragraph_text(with_script, BodyFormat::Markdown), "Exports rose.");
+    }
+
+    /// The first paragraph read from the whole body, never from a beginning.
+    fn whole_body_first_paragraph(body: &str) -> String {
+        first_paragraph_with_text(Parser::new_ext(body, markdown_options())).map(|p| p.text).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_lede_is_read_from_the_beginning_of_the_body() {
+        let body = "\nThe *lede* of the\nstory.\n\n![photo](a.jpg \"A caption\")\n\n## More\n\nSecond [x][later].\n\n[later]: /x\n";
+        assert_eq!(leading_paragraph(body).as_deref(), Some("The lede of the story."));
+        // A reference defined later, or a list that may turn loose later:
+        // the whole body is read.
+        assert_eq!(leading_paragraph("See [x][later].\n\nMore.\n\n[later]: /x\n"), None);
+        assert_eq!(first_paragraph_text("See [x][later].\n\nMore.\n\n[later]: /x\n", BodyFormat::Markdown), "See x.");
+        assert_eq!(leading_paragraph("- a\n- b\n\n- c\n\nText.\n"), None);
+        assert_eq!(first_paragraph_text("- a\n- b\n\n- c\n\nText.\n", BodyFormat::Markdown), "a");
+        // A paragraph inside a list that a later blank line turns loose.
+        assert_eq!(leading_paragraph("- a\n- > quote\n\n- c\n"), None);
+        assert_eq!(first_paragraph_text("- a\n- > quote\n\n- c\n", BodyFormat::Markdown), "a");
+    }
+
+    /// Lines that make every kind of block, and the references, lists and
+    /// footnotes that reach across blank lines.
+    const LINES: &[&str] = &[
+        "",
+        "",
+        "",
+        "  ",
+        "\t",
+        "Plain text.",
+        "Text with *em*, `code` & <b>bold</b>.",
+        "Lazy line",
+        "## Heading",
+        "===",
+        "---",
+        "***",
+        "| a | b |",
+        "|---|---|",
+        "- item",
+        "- other item",
+        "  continued",
+        "1. first",
+        "    - nested",
+        "> quote",
+        ">",
+        "- > quoted item",
+        "> - listed quote",
+        "  > quote in an item",
+        "![alt](img.jpg)",
+        "![alt](img.jpg \"caption\")",
+        "![alt][ref]",
+        "[link][ref]",
+        "[ref]",
+        "[ref]: /url",
+        "[other]: /x \"t\"",
+        "Note[^1] here",
+        "[^1]: A footnote.",
+        "```",
+        "~~~",
+        "    indented code",
+        "<div>",
+        "</div>",
+        "<!--",
+        "-->",
+        "<script>alert(1)</script>",
+        "Tail text.",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn the_beginning_gives_the_whole_bodys_first_paragraph(lines in proptest::collection::vec(0..LINES.len(), 0..24)) {
+            let body: String = lines.iter().map(|&i| format!("{}\n", LINES[i])).collect();
+            if let Some(fast) = leading_paragraph(&body) {
+                proptest::prop_assert_eq!(fast, whole_body_first_paragraph(&body), "body: {:?}", body);
+            }
+            proptest::prop_assert_eq!(
+                first_paragraph_text(&body, BodyFormat::Markdown),
+                whole_body_first_paragraph(&body)
+            );
+        }
     }
 }

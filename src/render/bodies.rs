@@ -45,31 +45,48 @@ impl BodyCache {
         {
             return Some(Arc::clone(&cached.html));
         }
-        let body = match store.body(article) {
-            Ok(body) => body,
+        let html = match fetch(article, store, config) {
+            Ok(html) => html?,
             Err(problem) => {
                 tracing::warn!("{problem}");
                 self.problems.push(problem);
                 return None;
             }
         };
-        if crate::digest::digest(body.as_bytes()) != article.body_digest {
-            // The document changed since the article was read (it is broken
-            // now, or a newer version is on its way): never pair a body with
-            // metadata from another version. The item carries its summary.
-            tracing::debug!("{}: the body changed since it was read; using the summary", article.source.path.display());
-            return None;
+        self.keep(article, &html);
+        Some(html)
+    }
+
+    /// Renders, on every core, the bodies of `articles` not cached yet, so
+    /// that [`BodyCache::html`] finds them; the problems are left for
+    /// `html` to meet and report.
+    pub fn prefetch(&mut self, articles: &[&Arc<Article>], store: &dyn ArticleStore, config: &Config) {
+        let mut seen = std::collections::HashSet::new();
+        let missing: Vec<&Arc<Article>> =
+            articles.iter().copied().filter(|a| !self.holds(a) && seen.insert(&a.source.path)).collect();
+        let rendered = crate::parallel::map(&missing, |article| fetch(article, store, config).ok().flatten());
+        for (article, html) in missing.iter().zip(rendered) {
+            if let Some(html) = html {
+                self.keep(article, &html);
+            }
         }
-        let permalink = Url::parse(&article.url).unwrap_or_else(|_| config.site.base_url.clone());
-        let html: Arc<str> =
-            crate::markdown::render_body(&body, article.source.body_format, &config.site.base_url, &permalink).into();
-        // Keyed by the digest the article was read with: if the file changed
-        // since, the next read of the article renders again.
+    }
+
+    /// Whether the cached body of `article` is the one it was read with.
+    fn holds(&self, article: &Article) -> bool {
+        self.entries
+            .get(&article.source.path)
+            .is_some_and(|cached| cached.digest == article.body_digest && cached.url == article.url)
+    }
+
+    /// Caches `html` as `article`'s body, keyed by the digest the article
+    /// was read with: if the file changed since, the next read of the
+    /// article renders again.
+    fn keep(&mut self, article: &Article, html: &Arc<str>) {
         self.entries.insert(
             article.source.path.clone(),
-            CachedBody { digest: article.body_digest, url: article.url.clone(), html: Arc::clone(&html) },
+            CachedBody { digest: article.body_digest, url: article.url.clone(), html: Arc::clone(html) },
         );
-        Some(html)
     }
 
     /// Keeps only the bodies of sources for which `keep` is true.
@@ -95,4 +112,24 @@ impl BodyCache {
         let used = std::mem::take(&mut self.used);
         self.entries.retain(|path, _| used.contains(path));
     }
+}
+
+/// The sanitised HTML body of `article` read from `store`: `Ok(None)` when
+/// the document changed since the article was read, an error when the
+/// store cannot give it.
+fn fetch(
+    article: &Article,
+    store: &dyn ArticleStore,
+    config: &Config,
+) -> Result<Option<Arc<str>>, crate::diagnostic::Diagnostic> {
+    let body = store.body(article)?;
+    if crate::digest::digest(body.as_bytes()) != article.body_digest {
+        // The document changed since the article was read (it is broken
+        // now, or a newer version is on its way): never pair a body with
+        // metadata from another version. The item carries its summary.
+        tracing::debug!("{}: the body changed since it was read; using the summary", article.source.path.display());
+        return Ok(None);
+    }
+    let permalink = Url::parse(&article.url).unwrap_or_else(|_| config.site.base_url.clone());
+    Ok(Some(crate::markdown::render_body(&body, article.source.body_format, &config.site.base_url, &permalink).into()))
 }

@@ -110,6 +110,11 @@ pub fn feed_item(
     item_with(article, content_html, catalog, config)
 }
 
+/// `article` as an archive item: no body (archives carry summaries).
+pub fn archive_item(article: &Arc<Article>, catalog: &Catalog, config: &Config) -> FeedItem {
+    item_with(article, None, catalog, config)
+}
+
 /// `article` as a feed item carrying `content_html`.
 fn item_with(article: &Arc<Article>, content_html: Option<Arc<str>>, catalog: &Catalog, config: &Config) -> FeedItem {
     FeedItem {

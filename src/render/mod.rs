@@ -10,6 +10,7 @@ pub mod feed;
 pub mod html;
 pub mod json_feed;
 pub mod news_sitemap;
+pub mod pieces;
 pub mod rss;
 pub mod scope;
 pub mod sitemap;
@@ -128,7 +129,14 @@ fn render_site_parts(
         Ok(())
     };
 
-    for scope in feed::feed_scopes(catalog, config) {
+    let scopes = feed::feed_scopes(catalog, config);
+    if config.feeds.content == crate::config::ContentMode::Full {
+        // The bodies the live feeds carry, rendered on every core first.
+        let live: Vec<&std::sync::Arc<crate::article::Article>> =
+            scopes.iter().flat_map(|scope| scope.articles(catalog, config).take(config.feeds.item_limit)).collect();
+        bodies.prefetch(&live, store, config);
+    }
+    for scope in scopes {
         for (path, resource) in render_feed(&scope, catalog, config, store, bodies) {
             put(path, resource)?;
         }
@@ -136,16 +144,16 @@ fn render_site_parts(
     bodies.retain_used();
 
     let layout = if archives { archive_layout(catalog, config) } else { std::collections::HashMap::new() };
-    let mut jobs: Vec<MonthJob<'_>> = Vec::new();
-    for (scope, months) in &layout {
-        jobs.extend(months.iter().map(|month| MonthJob::Archive { scope, month: *month, months }));
-    }
+    let mut jobs: Vec<MonthJob<'_>> = archive_months_by_month(&layout)
+        .into_iter()
+        .map(|(month, scopes)| MonthJob::Archives { month, scopes })
+        .collect();
     if config.sitemaps.enabled {
         jobs.extend(catalog.months().map(|(lang, month)| MonthJob::Sitemap { lang, month }));
     }
     parallel::try_for_each(&jobs, |job| {
         let files = match *job {
-            MonthJob::Archive { scope, month, months } => render_archive_month(scope, month, months, catalog, config),
+            MonthJob::Archives { month, ref scopes } => pieces::month_documents(month, scopes, catalog, config),
             MonthJob::Sitemap { lang, month } => sitemap::month_files(lang, month, catalog, config),
         };
         files.into_iter().try_for_each(|(path, resource)| put(path, resource))
@@ -192,9 +200,9 @@ fn render_site_parts(
 
 /// One month's files of a full render that depend on the catalog alone.
 enum MonthJob<'a> {
-    /// The archive documents of `scope` for `month` (`months`: the scope's
-    /// archive months).
-    Archive { scope: &'a FeedScope, month: Month, months: &'a [Month] },
+    /// The archive documents of `month` in every scope archived then
+    /// (each with its archive months), their items rendered once.
+    Archives { month: Month, scopes: Vec<pieces::ScopeMonths<'a>> },
     /// The sitemap of `lang` for `month`.
     Sitemap { lang: &'a str, month: Month },
 }
@@ -274,6 +282,20 @@ pub fn render_archive_month(
     })
 }
 
+/// The archive months of `layout` grouped by month, oldest first: each
+/// month with every scope archived then and that scope's months.
+fn archive_months_by_month(
+    layout: &std::collections::HashMap<FeedScope, Vec<Month>>,
+) -> Vec<(Month, Vec<pieces::ScopeMonths<'_>>)> {
+    let mut by_month: BTreeMap<Month, Vec<pieces::ScopeMonths<'_>>> = BTreeMap::new();
+    for (scope, months) in layout {
+        for month in months {
+            by_month.entry(*month).or_default().push((scope, months.as_slice()));
+        }
+    }
+    by_month.into_iter().collect()
+}
+
 /// One archive month to render: its feed scope, the month, and the scope's
 /// archive months (for the links to the neighbours).
 pub type ArchiveMonthJob<'a> = (&'a FeedScope, Month, &'a [Month]);
@@ -285,7 +307,25 @@ pub fn render_archive_months(
     catalog: &Catalog,
     config: &Config,
 ) -> Vec<Vec<(String, Resource)>> {
-    parallel::map(jobs, |(scope, month, months)| render_archive_month(scope, *month, months, catalog, config))
+    // Grouped by month, so each article's items are rendered once for all
+    // the scopes that list it; then handed back in the order of `jobs`.
+    let mut by_month: BTreeMap<Month, Vec<(usize, pieces::ScopeMonths<'_>)>> = BTreeMap::new();
+    for (n, (scope, month, months)) in jobs.iter().enumerate() {
+        by_month.entry(*month).or_default().push((n, (*scope, *months)));
+    }
+    let groups: Vec<(Month, Vec<(usize, pieces::ScopeMonths<'_>)>)> = by_month.into_iter().collect();
+    let rendered = parallel::map(&groups, |(month, scopes)| {
+        let only: Vec<pieces::ScopeMonths<'_>> = scopes.iter().map(|(_, s)| *s).collect();
+        pieces::month_documents(*month, &only, catalog, config)
+    });
+    let mut out: Vec<Vec<(String, Resource)>> = jobs.iter().map(|_| Vec::new()).collect();
+    for ((_, scopes), files) in groups.iter().zip(rendered) {
+        let mut files = files.into_iter();
+        for (n, _) in scopes {
+            out[*n] = files.by_ref().take(FeedFormat::ALL.len()).collect();
+        }
+    }
+    out
 }
 
 /// The archive months of every archived feed scope: what

@@ -27,6 +27,11 @@ use crate::snapshot::{Resource, ResourceKind};
 /// as its items: what the renderer's `render_doc` publishes when `items`
 /// is all of them.
 pub fn format_bytes(doc: &FeedDoc, items: &[FeedItem], format: FeedFormat, config: &Config) -> Vec<u8> {
+    writer_bytes(doc, items, format, config)
+}
+
+/// What the format's writer gives for `doc` with `items`.
+fn writer_bytes(doc: &FeedDoc, items: &[FeedItem], format: FeedFormat, config: &Config) -> Vec<u8> {
     match format {
         FeedFormat::Rss => rss::write_items(doc, items, config),
         FeedFormat::Atom => atom::write_items(doc, items, config),
@@ -64,6 +69,82 @@ fn shape(format: FeedFormat) -> Shape {
         // line, comma-separated.
         FeedFormat::Json => Shape { empty_tail: b"]\n}\n", tail: b"\n  ]\n}\n", separator: b"," },
     }
+}
+
+/// The header of `doc` in `format`: its bytes written with no items, less
+/// the format's closing tail; `None` if they do not end with it.
+pub fn head(doc: &FeedDoc, format: FeedFormat, config: &Config) -> Option<Vec<u8>> {
+    let mut empty = format_bytes(doc, &[], format, config);
+    strip_empty_tail(&mut empty, format).then_some(empty)
+}
+
+/// [`head`] of `stub` as the format's writer gives it: what
+/// [`push_piece`] takes.
+pub fn stub_head(stub: &FeedDoc, format: FeedFormat, config: &Config) -> Option<Vec<u8>> {
+    let mut empty = writer_bytes(stub, &[], format, config);
+    strip_empty_tail(&mut empty, format).then_some(empty)
+}
+
+/// Removes the closing tail of a document with no items; false if it does
+/// not end with it.
+fn strip_empty_tail(empty: &mut Vec<u8>, format: FeedFormat) -> bool {
+    let tail = shape(format).empty_tail;
+    let ends = empty.ends_with(tail);
+    if ends {
+        empty.truncate(empty.len() - tail.len());
+    }
+    ends
+}
+
+/// Appends to `out` the bytes of `item` as it stands among the items of any
+/// document in `format`: written into `stub` (whose header, from
+/// [`stub_head`], is `stub_head`), less that header and the tail. False, with `out` left
+/// as it was, if the bytes do not have that shape.
+pub fn push_piece(
+    stub: &FeedDoc,
+    stub_head: &[u8],
+    item: &FeedItem,
+    format: FeedFormat,
+    config: &Config,
+    out: &mut Vec<u8>,
+) -> bool {
+    let one = writer_bytes(stub, std::slice::from_ref(item), format, config);
+    match one.strip_prefix(stub_head).and_then(|rest| rest.strip_suffix(shape(format).tail)) {
+        Some(piece) => {
+            out.extend_from_slice(piece);
+            true
+        }
+        None => false,
+    }
+}
+
+/// `doc` in `format` assembled from its header and `pieces`, the bytes of
+/// its items in order ([`push_piece`]); `None` if the header has not the
+/// expected shape.
+pub fn join<'a>(
+    doc: &FeedDoc,
+    format: FeedFormat,
+    config: &Config,
+    pieces: impl ExactSizeIterator<Item = &'a [u8]> + Clone,
+) -> Option<Vec<u8>> {
+    let shape = shape(format);
+    let head = head(doc, format, config)?;
+    if pieces.len() == 0 {
+        let mut out = head;
+        out.extend_from_slice(shape.empty_tail);
+        return Some(out);
+    }
+    let total: usize = pieces.clone().map(<[u8]>::len).sum::<usize>() + pieces.len() * shape.separator.len();
+    let mut out = Vec::with_capacity(head.len() + total + shape.tail.len());
+    out.extend_from_slice(&head);
+    for (i, piece) in pieces.enumerate() {
+        if i > 0 {
+            out.extend_from_slice(shape.separator);
+        }
+        out.extend_from_slice(piece);
+    }
+    out.extend_from_slice(shape.tail);
+    Some(out)
 }
 
 /// Where the items of a rendered document lie in its bytes, in each
