@@ -28,9 +28,19 @@ fn markdown_options() -> Options {
 ///
 /// `base` is the site's base URL (for `/path` links) and `permalink` the
 /// article's own URL (for `photo.jpg` next to the article).
+///
+/// Normalising (NFC) must never merge text into markup: NFC composes `>`
+/// followed by U+0338 COMBINING LONG SOLIDUS OVERLAY into `≯`, so
+/// normalising sanitised HTML as it is would turn the end of a tag (`<p>` +
+/// U+0338 + ` onmouseover=…`) into part of its name and the text after it
+/// into live attributes. So a Markdown body, which is text, is normalised
+/// before it is parsed; an HTML body is not (normalising markup changes its
+/// structure); and in the sanitised HTML a combining character right after
+/// markup is written as a reference (`keep_markup_apart`) before the
+/// whole is normalised.
 pub fn render_body(body: &str, format: BodyFormat, base: &Url, permalink: &Url) -> String {
     let raw_html = match format {
-        BodyFormat::Markdown => markdown_to_html(body),
+        BodyFormat::Markdown => markdown_to_html(&clean(body)),
         BodyFormat::Html => body.to_string(),
     };
     // Relative links resolve against the article's path below the base URL.
@@ -41,7 +51,35 @@ pub fn render_body(body: &str, format: BodyFormat, base: &Url, permalink: &Url) 
     sanitiser
         .url_relative(ammonia::UrlRelative::RewriteWithRoot { root: base.clone(), path: article_path })
         .link_rel(Some("noopener noreferrer"));
-    clean(sanitiser.clean(&raw_html).to_string().trim())
+    clean(&keep_markup_apart(sanitiser.clean(&raw_html).to_string().trim()))
+}
+
+/// Writes as a character reference any combining character that directly
+/// follows `<`, `=` or `>` in sanitised HTML, so that normalising the HTML
+/// (NFC) cannot compose it with the markup: `>` + U+0338 would become `≯`
+/// (`<` + U+0338 `≮`, `=` + U+0338 `≠`), ending a tag no more. A reference
+/// is ASCII, which NFC leaves alone, and HTML readers decode it to the same
+/// character.
+fn keep_markup_apart(html: &str) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write as _;
+    use unicode_normalization::char::canonical_combining_class;
+
+    let mut out = String::new();
+    let mut previous = '\0';
+    let mut copied = 0;
+    for (at, c) in html.char_indices() {
+        if matches!(previous, '<' | '=' | '>') && canonical_combining_class(c) != 0 {
+            out.push_str(&html[copied..at]);
+            let _ = write!(out, "&#x{:X};", u32::from(c));
+            copied = at + c.len_utf8();
+        }
+        previous = c;
+    }
+    if copied == 0 {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    out.push_str(&html[copied..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// CommonMark (+ tables, footnotes, strikethrough) to unsanitised HTML, with
@@ -480,6 +518,36 @@ mod tests {
         assert!(html.contains("<h2>Tiêu đề phụ</h2>"), "{html}");
         assert!(html.contains("<table>"), "{html}");
         assert!(html.contains("Chú thích."), "{html}");
+    }
+
+    /// A fuzzing finding: NFC after sanitising composed the `>` ending a tag
+    /// with U+0338 into `≯`, so the text after it became live attributes.
+    #[test]
+    fn a_combining_overlay_after_a_tag_never_joins_the_markup() {
+        let (base, permalink) = urls();
+        for (body, format) in [
+            ("\u{338} onmouseover=alert(1) x", BodyFormat::Markdown),
+            ("*x*\u{338} onclick=alert(1)", BodyFormat::Markdown),
+            ("<p>&#x338; onmouseover=alert(1)</p>", BodyFormat::Html),
+            ("<p>&#x301;&#x338; onmouseover=alert(1)</p>", BodyFormat::Html),
+            ("<p title=\"&#x3e;&#x338;\">&lt;&#x338; onmouseover=alert(1)</p>", BodyFormat::Html),
+        ] {
+            let html = render_body(body, format, &base, &permalink);
+            // The attribute is still text once every tag is stripped.
+            assert!(
+                html_text(&html).contains("onmouseover=alert(1)") || html_text(&html).contains("onclick=alert(1)"),
+                "{body:?} → {html:?}"
+            );
+            assert!(!html.contains('\u{226F}') && !html.contains('\u{226E}'), "{body:?} → {html:?}");
+            assert!(html.starts_with("<p>") || html.starts_with("<p title="), "{body:?} → {html:?}");
+        }
+        // The overlay itself survives, as a reference.
+        let html = render_body("\u{338}x", BodyFormat::Markdown, &base, &permalink);
+        assert_eq!(html, "<p>&#x338;x</p>");
+        let html = render_body("<p>\u{338} onmouseover=alert(1)</p>", BodyFormat::Html, &base, &permalink);
+        assert_eq!(html, "<p>&#x338; onmouseover=alert(1)</p>");
+        // Text composed by the writer stays composed: `a` + U+0338 is NFC's own business.
+        assert_eq!(render_body("=\u{338} e\u{301}", BodyFormat::Markdown, &base, &permalink), "<p>\u{2260} \u{E9}</p>");
     }
 
     #[test]

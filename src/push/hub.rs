@@ -20,8 +20,8 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use tokio::sync::{Notify, watch};
-use url::Url;
 
+use super::hub_request::{HubRequest, Subscription, SubscriptionMode, parse_hub_request};
 use super::sources::TopicSource;
 use super::ssrf::Lookup;
 use super::state::{DeliveryKind, NewDelivery, PendingLimits, PushStore, Queued};
@@ -32,8 +32,7 @@ use crate::snapshot::ResourceKind;
 /// Largest request body accepted (a subscription request is a few hundred
 /// bytes).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// The spec: the secret MUST be less than 200 bytes.
-pub const MAX_SECRET_BYTES: usize = 199;
+pub use super::hub_request::MAX_SECRET_BYTES;
 
 /// `Retry-After` when too many verifications wait (they usually take a
 /// second each; a callback that never answers waits out its retries).
@@ -121,8 +120,11 @@ impl WebSubHub {
             Ok(collected) => collected.to_bytes(),
             Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large\n"),
         };
-        let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-        match self.accept(&form, &config, topics).await {
+        let accepted = match parse_hub_request(&body) {
+            Ok(request) => self.accept(request, &config, topics).await,
+            Err(reason) => Err(Refusal::Status(StatusCode::BAD_REQUEST, reason.to_string())),
+        };
+        match accepted {
             Ok(()) => {
                 self.wake.notify_one();
                 text(StatusCode::ACCEPTED, "accepted; the callback will be asked to verify\n")
@@ -139,64 +141,45 @@ impl WebSubHub {
         }
     }
 
-    /// Validates a request and queues its verification (or denial).
-    async fn accept(
-        &self,
-        form: &HashMap<String, String>,
-        config: &Config,
-        topics: &dyn TopicSource,
-    ) -> Result<(), Refusal> {
+    /// Checks a well-formed request against this hub (the callback's
+    /// addresses, the topic) and queues its verification (or denial).
+    async fn accept(&self, request: HubRequest, config: &Config, topics: &dyn TopicSource) -> Result<(), Refusal> {
         let bad = |reason: &str| Refusal::Status(StatusCode::BAD_REQUEST, reason.to_string());
-        let mode = form.get("hub.mode").map(String::as_str).ok_or_else(|| bad("hub.mode is missing"))?;
-        if mode == "publish" {
+        let Subscription { mode, callback, callback_url, topic, secret, lease_seconds } = match request {
             // herald publishes its own topics as they change.
-            let topic =
-                form.get("hub.url").or_else(|| form.get("hub.topic")).ok_or_else(|| bad("hub.url is missing"))?;
-            return if served_topic(topic, config, topics) {
-                Ok(())
-            } else {
-                Err(bad("this hub does not serve that topic"))
-            };
-        }
-        if mode != "subscribe" && mode != "unsubscribe" {
-            return Err(bad("hub.mode must be subscribe or unsubscribe"));
-        }
-        let callback =
-            form.get("hub.callback").filter(|c| !c.is_empty()).ok_or_else(|| bad("hub.callback is missing"))?;
-        let callback_url = Url::parse(callback).map_err(|_| bad("hub.callback is not an absolute URL"))?;
-        let topic = form.get("hub.topic").filter(|t| !t.is_empty()).ok_or_else(|| bad("hub.topic is missing"))?;
-        let secret = form.get("hub.secret").filter(|s| !s.is_empty());
-        if secret.is_some_and(|s| s.len() > MAX_SECRET_BYTES) {
-            return Err(bad("hub.secret must be less than 200 bytes"));
-        }
+            HubRequest::Publish { topic } => {
+                return if served_topic(&topic, config, topics) {
+                    Ok(())
+                } else {
+                    Err(bad("this hub does not serve that topic"))
+                };
+            }
+            HubRequest::Subscription(subscription) => subscription,
+        };
         super::ssrf::check_callback(&callback_url, config.websub.allow_private_callbacks, self.lookup.as_ref())
             .await
             .map_err(|why| bad(&why))?;
         let now = self.clock.now();
         let websub = &config.websub;
-        let job = if mode == "subscribe" && !served_topic(topic, config, topics) {
+        let job = if mode == SubscriptionMode::Subscribe && !served_topic(&topic, config, topics) {
             NewDelivery {
                 kind: DeliveryKind::Deny,
-                target: callback.clone(),
-                topic: topic.clone(),
+                target: callback,
+                topic,
                 payload: "this hub only serves the feeds of its own site".to_string(),
             }
         } else {
-            let lease = form
-                .get("hub.lease_seconds")
-                .and_then(|l| l.parse::<u64>().ok())
-                .unwrap_or(websub.lease_default)
-                .clamp(websub.lease_min, websub.lease_max);
+            let lease = lease_seconds.unwrap_or(websub.lease_default).clamp(websub.lease_min, websub.lease_max);
             let verification = Verification {
-                mode: mode.to_string(),
+                mode: mode.as_str().to_string(),
                 lease_seconds: lease,
                 secret_hex: secret.map(hex::encode),
                 challenge: hex::encode(rand::random::<[u8; 16]>()),
             };
             NewDelivery {
                 kind: DeliveryKind::Verify,
-                target: callback.clone(),
-                topic: topic.clone(),
+                target: callback,
+                topic,
                 payload: serde_json::to_string(&verification).unwrap_or_default(),
             }
         };

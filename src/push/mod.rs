@@ -8,6 +8,7 @@
 pub mod delivery;
 pub mod events;
 pub mod hub;
+pub mod hub_request;
 pub mod signature;
 pub mod sources;
 pub mod ssrf;

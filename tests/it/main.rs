@@ -18,6 +18,7 @@ mod connections;
 mod delivery;
 mod feeds;
 mod file_cache;
+mod fuzz_findings;
 mod golden;
 mod init;
 mod live_site;
