@@ -128,7 +128,7 @@ fn check_well_formed(path: &str, text: &str) {
                 for attribute in e.attributes() {
                     let attribute = attribute.unwrap_or_else(|e| panic!("{path}: a broken attribute: {e}"));
                     attribute
-                        .decode_and_unescape_value(reader.decoder())
+                        .decoded_and_normalized_value(quick_xml::XmlVersion::Explicit1_0, reader.decoder())
                         .unwrap_or_else(|e| panic!("{path}: an attribute does not decode: {e}"));
                 }
                 if matches!(event, Event::Start(_)) {
@@ -137,7 +137,7 @@ fn check_well_formed(path: &str, text: &str) {
             }
             Event::End(_) => depth -= 1,
             Event::Text(t) => {
-                t.xml_content().unwrap_or_else(|e| panic!("{path}: text does not decode: {e}"));
+                t.decode().unwrap_or_else(|e| panic!("{path}: text does not decode: {e}"));
             }
             Event::GeneralRef(r) => {
                 let name = r.decode().unwrap_or_else(|e| panic!("{path}: a reference does not decode: {e}"));
