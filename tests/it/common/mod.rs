@@ -22,6 +22,14 @@ pub fn now() -> Timestamp {
     NOW.parse().unwrap()
 }
 
+/// The `herald` binary as a command, with no configuration file or log
+/// settings taken from the environment.
+pub fn herald() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("herald").unwrap();
+    cmd.env_remove("HERALD_CONFIG").env_remove("HERALD_LOG");
+    cmd
+}
+
 /// The checked-in fixture folder `tests/fixtures/NAME`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
