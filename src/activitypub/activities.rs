@@ -12,9 +12,10 @@
 
 use serde_json::{Value, json};
 
-use super::actors::{Actor, actor_id, escape_text};
+use super::actors::{Actor, actor_id};
 use crate::article::Article;
 use crate::config::Config;
+use crate::text::escape_html;
 
 /// The audience every article is addressed to.
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
@@ -30,11 +31,11 @@ pub fn object_id(actor: &Actor, article_id: &str, config: &Config) -> String {
 /// `article` as a `Note` by `actor`.
 pub fn note(actor: &Actor, article: &Article, config: &Config) -> Value {
     let id = actor.id(config);
-    let mut content = format!("<p><strong>{}</strong></p>", escape_text(&article.title));
+    let mut content = format!("<p><strong>{}</strong></p>", escape_html(&article.title));
     if !article.summary.is_empty() {
-        content.push_str(&format!("<p>{}</p>", escape_text(&article.summary)));
+        content.push_str(&format!("<p>{}</p>", escape_html(&article.summary)));
     }
-    let url = escape_text(&article.url);
+    let url = escape_html(&article.url);
     content.push_str(&format!("<p><a href=\"{url}\">{url}</a></p>"));
     let tags: Vec<Value> = article
         .tags
