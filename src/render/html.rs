@@ -349,25 +349,13 @@ mod tests {
 
     use super::*;
     use crate::config::Overrides;
+    use crate::config::testing::MINIMAL;
     use crate::store::{ArticleStore, MemoryStore};
 
-    const CONFIG: &str = r#"
-[site]
-base_url = "https://news.example.vn"
-default_language = "vi"
-time_zone = "Asia/Ho_Chi_Minh"
-title = { vi = "Báo Mẫu", en = "Sample News" }
-
-[languages.vi]
-name = "Tiếng Việt"
-prefix = ""
-
-[languages.en]
-name = "English"
-
-[sections.thoi-su]
-title = { vi = "Thời sự", en = "News" }
-"#;
+    /// Two languages and one section.
+    fn two_languages() -> String {
+        format!("{MINIMAL}\n[sections.thoi-su]\ntitle = {{ vi = \"Thời sự\", en = \"News\" }}\n")
+    }
 
     fn page(config_text: &str) -> String {
         let config = Config::parse(config_text, Path::new("feeds.toml"), &Overrides::default()).unwrap();
@@ -387,7 +375,7 @@ title = { vi = "Thời sự", en = "News" }
 
     #[test]
     fn lists_every_feed_for_autodiscovery_and_people() {
-        let html = page(CONFIG);
+        let html = page(&two_languages());
         assert!(html.starts_with("<!doctype html>\n<html lang=\"vi\">"), "{html}");
         assert!(html.contains("<title>Báo Mẫu – Nguồn tin · Feeds</title>"), "{html}");
         for (type_, title, lang, url) in [
@@ -429,7 +417,7 @@ title = { vi = "Thời sự", en = "News" }
 
     #[test]
     fn escapes_text_from_the_configuration() {
-        let config = CONFIG.replace("vi = \"Báo Mẫu\"", "vi = 'Tin & \"Nóng\" <1>'");
+        let config = two_languages().replace("vi = \"Báo Mẫu\"", "vi = 'Tin & \"Nóng\" <1>'");
         let html = page(&config);
         assert!(html.contains("<h1>Tin &amp; &quot;Nóng&quot; &lt;1&gt;</h1>"), "{html}");
         assert!(html.contains("title=\"Tin &amp; &quot;Nóng&quot; &lt;1&gt; (RSS)\""), "{html}");
@@ -440,13 +428,13 @@ title = { vi = "Thời sự", en = "News" }
 
     #[test]
     fn leaves_out_sitemaps_when_disabled() {
-        let html = page(&format!("{CONFIG}\n[sitemaps]\nenabled = false\nrobots_txt = false\n"));
+        let html = page(&format!("{}\n[sitemaps]\nenabled = false\nrobots_txt = false\n", two_languages()));
         assert!(!html.contains("Sitemaps"));
         assert!(!html.contains("sitemap.xml"));
     }
 
     #[test]
     fn same_input_gives_same_bytes() {
-        assert_eq!(page(CONFIG), page(CONFIG));
+        assert_eq!(page(&two_languages()), page(&two_languages()));
     }
 }
