@@ -74,6 +74,41 @@ fn example_store_gets_a_config_that_checks() {
     assert!(text.contains("# CHECK: from the +07:00 offsets"), "{text}");
 }
 
+/// The written file holds `[taxonomies]` and a table per taxonomy (tags,
+/// authors, categories) at herald's defaults: the same settings as a file
+/// without them, every taxonomy on.
+#[test]
+fn the_written_config_holds_the_taxonomy_tables_at_their_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    copy_dir(&examples_store(), &store);
+    let config_path = dir.path().join("feeds.toml");
+    init(&store, &config_path, false).unwrap();
+    let text = std::fs::read_to_string(&config_path).unwrap();
+    for table in ["[taxonomies]", "[taxonomies.tags]", "[taxonomies.authors]", "[taxonomies.categories]"] {
+        assert!(text.lines().any(|l| l == table), "no {table} in:\n{text}");
+    }
+    let config = check_passes(&config_path);
+    assert_eq!(config.taxonomies.enabled(), herald::config::Taxonomy::ALL);
+    assert_eq!(config.taxonomies.categories.paths.rss, "/{lang}/categories/{term}/rss.xml");
+
+    // Without the taxonomy tables, the same settings.
+    let mut in_taxonomies = false;
+    let without: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            if l.starts_with('[') {
+                in_taxonomies = l.starts_with("[taxonomies");
+            }
+            !in_taxonomies
+        })
+        .collect();
+    let without = without.join("\n");
+    assert!(!without.contains("[taxonomies"), "{without}");
+    let defaults = Config::parse(&without, &config_path, &Overrides::default()).unwrap();
+    assert_eq!(config.taxonomies, defaults.taxonomies);
+}
+
 #[test]
 fn generated_corpus_gets_section_titles_from_index_files() {
     let dir = tempfile::tempdir().unwrap();
