@@ -1,5 +1,6 @@
 //! Text hygiene shared by every input path: Unicode NFC, characters XML 1.0
-//! forbids, whitespace in one-line fields, and URL-safe slugs.
+//! forbids, whitespace in one-line fields, and URL-safe slugs; and the one
+//! HTML escaper ([`escape_html`]) of the pages and fediverse documents.
 //!
 //! Every string that can reach an output file passes through [`clean`] (or
 //! [`clean_line`] for titles and names) when an article is read, so the
