@@ -452,9 +452,10 @@ elif latencies:
       + ", ".join(f"{num(n)}: {(latencies[n] or {}).get('failed')}" for n in sorted(latencies))
       + "; updates per edit: "
       + ", ".join(f"{num(n)}: {(latencies[n] or {}).get('updates_per_edit')}" for n in sorted(latencies))
-      + f". At {num(lat_n)} on a daemon started for it (on a copy of the corpus); at 1,000,000, when the idle "
-        "section ran, on section 7's restarted daemon (on a copy of the corpus), once its archives were "
-        "complete.\n")
+      + (". The daemon: section 7's restarted one at each size (on a hard-link copy of the corpus), once its "
+         "archives were complete and its twins done or waited for.\n" if "idle" in selected else
+         ". The daemon: one started for the edits at each size (on a hard-link copy of the corpus); the edits "
+         "start once its archives are complete.\n"))
     r = load("latency-ready.json") or {}
     if r:
         w(f"Start-up of the {num(lat_n)}-article daemon to /healthz: {secs(next(iter(r.values())))}.\n")
