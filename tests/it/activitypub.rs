@@ -361,3 +361,25 @@ fn futures_lite_get(daemon: &Daemon, path: &str) -> String {
     .join()
     .unwrap()
 }
+
+/// The README's first command (`herald serve --config feeds.toml`, the
+/// sample configuration and store): ActivityPub is on, and the index page
+/// shows the handles with their follower counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_configuration_shows_the_handles() {
+    let state = tempfile::tempdir().unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml");
+    let overrides = Overrides { state_dir: Some(state.path().to_path_buf()), ..Overrides::default() };
+    let source = ConfigSource { path, overrides };
+    let config = source.load().unwrap();
+    assert!(config.activitypub.enabled, "the sample feeds.toml enables ActivityPub");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let daemon =
+        Daemon::start(config, source, listener, Arc::new(ManualClock::new(jiff::Timestamp::now()))).await.unwrap();
+    let index = http_client().get(format!("http://{}/", daemon.addr)).send().await.unwrap().text().await.unwrap();
+    for handle in ["@vi@baosonghuong.example.vn", "@thoi-su@baosonghuong.example.vn", "@en@baosonghuong.example.vn"] {
+        let row = format!("{handle}</a> · <span class=\"followers\">");
+        assert!(index.contains(&row), "no {row} in {index}");
+    }
+    daemon.shutdown().await;
+}
