@@ -41,7 +41,6 @@ pub mod schedule;
 pub mod server;
 pub mod site;
 pub mod snapshot;
-pub mod stale_staging;
 pub mod store;
 pub mod text;
 pub mod watch;

@@ -27,6 +27,7 @@ use crate::catalog::Catalog;
 use crate::config::{Config, Language, SiteScope};
 use crate::render::feed::{FeedFormat, FeedScope, feed_scopes};
 use crate::snapshot::{Resource, ResourceKind};
+use crate::text::escape_html;
 
 /// Site path of the index page.
 pub const INDEX_PATH: &str = "/index.html";
@@ -48,7 +49,7 @@ pub type FollowerCounts = BTreeMap<String, u64>;
 pub fn index_page(catalog: &Catalog, config: &Config, followers: &FollowerCounts) -> (String, Resource) {
     let default_lang = &config.site.default_language;
     let mut html = String::new();
-    html.push_str(&format!("<!doctype html>\n<html lang=\"{}\">\n", escape(default_lang)));
+    html.push_str(&format!("<!doctype html>\n<html lang=\"{}\">\n", escape_html(default_lang)));
     head(&mut html, catalog, config);
     html.push_str("<body>\n");
     header(&mut html, config);
@@ -69,7 +70,7 @@ fn head(out: &mut String, catalog: &Catalog, config: &Config) {
     let title = format!("{} – {}", config.site_title(&config.site.default_language), PAGE_TITLE_SUFFIX);
     out.push_str("<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!("<title>{}</title>\n", escape(&title)));
+    out.push_str(&format!("<title>{}</title>\n", escape_html(&title)));
     // Term feeds are too many to announce (thousands of tags): the page
     // lists them, and each language's OPML files hold them.
     for scope in feed_scopes(catalog, config).into_iter().filter(|s| !matches!(s, FeedScope::Term(_))) {
@@ -77,15 +78,15 @@ fn head(out: &mut String, catalog: &Catalog, config: &Config) {
             out.push_str(&format!(
                 "<link rel=\"alternate\" type=\"{}\" title=\"{}\" hreflang=\"{}\" href=\"{}\">\n",
                 format.media_type(),
-                escape(&format!("{} ({})", scope.title(config, catalog), format_name(format))),
-                escape(scope.lang(config)),
-                escape(&config.url_for(&scope.path(format, config))),
+                escape_html(&format!("{} ({})", scope.title(config, catalog), format_name(format))),
+                escape_html(scope.lang(config)),
+                escape_html(&config.url_for(&scope.path(format, config))),
             ));
         }
     }
     out.push_str(&format!(
         "<link rel=\"outline\" type=\"text/x-opml\" title=\"OPML\" href=\"{}\">\n",
-        escape(&config.url_for(crate::render::opml::SITE_OPML_PATH))
+        escape_html(&config.url_for(crate::render::opml::SITE_OPML_PATH))
     ));
     out.push_str(&format!("<style>\n{STYLE}{}</style>\n</head>\n", crate::render::index_terms::STYLE));
 }
@@ -94,10 +95,10 @@ fn head(out: &mut String, catalog: &Catalog, config: &Config) {
 fn header(out: &mut String, config: &Config) {
     let lang = &config.site.default_language;
     out.push_str("<header>\n<p class=\"badge\">Nguồn tin · Feeds</p>\n");
-    out.push_str(&format!("<h1>{}</h1>\n", escape(config.site_title(lang))));
+    out.push_str(&format!("<h1>{}</h1>\n", escape_html(config.site_title(lang))));
     let description = config.site_description(lang);
     if !description.is_empty() {
-        out.push_str(&format!("<p>{}</p>\n", escape(description)));
+        out.push_str(&format!("<p>{}</p>\n", escape_html(description)));
     }
     out.push_str(&format!("<p lang=\"vi\">{INTRO_VI}</p>\n<p lang=\"en\">{INTRO_EN}</p>\n</header>\n"));
 }
@@ -114,7 +115,7 @@ fn language_section(
 ) {
     let code = &language.code;
     let labels = Labels::for_language(code);
-    out.push_str(&format!("<section lang=\"{}\">\n<h2>{}</h2>\n", escape(code), escape(&language.name)));
+    out.push_str(&format!("<section lang=\"{}\">\n<h2>{}</h2>\n", escape_html(code), escape_html(&language.name)));
     out.push_str(&format!(
         "<table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
         labels.feed, labels.articles, labels.formats, labels.subscribe,
@@ -140,7 +141,7 @@ fn language_section(
         handle_row(out, code, Some(&placement.section), &labels, config, followers);
     }
     out.push_str("</tbody>\n</table>\n");
-    out.push_str(&crate::render::index_terms::term_lists(code, labels.vietnamese, catalog, config, escape));
+    out.push_str(&crate::render::index_terms::term_lists(code, labels.vietnamese, catalog, config, escape_html));
     out.push_str("</section>\n");
 }
 
@@ -151,13 +152,13 @@ fn feed_row(out: &mut String, scope: &FeedScope, name: &str, count: usize, label
         .into_iter()
         .map(|format| {
             let url = config.url_for(&scope.path(format, config));
-            format!("<a href=\"{}\">{}</a>", escape(&url), format_name(format))
+            format!("<a href=\"{}\">{}</a>", escape_html(&url), format_name(format))
         })
         .collect();
-    let rss = escape(&config.url_for(&scope.path(FeedFormat::Rss, config)));
+    let rss = escape_html(&config.url_for(&scope.path(FeedFormat::Rss, config)));
     out.push_str(&format!(
         "<tr>\n<th scope=\"row\">{}</th>\n<td class=\"count\">{}</td>\n<td class=\"formats\">{}</td>\n",
-        escape(name),
+        escape_html(name),
         labels.count(count),
         links.join(" · "),
     ));
@@ -189,8 +190,8 @@ fn handle_row(
     out.push_str(&format!(
         "<tr class=\"fediverse\">\n<td colspan=\"4\">Fediverse: <a href=\"{}\" rel=\"me\">{}</a> · \
          <span class=\"followers\">{}</span></td>\n</tr>\n",
-        escape(&actor),
-        escape(&handle),
+        escape_html(&actor),
+        escape_html(&handle),
         labels.followers(count),
     ));
 }
@@ -228,8 +229,8 @@ fn sitemaps_section(out: &mut String, catalog: &Catalog, config: &Config) {
     }
     out.push_str("<section>\n<h2>Lưu trữ và sơ đồ trang · Archive and sitemaps</h2>\n<ul>\n");
     for (label, path) in entries {
-        let url = escape(&config.url_for(&path));
-        out.push_str(&format!("<li><a href=\"{url}\">{}</a><br><code>{url}</code></li>\n", escape(&label)));
+        let url = escape_html(&config.url_for(&path));
+        out.push_str(&format!("<li><a href=\"{url}\">{}</a><br><code>{url}</code></li>\n", escape_html(&label)));
     }
     out.push_str("</ul>\n</section>\n");
 }
@@ -250,22 +251,6 @@ fn format_name(format: FeedFormat) -> &'static str {
         FeedFormat::Atom => "Atom",
         FeedFormat::Json => "JSON Feed",
     }
-}
-
-/// Escapes `text` for HTML text and quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Site path of robots.txt (fixed, as crawlers expect).
@@ -402,25 +387,13 @@ mod tests {
 
     use super::*;
     use crate::config::Overrides;
+    use crate::config::testing::MINIMAL;
     use crate::store::{ArticleStore, MemoryStore};
 
-    const CONFIG: &str = r#"
-[site]
-base_url = "https://news.example.vn"
-default_language = "vi"
-time_zone = "Asia/Ho_Chi_Minh"
-title = { vi = "Báo Mẫu", en = "Sample News" }
-
-[languages.vi]
-name = "Tiếng Việt"
-prefix = ""
-
-[languages.en]
-name = "English"
-
-[sections.thoi-su]
-title = { vi = "Thời sự", en = "News" }
-"#;
+    /// Two languages and one section.
+    fn two_languages() -> String {
+        format!("{MINIMAL}\n[sections.thoi-su]\ntitle = {{ vi = \"Thời sự\", en = \"News\" }}\n")
+    }
 
     fn page(config_text: &str) -> String {
         page_with(config_text, &FollowerCounts::new())
@@ -444,7 +417,7 @@ title = { vi = "Thời sự", en = "News" }
 
     #[test]
     fn lists_every_feed_for_autodiscovery_and_people() {
-        let html = page(CONFIG);
+        let html = page(&two_languages());
         assert!(html.starts_with("<!doctype html>\n<html lang=\"vi\">"), "{html}");
         assert!(html.contains("<title>Báo Mẫu – Nguồn tin · Feeds</title>"), "{html}");
         for (type_, title, lang, url) in [
@@ -486,32 +459,32 @@ title = { vi = "Thời sự", en = "News" }
 
     #[test]
     fn escapes_text_from_the_configuration() {
-        let config = CONFIG.replace("vi = \"Báo Mẫu\"", "vi = 'Tin & \"Nóng\" <1>'");
+        let config = two_languages().replace("vi = \"Báo Mẫu\"", "vi = 'Tin & \"Nóng\" <1>'");
         let html = page(&config);
         assert!(html.contains("<h1>Tin &amp; &quot;Nóng&quot; &lt;1&gt;</h1>"), "{html}");
         assert!(html.contains("title=\"Tin &amp; &quot;Nóng&quot; &lt;1&gt; (RSS)\""), "{html}");
         assert!(!html.contains("Tin & "));
         assert!(!html.contains("<1>"));
-        assert_eq!(escape("a'b"), "a&#39;b");
+        assert_eq!(escape_html("a'b"), "a&#39;b");
     }
 
     #[test]
     fn leaves_out_sitemaps_when_disabled() {
-        let html = page(&format!("{CONFIG}\n[sitemaps]\nenabled = false\nrobots_txt = false\n"));
+        let html = page(&format!("{}\n[sitemaps]\nenabled = false\nrobots_txt = false\n", two_languages()));
         assert!(!html.contains("Sitemaps"));
         assert!(!html.contains("sitemap.xml"));
     }
 
     #[test]
     fn same_input_gives_same_bytes() {
-        assert_eq!(page(CONFIG), page(CONFIG));
+        assert_eq!(page(&two_languages()), page(&two_languages()));
         let counts = FollowerCounts::from([("thoi-su".to_string(), 3)]);
-        assert_eq!(page_with(CONFIG, &counts), page_with(CONFIG, &counts));
+        assert_eq!(page_with(&two_languages(), &counts), page_with(&two_languages(), &counts));
     }
 
     #[test]
     fn shows_each_actors_handle_and_follower_count() {
-        let config = format!("{CONFIG}\n[activitypub]\nenabled = true\n");
+        let config = format!("{}\n[activitypub]\nenabled = true\n", two_languages());
         let counts = FollowerCounts::from([("thoi-su".to_string(), 12), ("thoi-su.en".to_string(), 1)]);
         let html = page_with(&config, &counts);
         for (handle, count) in [
@@ -526,6 +499,6 @@ title = { vi = "Thời sự", en = "News" }
         // Another count, other bytes; without ActivityPub, no handles.
         let fewer = FollowerCounts::from([("thoi-su".to_string(), 11), ("thoi-su.en".to_string(), 1)]);
         assert_ne!(page_with(&config, &fewer), html);
-        assert!(!page_with(CONFIG, &counts).contains("Fediverse"));
+        assert!(!page_with(&two_languages(), &counts).contains("Fediverse"));
     }
 }

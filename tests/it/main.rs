@@ -37,6 +37,7 @@ mod serve;
 mod serve_archives;
 mod serve_process;
 mod sitemaps;
+mod state_commands;
 mod store_files;
 mod taxonomies;
 mod unicode_property;
