@@ -37,6 +37,7 @@ pub mod parallel;
 pub mod pipeline;
 pub mod push;
 pub mod render;
+pub mod saved_catalog;
 pub mod schedule;
 pub mod server;
 pub mod site;

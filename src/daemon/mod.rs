@@ -40,6 +40,7 @@ use crate::file_cache::FileCache;
 use crate::push::Push;
 use crate::push::sources::TopicSource;
 use crate::push::state::Initialise;
+use crate::saved_catalog::SavedCatalog;
 use crate::server::compress::Compressor;
 use crate::server::{CurrentFiles, Limits, ServedFiles, ServerState};
 use crate::site::{LiveSite, Start};
@@ -210,6 +211,9 @@ impl Daemon {
             None if table.is_some() => None,
             None => saved_files::restore(&config, store.as_ref(), &cache, now),
         };
+        // What is read from the folder is saved for the next start, which
+        // then reads only what changed (the table's rows are not files).
+        let saving = table.is_none();
         let early = restored.as_ref().map(|snapshot| {
             tracing::info!("serving the {} files saved at the last stop; reading the store now", snapshot.len());
             ServedFiles::prepare(snapshot, None, &config, now, None)
@@ -217,7 +221,7 @@ impl Daemon {
         let (mut site, files) = match early {
             Some(files) => (None, files),
             None => {
-                let (site, files) = start_site(&config, &store, &cache, now, false).await;
+                let (site, files) = start_site(&config, &store, &cache, now, saving, false).await;
                 (Some(site), files)
             }
         };
@@ -321,7 +325,7 @@ impl Daemon {
             None => {
                 tasks.push(server(listener));
                 // The saved files are served until every file is rendered.
-                let (site, rendered) = start_site(&config, &store, &cache, now, true).await;
+                let (site, rendered) = start_site(&config, &store, &cache, now, saving, true).await;
                 drop(rendered);
                 let changed = restored.as_ref().map_or(0, |saved| saved.changed_paths(site.snapshot()).len());
                 if changed > 0 {
@@ -439,6 +443,7 @@ impl Daemon {
         }
         // The files as served, for a fast next start (when complete).
         let site = crate::parallel::lock(&self.site);
+        site.flush_saved_catalog();
         if !site.archives_pending() && site.config().server.out_dir.is_none() {
             let saved = saved_files::save(
                 site.snapshot(),
@@ -456,9 +461,6 @@ impl Daemon {
     }
 }
 
-/// Reads the whole store and renders the site (a large store's archives
-/// follow, unless there is an output folder or `complete` is asked for),
-/// keeping past archives in `cache`; the site and its files ready to serve.
 /// Shows the follower counts in `store` on `site`'s index page (before
 /// anything is served); whether its files changed.
 async fn show_follower_counts(
@@ -502,11 +504,17 @@ fn forward_follower_changes(
     })
 }
 
+/// Reads the whole store and renders the site (a large store's archives
+/// follow, unless there is an output folder or `complete` is asked for),
+/// keeping past archives in `cache`; the site and its files ready to serve.
+/// With `saving`, only the documents that changed since the saved catalog
+/// was written are read, and it is kept current from then on.
 async fn start_site(
     config: &Arc<Config>,
     store: &Arc<dyn ArticleStore>,
     cache: &FileCache,
     now: jiff::Timestamp,
+    saving: bool,
     complete: bool,
 ) -> (LiveSite, ServedFiles) {
     let config = Arc::clone(config);
@@ -520,7 +528,12 @@ async fn start_site(
             Some(_) => Start::Whole,
             None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
         };
-        let mut site = LiveSite::start(config, store, now, how);
+        let saved = saving.then(|| SavedCatalog::open(&config));
+        let mut site = LiveSite::start_saving(config, store, now, how, saved);
+        let reused = site.stats().reused_documents;
+        if reused > 0 {
+            tracing::info!("{reused} of {} documents unchanged since the last run: not read", site.documents());
+        }
         site.keep_past_archives_in(cache);
         if complete && site.archives_pending() {
             // A month at a time, each kept on disk as it is rendered.
