@@ -113,6 +113,24 @@ pub struct Image {
     pub alt: Option<String>,
 }
 
+impl Image {
+    /// The image media type `src`'s extension names (`image/jpeg` for
+    /// `.jpg` or `.JPG?w=1`), if it names one.
+    pub fn media_type(&self) -> Option<&'static str> {
+        let path = self.src.split(['?', '#']).next().unwrap_or(&self.src).to_ascii_lowercase();
+        let extension = path.rsplit_once('.').map(|(_, e)| e)?;
+        Some(match extension {
+            "jpg" | "jpeg" => "image/jpeg",
+            "png" => "image/png",
+            "gif" => "image/gif",
+            "webp" => "image/webp",
+            "avif" => "image/avif",
+            "svg" => "image/svg+xml",
+            _ => return None,
+        })
+    }
+}
+
 /// Where an article came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Source {
@@ -584,6 +602,16 @@ fn parse_any_date(text: &str, config: &Config) -> Result<Timestamp, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_image_media_type_comes_from_its_extension() {
+        let image = |src: &str| Image { src: src.into(), caption: None, alt: None };
+        assert_eq!(image("https://x/a.JPG?w=1").media_type(), Some("image/jpeg"));
+        assert_eq!(image("https://x/a.webp#top").media_type(), Some("image/webp"));
+        assert_eq!(image("https://x/a.svg").media_type(), Some("image/svg+xml"));
+        assert_eq!(image("https://x/a").media_type(), None);
+        assert_eq!(image("https://x/a.bmp").media_type(), None);
+    }
 
     #[test]
     fn absolute_urls_resolve_against_base_and_permalink() {

@@ -1,5 +1,6 @@
 //! Text hygiene shared by every input path: Unicode NFC, characters XML 1.0
-//! forbids, whitespace in one-line fields, and URL-safe slugs.
+//! forbids, whitespace in one-line fields, and URL-safe slugs; and the one
+//! HTML escaper ([`escape_html`]) of the pages and fediverse documents.
 //!
 //! Every string that can reach an output file passes through [`clean`] (or
 //! [`clean_line`] for titles and names) when an article is read, so the
@@ -105,6 +106,23 @@ pub fn slugify(input: &str) -> String {
     slug::slugify(input.nfc().collect::<String>())
 }
 
+/// `text` safe inside HTML text and quoted attribute values: `&`, `<`,
+/// `>`, `"` and `'` become character references.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Truncates `text` to at most `max_chars` characters at a word boundary,
 /// adding an ellipsis when something was cut.
 pub fn truncate_words(text: &str, max_chars: usize) -> String {
@@ -133,6 +151,15 @@ pub fn truncate_words(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_escaping_covers_text_and_both_quotes() {
+        assert_eq!(
+            escape_html(r#"<a href="x">Tom & Jerry's</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;"
+        );
+        assert_eq!(escape_html("Lễ hội"), "Lễ hội");
+    }
 
     #[test]
     fn decomposed_vietnamese_becomes_composed() {

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use crate::config::{Config, actor_path, handle_host};
 use crate::render::feed::FeedScope;
+use crate::text::escape_html;
 
 /// The JSON-LD contexts of an actor document.
 const ACTOR_CONTEXT: [&str; 2] = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"];
@@ -150,7 +151,7 @@ pub fn document(actor: &Actor, config: &Config, public_pem: &str) -> Value {
         "type": "Service",
         "preferredUsername": actor.username,
         "name": actor.name(config),
-        "summary": escape_text(&summary),
+        "summary": escape_html(&summary),
         "url": actor.scope().home_url(config),
         "inbox": format!("{id}/inbox"),
         "outbox": format!("{id}/outbox"),
@@ -172,33 +173,17 @@ pub fn document(actor: &Actor, config: &Config, public_pem: &str) -> Value {
 /// The HTML page of `actor` for people who open its address in a browser:
 /// its handle, what it publishes and its feed, and how many follow it.
 pub fn page(actor: &Actor, config: &Config, followers: u64) -> String {
-    let name = escape_text(&actor.name(config));
-    let handle = escape_text(&actor.handle(config));
-    let home = escape_text(&actor.scope().home_url(config));
-    let feed = escape_text(&config.url_for(&actor.scope().path(crate::render::feed::FeedFormat::Rss, config)));
+    let name = escape_html(&actor.name(config));
+    let handle = escape_html(&actor.handle(config));
+    let home = escape_html(&actor.scope().home_url(config));
+    let feed = escape_html(&config.url_for(&actor.scope().path(crate::render::feed::FeedFormat::Rss, config)));
     format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{name}</title>\n\
          <link rel=\"alternate\" type=\"application/activity+json\" href=\"{id}\">\n</head>\n<body>\n\
          <h1>{name}</h1>\n<p>Follow <strong>{handle}</strong> from Mastodon or any fediverse server.</p>\n\
          <p>{followers} followers · <a href=\"{home}\">{home}</a> · <a href=\"{feed}\">RSS</a></p>\n</body>\n</html>\n",
-        lang = escape_text(&actor.lang),
-        id = escape_text(&actor.id(config)),
+        lang = escape_html(&actor.lang),
+        id = escape_html(&actor.id(config)),
     )
-}
-
-/// `text` safe inside HTML text and attributes.
-pub fn escape_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

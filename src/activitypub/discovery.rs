@@ -78,6 +78,6 @@ pub fn host_meta(config: &Config) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  \
          <Link rel=\"lrdd\" type=\"application/jrd+json\" template=\"{}\"/>\n</XRD>\n",
-        super::actors::escape_text(&template)
+        crate::text::escape_html(&template)
     )
 }

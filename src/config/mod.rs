@@ -30,7 +30,7 @@ mod sitemaps;
 mod taxonomies;
 mod template;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod validate;
 mod webhooks;
 mod websub;

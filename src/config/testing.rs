@@ -1,12 +1,13 @@
-//! What the configuration's unit tests share: a minimal valid `feeds.toml`
-//! and shorthands to parse a text and read its first error.
+//! What unit tests share: a minimal valid `feeds.toml` (the configuration's
+//! tests and the renderers' start from it) and shorthands to parse a text
+//! and read its first error.
 
 use std::path::Path;
 
 use super::{Config, ConfigError, Overrides};
 
 /// The smallest useful configuration: two languages, Vietnamese at the root.
-pub(super) const MINIMAL: &str = r#"
+pub(crate) const MINIMAL: &str = r#"
 [site]
 base_url = "https://news.example.vn"
 default_language = "vi"

@@ -40,6 +40,7 @@ use crate::file_cache::FileCache;
 use crate::push::Push;
 use crate::push::sources::TopicSource;
 use crate::push::state::Initialise;
+use crate::saved_catalog::SavedCatalog;
 use crate::server::compress::Compressor;
 use crate::server::{CurrentFiles, Limits, ServedFiles, ServerState};
 use crate::site::{LiveSite, Start};
@@ -132,6 +133,8 @@ enum SiteEvent {
     Rebuild,
     Housekeeping,
     Reload,
+    /// Follows were added or removed: the index page shows the counts.
+    Followers,
 }
 
 /// The folder of the state folder where files kept on disk are
@@ -208,20 +211,20 @@ impl Daemon {
             None if table.is_some() => None,
             None => saved_files::restore(&config, store.as_ref(), &cache, now),
         };
+        // What is read from the folder is saved for the next start, which
+        // then reads only what changed (the table's rows are not files).
+        let saving = table.is_none();
         let early = restored.as_ref().map(|snapshot| {
             tracing::info!("serving the {} files saved at the last stop; reading the store now", snapshot.len());
             ServedFiles::prepare(snapshot, None, &config, now, None)
         });
-        let (site, files) = match early {
+        let (mut site, files) = match early {
             Some(files) => (None, files),
             None => {
-                let (site, files) = start_site(&config, &store, &cache, now, false).await;
+                let (site, files) = start_site(&config, &store, &cache, now, saving, false).await;
                 (Some(site), files)
             }
         };
-        if let (Some(out), Some(site)) = (&config.server.out_dir, &site) {
-            site.snapshot().write_dir_atomic(out).map_err(|source| StartError::Output { path: out.clone(), source })?;
-        }
 
         // The files holder first: push reads topic content from it, and the
         // server state is made complete, push parts included.
@@ -250,7 +253,7 @@ impl Daemon {
             None
         };
         // (Never with saved files: see `restored`, above.)
-        let activitypub = match (&push, &site) {
+        let activitypub = match (&push, &mut site) {
             (Some(push), Some(site)) if config.activitypub.enabled => {
                 let activitypub = Arc::new(ActivityPub::new(
                     Arc::clone(&push.store),
@@ -266,10 +269,25 @@ impl Daemon {
                 let publisher = Arc::clone(&activitypub);
                 let _ = tokio::task::spawn_blocking(move || publisher.publish_index(index)).await;
                 tracing::info!("ActivityPub: {} actors", activitypub.directory().actors().len());
+                // The index page shows the follower counts from the first
+                // file served on.
+                if show_follower_counts(site, &push.store, now).await {
+                    let previous = files.load();
+                    files.store(Arc::new(ServedFiles::prepare(
+                        site.snapshot(),
+                        Some(&previous),
+                        &config,
+                        now,
+                        Some(&compressor),
+                    )));
+                }
                 Some(activitypub)
             }
             _ => None,
         };
+        if let (Some(out), Some(site)) = (&config.server.out_dir, &site) {
+            site.snapshot().write_dir_atomic(out).map_err(|source| StartError::Output { path: out.clone(), source })?;
+        }
         let state = Arc::new(
             ServerState::new(
                 files,
@@ -307,7 +325,7 @@ impl Daemon {
             None => {
                 tasks.push(server(listener));
                 // The saved files are served until every file is rendered.
-                let (site, rendered) = start_site(&config, &store, &cache, now, true).await;
+                let (site, rendered) = start_site(&config, &store, &cache, now, saving, true).await;
                 drop(rendered);
                 let changed = restored.as_ref().map_or(0, |saved| saved.changed_paths(site.snapshot()).len());
                 if changed > 0 {
@@ -361,6 +379,9 @@ impl Daemon {
         }
         if let Some(push) = &push {
             tasks.push(tokio::spawn(Arc::clone(&push.engine).run(shutdown_rx.clone())));
+        }
+        if let Some(activitypub) = &state.activitypub {
+            tasks.push(forward_follower_changes(activitypub, events.clone(), shutdown_rx.clone()));
         }
         for job in [ScheduledJob::Rebuild, ScheduledJob::Housekeeping] {
             tasks.push(tokio::spawn(run_job(
@@ -422,6 +443,7 @@ impl Daemon {
         }
         // The files as served, for a fast next start (when complete).
         let site = crate::parallel::lock(&self.site);
+        site.flush_saved_catalog();
         if !site.archives_pending() && site.config().server.out_dir.is_none() {
             let saved = saved_files::save(
                 site.snapshot(),
@@ -439,14 +461,60 @@ impl Daemon {
     }
 }
 
+/// Shows the follower counts in `store` on `site`'s index page (before
+/// anything is served); whether its files changed.
+async fn show_follower_counts(
+    site: &mut LiveSite,
+    store: &Arc<dyn crate::push::state::PushStore>,
+    now: jiff::Timestamp,
+) -> bool {
+    let store = Arc::clone(store);
+    match tokio::task::spawn_blocking(move || store.follower_counts()).await {
+        Ok(Ok(counts)) => {
+            site.set_follower_counts(counts.into_iter().collect())
+                && !site.advance(now, crate::site::Stage::LiveFirst).changed_paths.is_empty()
+        }
+        Ok(Err(e)) => {
+            tracing::warn!("cannot read the follower counts ({e}); the index page shows them after the next change");
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+/// Turns each notification that follows changed into a site event (the
+/// next step shows the new counts on the index page), until `shutdown`.
+fn forward_follower_changes(
+    activitypub: &ActivityPub,
+    events: mpsc::UnboundedSender<SiteEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let changes = activitypub.follower_changes();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = changes.notified() => {
+                    if events.send(SiteEvent::Followers).is_err() {
+                        break;
+                    }
+                }
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+        }
+    })
+}
+
 /// Reads the whole store and renders the site (a large store's archives
 /// follow, unless there is an output folder or `complete` is asked for),
 /// keeping past archives in `cache`; the site and its files ready to serve.
+/// With `saving`, only the documents that changed since the saved catalog
+/// was written are read, and it is kept current from then on.
 async fn start_site(
     config: &Arc<Config>,
     store: &Arc<dyn ArticleStore>,
     cache: &FileCache,
     now: jiff::Timestamp,
+    saving: bool,
     complete: bool,
 ) -> (LiveSite, ServedFiles) {
     let config = Arc::clone(config);
@@ -460,7 +528,12 @@ async fn start_site(
             Some(_) => Start::Whole,
             None => Start::LiveFirst { from_documents: config.server.deferred_archives_from },
         };
-        let mut site = LiveSite::start(config, store, now, how);
+        let saved = saving.then(|| SavedCatalog::open(&config));
+        let mut site = LiveSite::start_saving(config, store, now, how, saved);
+        let reused = site.stats().reused_documents;
+        if reused > 0 {
+            tracing::info!("{reused} of {} documents unchanged since the last run: not read", site.documents());
+        }
         site.keep_past_archives_in(cache);
         if complete && site.archives_pending() {
             // A month at a time, each kept on disk as it is rendered.

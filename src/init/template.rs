@@ -283,7 +283,7 @@ fn comment(out: &mut String, text: &str, indent: &str) {
     out.push('\n');
 }
 
-/// `[feeds]` and `[archives]`, with herald's defaults.
+/// `[feeds]`, `[archives]` and `[taxonomies]`, with herald's defaults.
 const FIXED_TABLES: &str = r#"[feeds]
 # Most items per feed (default 50). Older articles stay reachable through
 # the monthly archives (RFC 5005).
@@ -319,6 +319,38 @@ language_path = "/{lang}/archive/{month}.{ext}"
 section_path = "/{lang}/{section}/archive/{month}.{ext}"
 # A sitemap-like list of every archive document of a language.
 index_path = "/{lang}/archive.xml"
+
+# Taxonomy feeds: every tag, author and category the front matter names
+# (`tags`, `authors` or `author`, `categories`) gets feeds of its own in the
+# article's language. Terms are folded to slugs as sections are (`Lễ hội`
+# is `le-hoi`).
+[taxonomies]
+# Fewest visible articles a term needs for feeds (1: every term); each
+# taxonomy below may set its own min_articles.
+min_articles = 1
+
+# {lang} is the language code, {term} the term's slug; archive_path also
+# takes {month} and {ext}. enabled = false: no feeds, no OPML list.
+[taxonomies.tags]
+enabled = true
+rss = "/{lang}/tags/{term}/rss.xml"
+atom = "/{lang}/tags/{term}/atom.xml"
+json = "/{lang}/tags/{term}/feed.json"
+archive_path = "/{lang}/tags/{term}/archive/{month}.{ext}"
+
+[taxonomies.authors]
+enabled = true
+rss = "/{lang}/authors/{term}/rss.xml"
+atom = "/{lang}/authors/{term}/atom.xml"
+json = "/{lang}/authors/{term}/feed.json"
+archive_path = "/{lang}/authors/{term}/archive/{month}.{ext}"
+
+[taxonomies.categories]
+enabled = true
+rss = "/{lang}/categories/{term}/rss.xml"
+atom = "/{lang}/categories/{term}/atom.xml"
+json = "/{lang}/categories/{term}/feed.json"
+archive_path = "/{lang}/categories/{term}/archive/{month}.{ext}"
 "#;
 
 /// `[sitemaps]`, `[server]`, `[schedule]`, `[websub]` and the commented

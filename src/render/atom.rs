@@ -111,9 +111,9 @@ fn entry(item: &FeedItem, config: &Config) -> Entry {
     });
     let mut links = vec![link(&a.url, "alternate", Some("text/html"), Some(&a.lang))];
     links.extend(item.translations.iter().map(|(l, url)| link(url, "related", Some("text/html"), Some(l))));
-    links.extend(a.images.iter().map(|image| {
-        link(&image.src, "enclosure", Some(super::image_mime_type(&image.src).unwrap_or("image/*")), None)
-    }));
+    links.extend(
+        a.images.iter().map(|image| link(&image.src, "enclosure", Some(image.media_type().unwrap_or("image/*")), None)),
+    );
     let mut categories =
         vec![Category { term: a.section.clone(), scheme: None, label: Some(item.section_title.clone()) }];
     categories.extend(a.tags.iter().map(|t| Category { term: t.clone(), scheme: None, label: None }));

@@ -12,14 +12,22 @@
 //! both. The page works without JavaScript: the small script at the end
 //! only makes the copy buttons work, and they stay hidden without it.
 //!
-//! Like every renderer the page is a pure function of the catalog and the
-//! configuration: only ordered collections are iterated and no clock is
-//! read, so it keeps its bytes (and ETag) until the site changes.
+//! With ActivityPub on, each language's and section's fediverse handle is
+//! listed under its feed with how many follow it.
+//!
+//! Like every renderer the page is a pure function of its inputs (the
+//! catalog, the configuration and the follower counts, which the caller
+//! reads from the push state and passes in): only ordered collections are
+//! iterated and no clock is read, so it keeps its bytes (and ETag) until
+//! the site or a follower count changes.
+
+use std::collections::BTreeMap;
 
 use crate::catalog::Catalog;
 use crate::config::{Config, Language, SiteScope};
 use crate::render::feed::{FeedFormat, FeedScope, feed_scopes};
 use crate::snapshot::{Resource, ResourceKind};
+use crate::text::escape_html;
 
 /// Site path of the index page.
 pub const INDEX_PATH: &str = "/index.html";
@@ -27,22 +35,27 @@ pub const INDEX_PATH: &str = "/index.html";
 /// `Content-Type` of HTML pages.
 pub const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
-/// The HTML index page: every feed and sitemap by language and section, as
-/// `(INDEX_PATH, resource)`.
+/// How many fediverse accounts follow each actor, by username; an actor
+/// missing has none.
+pub type FollowerCounts = BTreeMap<String, u64>;
+
+/// The HTML index page: every feed and sitemap by language and section
+/// (with ActivityPub on, each actor's handle and its count in
+/// `followers`), as `(INDEX_PATH, resource)`.
 ///
 /// Its `Last-Modified` is the date of the newest visible article (not a
 /// clock read, so the page stays deterministic); `None` while nothing is
 /// visible.
-pub fn index_page(catalog: &Catalog, config: &Config) -> (String, Resource) {
+pub fn index_page(catalog: &Catalog, config: &Config, followers: &FollowerCounts) -> (String, Resource) {
     let default_lang = &config.site.default_language;
     let mut html = String::new();
-    html.push_str(&format!("<!doctype html>\n<html lang=\"{}\">\n", escape(default_lang)));
+    html.push_str(&format!("<!doctype html>\n<html lang=\"{}\">\n", escape_html(default_lang)));
     head(&mut html, catalog, config);
     html.push_str("<body>\n");
     header(&mut html, config);
     html.push_str("<main>\n");
     for language in ordered_languages(config) {
-        language_section(&mut html, language, catalog, config);
+        language_section(&mut html, language, catalog, config, followers);
     }
     sitemaps_section(&mut html, catalog, config);
     html.push_str("</main>\n");
@@ -57,7 +70,7 @@ fn head(out: &mut String, catalog: &Catalog, config: &Config) {
     let title = format!("{} – {}", config.site_title(&config.site.default_language), PAGE_TITLE_SUFFIX);
     out.push_str("<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!("<title>{}</title>\n", escape(&title)));
+    out.push_str(&format!("<title>{}</title>\n", escape_html(&title)));
     // Term feeds are too many to announce (thousands of tags): the page
     // lists them, and each language's OPML files hold them.
     for scope in feed_scopes(catalog, config).into_iter().filter(|s| !matches!(s, FeedScope::Term(_))) {
@@ -65,15 +78,15 @@ fn head(out: &mut String, catalog: &Catalog, config: &Config) {
             out.push_str(&format!(
                 "<link rel=\"alternate\" type=\"{}\" title=\"{}\" hreflang=\"{}\" href=\"{}\">\n",
                 format.media_type(),
-                escape(&format!("{} ({})", scope.title(config, catalog), format_name(format))),
-                escape(scope.lang(config)),
-                escape(&config.url_for(&scope.path(format, config))),
+                escape_html(&format!("{} ({})", scope.title(config, catalog), format_name(format))),
+                escape_html(scope.lang(config)),
+                escape_html(&config.url_for(&scope.path(format, config))),
             ));
         }
     }
     out.push_str(&format!(
         "<link rel=\"outline\" type=\"text/x-opml\" title=\"OPML\" href=\"{}\">\n",
-        escape(&config.url_for(crate::render::opml::SITE_OPML_PATH))
+        escape_html(&config.url_for(crate::render::opml::SITE_OPML_PATH))
     ));
     out.push_str(&format!("<style>\n{STYLE}{}</style>\n</head>\n", crate::render::index_terms::STYLE));
 }
@@ -82,10 +95,10 @@ fn head(out: &mut String, catalog: &Catalog, config: &Config) {
 fn header(out: &mut String, config: &Config) {
     let lang = &config.site.default_language;
     out.push_str("<header>\n<p class=\"badge\">Nguồn tin · Feeds</p>\n");
-    out.push_str(&format!("<h1>{}</h1>\n", escape(config.site_title(lang))));
+    out.push_str(&format!("<h1>{}</h1>\n", escape_html(config.site_title(lang))));
     let description = config.site_description(lang);
     if !description.is_empty() {
-        out.push_str(&format!("<p>{}</p>\n", escape(description)));
+        out.push_str(&format!("<p>{}</p>\n", escape_html(description)));
     }
     out.push_str(&format!("<p lang=\"vi\">{INTRO_VI}</p>\n<p lang=\"en\">{INTRO_EN}</p>\n</header>\n"));
 }
@@ -93,10 +106,16 @@ fn header(out: &mut String, config: &Config) {
 /// One `<section>` for `language`: its feeds in a table, site-wide feeds
 /// first for the default language, then the language feed, then one row per
 /// section with articles in it.
-fn language_section(out: &mut String, language: &Language, catalog: &Catalog, config: &Config) {
+fn language_section(
+    out: &mut String,
+    language: &Language,
+    catalog: &Catalog,
+    config: &Config,
+    followers: &FollowerCounts,
+) {
     let code = &language.code;
     let labels = Labels::for_language(code);
-    out.push_str(&format!("<section lang=\"{}\">\n<h2>{}</h2>\n", escape(code), escape(&language.name)));
+    out.push_str(&format!("<section lang=\"{}\">\n<h2>{}</h2>\n", escape_html(code), escape_html(&language.name)));
     out.push_str(&format!(
         "<table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
         labels.feed, labels.articles, labels.formats, labels.subscribe,
@@ -114,15 +133,15 @@ fn language_section(out: &mut String, language: &Language, catalog: &Catalog, co
     }
     let count = catalog.count_in_language(code);
     feed_row(out, &FeedScope::Language(code.clone()), labels.all_articles, count, &labels, config);
-    handle_row(out, code, None, config);
+    handle_row(out, code, None, &labels, config, followers);
     for placement in catalog.placements().filter(|p| p.lang == *code) {
         let scope = FeedScope::Section { lang: code.clone(), section: placement.section.clone() };
         let count = catalog.count_in_section(code, &placement.section);
         feed_row(out, &scope, config.section_title(&placement.section, code), count, &labels, config);
-        handle_row(out, code, Some(&placement.section), config);
+        handle_row(out, code, Some(&placement.section), &labels, config, followers);
     }
     out.push_str("</tbody>\n</table>\n");
-    out.push_str(&crate::render::index_terms::term_lists(code, labels.vietnamese, catalog, config, escape));
+    out.push_str(&crate::render::index_terms::term_lists(code, labels.vietnamese, catalog, config, escape_html));
     out.push_str("</section>\n");
 }
 
@@ -133,13 +152,13 @@ fn feed_row(out: &mut String, scope: &FeedScope, name: &str, count: usize, label
         .into_iter()
         .map(|format| {
             let url = config.url_for(&scope.path(format, config));
-            format!("<a href=\"{}\">{}</a>", escape(&url), format_name(format))
+            format!("<a href=\"{}\">{}</a>", escape_html(&url), format_name(format))
         })
         .collect();
-    let rss = escape(&config.url_for(&scope.path(FeedFormat::Rss, config)));
+    let rss = escape_html(&config.url_for(&scope.path(FeedFormat::Rss, config)));
     out.push_str(&format!(
         "<tr>\n<th scope=\"row\">{}</th>\n<td class=\"count\">{}</td>\n<td class=\"formats\">{}</td>\n",
-        escape(name),
+        escape_html(name),
         labels.count(count),
         links.join(" · "),
     ));
@@ -151,18 +170,29 @@ fn feed_row(out: &mut String, scope: &FeedScope, name: &str, count: usize, label
 }
 
 /// With ActivityPub on, the fediverse handle of the feed just listed
-/// (the language's actor, or the section's), to follow from Mastodon.
-fn handle_row(out: &mut String, lang: &str, section: Option<&str>, config: &Config) {
+/// (the language's actor, or the section's), to follow from Mastodon, and
+/// how many follow it.
+fn handle_row(
+    out: &mut String,
+    lang: &str,
+    section: Option<&str>,
+    labels: &Labels,
+    config: &Config,
+    followers: &FollowerCounts,
+) {
     if !config.activitypub.enabled {
         return;
     }
     let name = config.activitypub.username(lang, section, &config.site.default_language);
     let handle = format!("@{name}@{}", crate::config::handle_host(&config.site.base_url));
     let actor = config.url_for(&crate::config::actor_path(&name));
+    let count = followers.get(&name).copied().unwrap_or(0);
     out.push_str(&format!(
-        "<tr class=\"fediverse\">\n<td colspan=\"4\">Fediverse: <a href=\"{}\" rel=\"me\">{}</a></td>\n</tr>\n",
-        escape(&actor),
-        escape(&handle)
+        "<tr class=\"fediverse\">\n<td colspan=\"4\">Fediverse: <a href=\"{}\" rel=\"me\">{}</a> · \
+         <span class=\"followers\">{}</span></td>\n</tr>\n",
+        escape_html(&actor),
+        escape_html(&handle),
+        labels.followers(count),
     ));
 }
 
@@ -199,8 +229,8 @@ fn sitemaps_section(out: &mut String, catalog: &Catalog, config: &Config) {
     }
     out.push_str("<section>\n<h2>Lưu trữ và sơ đồ trang · Archive and sitemaps</h2>\n<ul>\n");
     for (label, path) in entries {
-        let url = escape(&config.url_for(&path));
-        out.push_str(&format!("<li><a href=\"{url}\">{}</a><br><code>{url}</code></li>\n", escape(&label)));
+        let url = escape_html(&config.url_for(&path));
+        out.push_str(&format!("<li><a href=\"{url}\">{}</a><br><code>{url}</code></li>\n", escape_html(&label)));
     }
     out.push_str("</ul>\n</section>\n");
 }
@@ -221,22 +251,6 @@ fn format_name(format: FeedFormat) -> &'static str {
         FeedFormat::Atom => "Atom",
         FeedFormat::Json => "JSON Feed",
     }
-}
-
-/// Escapes `text` for HTML text and quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Site path of robots.txt (fixed, as crawlers expect).
@@ -291,6 +305,15 @@ impl Labels {
                 all_articles: "All articles",
                 vietnamese: false,
             },
+        }
+    }
+
+    /// "12 người theo dõi" / "1 follower" / "12 followers".
+    fn followers(&self, n: u64) -> String {
+        match (self.vietnamese, n) {
+            (true, _) => format!("{n} người theo dõi"),
+            (false, 1) => String::from("1 follower"),
+            (false, _) => format!("{n} followers"),
         }
     }
 
@@ -364,27 +387,19 @@ mod tests {
 
     use super::*;
     use crate::config::Overrides;
+    use crate::config::testing::MINIMAL;
     use crate::store::{ArticleStore, MemoryStore};
 
-    const CONFIG: &str = r#"
-[site]
-base_url = "https://news.example.vn"
-default_language = "vi"
-time_zone = "Asia/Ho_Chi_Minh"
-title = { vi = "Báo Mẫu", en = "Sample News" }
-
-[languages.vi]
-name = "Tiếng Việt"
-prefix = ""
-
-[languages.en]
-name = "English"
-
-[sections.thoi-su]
-title = { vi = "Thời sự", en = "News" }
-"#;
+    /// Two languages and one section.
+    fn two_languages() -> String {
+        format!("{MINIMAL}\n[sections.thoi-su]\ntitle = {{ vi = \"Thời sự\", en = \"News\" }}\n")
+    }
 
     fn page(config_text: &str) -> String {
+        page_with(config_text, &FollowerCounts::new())
+    }
+
+    fn page_with(config_text: &str, followers: &FollowerCounts) -> String {
         let config = Config::parse(config_text, Path::new("feeds.toml"), &Overrides::default()).unwrap();
         let store = MemoryStore::new();
         store.insert("thoi-su/a.vi.md", "+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\n+++\nBody\n");
@@ -393,7 +408,7 @@ title = { vi = "Thời sự", en = "News" }
         assert!(scan.diagnostics.is_empty(), "{:?}", scan.diagnostics);
         let now: jiff::Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
         let (catalog, _) = Catalog::from_articles(scan.articles, now, config.taxonomies.enabled());
-        let (path, resource) = index_page(&catalog, &config);
+        let (path, resource) = index_page(&catalog, &config, followers);
         assert_eq!(path, INDEX_PATH);
         assert_eq!(resource.content_type, HTML_CONTENT_TYPE);
         assert_eq!(resource.last_modified, Some("2026-11-20T01:00:00Z".parse().unwrap()));
@@ -402,7 +417,7 @@ title = { vi = "Thời sự", en = "News" }
 
     #[test]
     fn lists_every_feed_for_autodiscovery_and_people() {
-        let html = page(CONFIG);
+        let html = page(&two_languages());
         assert!(html.starts_with("<!doctype html>\n<html lang=\"vi\">"), "{html}");
         assert!(html.contains("<title>Báo Mẫu – Nguồn tin · Feeds</title>"), "{html}");
         for (type_, title, lang, url) in [
@@ -444,24 +459,46 @@ title = { vi = "Thời sự", en = "News" }
 
     #[test]
     fn escapes_text_from_the_configuration() {
-        let config = CONFIG.replace("vi = \"Báo Mẫu\"", "vi = 'Tin & \"Nóng\" <1>'");
+        let config = two_languages().replace("vi = \"Báo Mẫu\"", "vi = 'Tin & \"Nóng\" <1>'");
         let html = page(&config);
         assert!(html.contains("<h1>Tin &amp; &quot;Nóng&quot; &lt;1&gt;</h1>"), "{html}");
         assert!(html.contains("title=\"Tin &amp; &quot;Nóng&quot; &lt;1&gt; (RSS)\""), "{html}");
         assert!(!html.contains("Tin & "));
         assert!(!html.contains("<1>"));
-        assert_eq!(escape("a'b"), "a&#39;b");
+        assert_eq!(escape_html("a'b"), "a&#39;b");
     }
 
     #[test]
     fn leaves_out_sitemaps_when_disabled() {
-        let html = page(&format!("{CONFIG}\n[sitemaps]\nenabled = false\nrobots_txt = false\n"));
+        let html = page(&format!("{}\n[sitemaps]\nenabled = false\nrobots_txt = false\n", two_languages()));
         assert!(!html.contains("Sitemaps"));
         assert!(!html.contains("sitemap.xml"));
     }
 
     #[test]
     fn same_input_gives_same_bytes() {
-        assert_eq!(page(CONFIG), page(CONFIG));
+        assert_eq!(page(&two_languages()), page(&two_languages()));
+        let counts = FollowerCounts::from([("thoi-su".to_string(), 3)]);
+        assert_eq!(page_with(&two_languages(), &counts), page_with(&two_languages(), &counts));
+    }
+
+    #[test]
+    fn shows_each_actors_handle_and_follower_count() {
+        let config = format!("{}\n[activitypub]\nenabled = true\n", two_languages());
+        let counts = FollowerCounts::from([("thoi-su".to_string(), 12), ("thoi-su.en".to_string(), 1)]);
+        let html = page_with(&config, &counts);
+        for (handle, count) in [
+            ("@vi@news.example.vn", "0 người theo dõi"),
+            ("@thoi-su@news.example.vn", "12 người theo dõi"),
+            ("@en@news.example.vn", "0 followers"),
+            ("@thoi-su.en@news.example.vn", "1 follower"),
+        ] {
+            let row = format!("rel=\"me\">{handle}</a> · <span class=\"followers\">{count}</span></td>");
+            assert!(html.contains(&row), "missing {row} in {html}");
+        }
+        // Another count, other bytes; without ActivityPub, no handles.
+        let fewer = FollowerCounts::from([("thoi-su".to_string(), 11), ("thoi-su.en".to_string(), 1)]);
+        assert_ne!(page_with(&config, &fewer), html);
+        assert!(!page_with(&two_languages(), &counts).contains("Fediverse"));
     }
 }

@@ -408,18 +408,3 @@ fn render_doc(
         })
         .collect()
 }
-
-/// The image media type implied by a URL's extension, if it names one.
-pub fn image_mime_type(url: &str) -> Option<&'static str> {
-    let path = url.split(['?', '#']).next().unwrap_or(url).to_ascii_lowercase();
-    let extension = path.rsplit_once('.').map(|(_, e)| e)?;
-    Some(match extension {
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "avif" => "image/avif",
-        "svg" => "image/svg+xml",
-        _ => return None,
-    })
-}

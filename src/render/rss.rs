@@ -161,7 +161,7 @@ fn media_extensions(item: &FeedItem) -> ExtensionMap {
             let mut attrs = BTreeMap::new();
             attrs.insert("url".to_string(), image.src.clone());
             attrs.insert("medium".to_string(), "image".to_string());
-            if let Some(mime) = super::image_mime_type(&image.src) {
+            if let Some(mime) = image.media_type() {
                 attrs.insert("type".to_string(), mime.to_string());
             }
             let mut children = BTreeMap::new();

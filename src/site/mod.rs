@@ -40,7 +40,7 @@ mod touched;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use jiff::Timestamp;
 
@@ -55,7 +55,9 @@ use crate::article::Article;
 use crate::catalog::{Catalog, Change, StateCounts};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
+use crate::render::html::FollowerCounts;
 use crate::render::{self, BodyCache};
+use crate::saved_catalog::SavedCatalog;
 use crate::snapshot::Snapshot;
 use crate::store::ArticleStore;
 
@@ -85,6 +87,9 @@ pub struct BuildStats {
     pub last_archive_seconds: f64,
     /// Total seconds spent in steps, archives included.
     pub total_build_seconds: f64,
+    /// Documents of the last full read of the store whose articles were
+    /// taken from the saved catalog instead of read.
+    pub reused_documents: u64,
 }
 
 /// How far a step ([`LiveSite::apply`], [`LiveSite::advance`]) brings the
@@ -143,6 +148,10 @@ pub struct LiveSite {
     archives: Archives,
     /// The sitemaps.
     sitemaps: Sitemaps,
+    /// How many follow each fediverse actor, for the index page.
+    followers: FollowerCounts,
+    /// Where the articles read are saved for the next start, if anywhere.
+    saved: Option<SavedCatalog>,
 }
 
 /// Opens a [`Step`] over the site's parts, leaving its other fields free.
@@ -161,6 +170,20 @@ impl LiveSite {
     /// Reads the whole store and renders the files at `now`: every file,
     /// or first all but the archives ([`Start`]).
     pub fn start(config: Arc<Config>, store: Arc<dyn ArticleStore>, now: Timestamp, how: Start) -> LiveSite {
+        LiveSite::start_saving(config, store, now, how, None)
+    }
+
+    /// [`LiveSite::start`], reading from the store only the documents
+    /// that changed since `saved` was written (the others' articles are
+    /// taken from it), and saving there what every step reads from now on
+    /// (see [`crate::saved_catalog`]).
+    pub fn start_saving(
+        config: Arc<Config>,
+        store: Arc<dyn ArticleStore>,
+        now: Timestamp,
+        how: Start,
+        saved: Option<SavedCatalog>,
+    ) -> LiveSite {
         let mut site = LiveSite {
             config,
             store,
@@ -173,6 +196,8 @@ impl LiveSite {
             live_feeds: LiveFeeds::default(),
             archives: Archives::default(),
             sitemaps: Sitemaps::default(),
+            followers: FollowerCounts::new(),
+            saved,
         };
         site.rebuild_with(now, how);
         site
@@ -205,6 +230,17 @@ impl LiveSite {
     /// The current files.
     pub fn snapshot(&self) -> &Snapshot {
         self.journal.snapshot()
+    }
+
+    /// Shows `counts` (how many follow each fediverse actor, by username)
+    /// on the index page from the next step on ([`LiveSite::advance`] is
+    /// the smallest); whether they differ from those shown. The index page
+    /// stays a pure function of the catalog, the configuration and these
+    /// counts, so a full build given the same counts has the same bytes.
+    pub fn set_follower_counts(&mut self, counts: FollowerCounts) -> bool {
+        let changed = counts != self.followers;
+        self.followers = counts;
+        changed
     }
 
     /// The catalog.
@@ -248,7 +284,19 @@ impl LiveSite {
     /// far as `stage` says.
     pub fn apply(&mut self, paths: &[PathBuf], now: Timestamp, stage: Stage) -> Update {
         let started = Instant::now();
+        let read_at = SystemTime::now();
         let (change, read) = self.problems.read(paths, now, &mut self.catalog, self.store.as_ref(), &self.config);
+        if let Some(saved) = &mut self.saved {
+            let documents = read
+                .iter()
+                .map(|path| {
+                    let good = !self.problems.contains(path);
+                    let article = self.catalog.by_source(path).or_else(|| self.catalog.contender(path));
+                    (path.clone(), article.filter(|_| good).cloned())
+                })
+                .collect();
+            saved.saved_documents(documents, read_at);
+        }
         reading::cache_scheduled_bodies(&read, &self.catalog, &mut self.bodies, self.store.as_ref(), &self.config);
         self.finish_step(change, started, stage)
     }
@@ -314,10 +362,21 @@ impl LiveSite {
 
     /// Switches to a new configuration (already validated) and rebuilds.
     pub fn reload(&mut self, config: Arc<Config>, store: Arc<dyn ArticleStore>, now: Timestamp) -> Update {
+        if let Some(saved) = &mut self.saved {
+            saved.reconfigure(&config);
+        }
         self.config = config;
         self.store = store;
         self.bodies = BodyCache::default();
         self.rebuild(now)
+    }
+
+    /// Returns once what the steps so far read is saved on disk (a no-op
+    /// without a saved catalog).
+    pub fn flush_saved_catalog(&self) {
+        if let Some(saved) = &self.saved {
+            saved.flush();
+        }
     }
 
     /// `article` as a feed item, its body rendered (for webhook payloads).
@@ -344,11 +403,25 @@ impl LiveSite {
     /// archive work if `how` says so.
     fn rebuild_with(&mut self, now: Timestamp, how: Start) -> Update {
         let started = Instant::now();
-        let articles = self.problems.scan(&self.catalog, self.store.as_ref(), &self.config);
+        let read_at = SystemTime::now();
+        let known = self.saved.as_ref().and_then(|saved| saved.known());
+        let (articles, reused) = self.problems.scan(&self.catalog, self.store.as_ref(), &self.config, known);
+        self.stats.reused_documents = reused as u64;
         // Duplicate ids are reported by the catalog itself.
         let (catalog, _duplicates) = Catalog::from_articles(articles, now, self.config.taxonomies.enabled());
         let change = Catalog::diff(&self.catalog, &catalog);
         self.catalog = catalog;
+        if let Some(saved) = &mut self.saved {
+            // Every good document's article (not the last good version of
+            // a broken one: a full scan has none).
+            let contenders = self.catalog.contender_sources();
+            let articles = self
+                .catalog
+                .every_article()
+                .chain(contenders.iter().filter_map(|path| self.catalog.contender(path)))
+                .filter(|article| !self.problems.contains(&article.source.path));
+            saved.saved_scan(articles, read_at);
+        }
         let with_archives = match how {
             Start::Whole => true,
             Start::LiveFirst { from_documents } => self.documents() < from_documents,
@@ -363,7 +436,7 @@ impl LiveSite {
             render::render_site_without_archives(&self.catalog, &self.config, self.store.as_ref(), &mut bodies)
         };
         self.bodies = bodies;
-        let (path, page) = render::html::index_page(&self.catalog, &self.config);
+        let (path, page) = render::html::index_page(&self.catalog, &self.config, &self.followers);
         snapshot.insert(path, page);
         // Everything is rendered afresh: nothing is left pending (but the
         // archives when they are left out), and the whole snapshot is
@@ -403,7 +476,7 @@ impl LiveSite {
             }
         }
         self.sitemaps.render(&touched.sitemap_months, &touched.relinked, &mut step);
-        let (path, page) = render::html::index_page(step.catalog, step.config);
+        let (path, page) = render::html::index_page(step.catalog, step.config, &self.followers);
         step.put(path, page);
         if listing_changed {
             // The OPML files list feeds by title and address only.

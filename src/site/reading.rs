@@ -4,7 +4,7 @@
 //! articles not shown yet but due later, read while the document is good.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -14,7 +14,7 @@ use crate::catalog::{Catalog, Change};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::render::BodyCache;
-use crate::store::{ArticleStore, Loaded};
+use crate::store::{ArticleStore, KnownArticles, Loaded};
 
 /// The documents that are broken now, by store-relative path. A broken
 /// document that had a good version keeps it in the catalog.
@@ -25,6 +25,11 @@ impl Problems {
     /// The problems of broken documents, in path order.
     pub(super) fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.values()
+    }
+
+    /// Whether the document at `path` is broken now.
+    pub(super) fn contains(&self, path: &Path) -> bool {
+        self.0.contains_key(path)
     }
 
     /// How many broken documents have no good version in `catalog`.
@@ -79,9 +84,20 @@ impl Problems {
 
     /// Reads the whole store: its good articles, plus from `previous` (the
     /// catalog so far) the last good version of each broken document,
-    /// whose problems replace the ones known.
-    pub(super) fn scan(&mut self, previous: &Catalog, store: &dyn ArticleStore, config: &Config) -> Vec<Article> {
-        let scan = store.scan(config);
+    /// whose problems replace the ones known; documents `known` vouches
+    /// for are not read (see [`ArticleStore::scan_reusing`]). Also how many
+    /// were not.
+    pub(super) fn scan(
+        &mut self,
+        previous: &Catalog,
+        store: &dyn ArticleStore,
+        config: &Config,
+        known: Option<&dyn KnownArticles>,
+    ) -> (Vec<Article>, usize) {
+        let scan = match known {
+            Some(known) => store.scan_reusing(config, known),
+            None => store.scan(config),
+        };
         let mut articles = scan.articles;
         let mut problems = BTreeMap::new();
         for problem in scan.diagnostics {
@@ -92,7 +108,7 @@ impl Problems {
             problems.insert(relative, problem);
         }
         self.0 = problems;
-        articles
+        (articles, scan.reused)
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::disk::{self, ReadPolicy, Unread};
 use super::front_matter::{self, FrontMatterFormat, SyntaxError};
-use super::{ArticleStore, Loaded, Scan};
+use super::{ArticleStore, KnownArticles, Loaded, Scan};
 use crate::article::{Article, ArticleInput, BodyFormat, build_article};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
@@ -121,8 +121,54 @@ impl ArticleStore for FolderStore {
     }
 
     fn scan_reporting(&self, config: &Config, progress: &(dyn Fn(usize, usize) + Sync)) -> Scan {
+        self.scan_with(config, progress, None)
+    }
+
+    fn scan_reusing(&self, config: &Config, known: &dyn KnownArticles) -> Scan {
+        self.scan_with(config, &|_, _| {}, Some(known))
+    }
+
+    fn load(&self, path: &Path, config: &Config) -> Loaded {
+        self.read(path, config, true)
+    }
+
+    fn list(&self, under: &Path) -> Vec<PathBuf> {
+        if !self.root.join(under).is_dir() {
+            return Vec::new();
+        }
+        self.documents_under(under).0
+    }
+
+    fn is_document(&self, path: &Path) -> bool {
+        classify(path).is_some()
+    }
+
+    fn body(&self, article: &Article) -> Result<String, Diagnostic> {
+        let full = self.root.join(&article.source.path);
+        let bytes =
+            disk::read_found(&self.root, &article.source.path, &self.policy).map_err(|unread| match unread {
+                Unread::Gone => Diagnostic::error(&full, "cannot read the body: the file is gone"),
+                Unread::Refused(problem) => problem,
+            })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Diagnostic::error(&full, format!("cannot read the body: the file is not valid UTF-8 ({e})"))
+        })?;
+        document_body(&full, &text)
+    }
+}
+
+impl FolderStore {
+    /// Reads every document (but those `known` gives, by their files'
+    /// metadata), calling `progress(done, total)` now and then.
+    fn scan_with(
+        &self,
+        config: &Config,
+        progress: &(dyn Fn(usize, usize) + Sync),
+        known: Option<&dyn KnownArticles>,
+    ) -> Scan {
         /// How many documents a worker reads between two progress reports.
         const REPORT_EVERY: usize = 512;
+        let reused = std::sync::atomic::AtomicUsize::new(0);
         let (paths, mut diagnostics) = self.document_paths();
         let total = paths.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
@@ -140,7 +186,18 @@ impl ArticleStore for FolderStore {
             let mut problems = Vec::new();
             let mut unreported = 0;
             for path in part {
-                match self.read(path, config, false) {
+                let given = known.and_then(|known| {
+                    let metadata = std::fs::metadata(self.root.join(path)).ok()?;
+                    known.take(path, &metadata)
+                });
+                let loaded = match given {
+                    Some(article) => {
+                        reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        Loaded::Article(Box::new(article))
+                    }
+                    None => self.read(path, config, false),
+                };
+                match loaded {
                     Loaded::Article(a) => articles.push(*a),
                     Loaded::Invalid(d) => problems.push(d),
                     Loaded::Gone => {}
@@ -171,35 +228,7 @@ impl ArticleStore for FolderStore {
             articles.append(&mut part);
             diagnostics.extend(problems);
         }
-        Scan { articles, diagnostics, documents: paths.len() }
-    }
-
-    fn load(&self, path: &Path, config: &Config) -> Loaded {
-        self.read(path, config, true)
-    }
-
-    fn list(&self, under: &Path) -> Vec<PathBuf> {
-        if !self.root.join(under).is_dir() {
-            return Vec::new();
-        }
-        self.documents_under(under).0
-    }
-
-    fn is_document(&self, path: &Path) -> bool {
-        classify(path).is_some()
-    }
-
-    fn body(&self, article: &Article) -> Result<String, Diagnostic> {
-        let full = self.root.join(&article.source.path);
-        let bytes =
-            disk::read_found(&self.root, &article.source.path, &self.policy).map_err(|unread| match unread {
-                Unread::Gone => Diagnostic::error(&full, "cannot read the body: the file is gone"),
-                Unread::Refused(problem) => problem,
-            })?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            Diagnostic::error(&full, format!("cannot read the body: the file is not valid UTF-8 ({e})"))
-        })?;
-        document_body(&full, &text)
+        Scan { articles, diagnostics, documents: paths.len(), reused: reused.into_inner() }
     }
 }
 

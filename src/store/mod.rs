@@ -30,6 +30,18 @@ pub struct Scan {
     pub diagnostics: Vec<Diagnostic>,
     /// How many documents were looked at.
     pub documents: usize,
+    /// How many of their articles were not read but given by a
+    /// [`KnownArticles`] ([`ArticleStore::scan_reusing`]).
+    pub reused: usize,
+}
+
+/// Articles read before, offered to [`ArticleStore::scan_reusing`] so that
+/// documents unchanged since need not be read again.
+pub trait KnownArticles: Sync {
+    /// The article last read from document `path` (store-relative), if the
+    /// document's `metadata` now shows it unchanged since; each is given
+    /// at most once.
+    fn take(&self, path: &Path, metadata: &std::fs::Metadata) -> Option<Article>;
 }
 
 /// What reading one document found.
@@ -54,6 +66,15 @@ pub trait ArticleStore: Send + Sync {
     /// store that cannot count ahead just scans.
     fn scan_reporting(&self, config: &Config, progress: &(dyn Fn(usize, usize) + Sync)) -> Scan {
         let _ = progress;
+        self.scan(config)
+    }
+
+    /// Like [`ArticleStore::scan`], but a document `known` vouches for
+    /// (by its file's metadata) is not read: its article is `known`'s. The
+    /// result is the same as a scan's. A store whose documents are not
+    /// files just scans.
+    fn scan_reusing(&self, config: &Config, known: &dyn KnownArticles) -> Scan {
+        let _ = known;
         self.scan(config)
     }
 

@@ -13,7 +13,9 @@ use herald::clock::ManualClock;
 use herald::daemon::{ConfigSource, Daemon, FILE_CACHE_DIR};
 
 /// Longest wait for the daemon to reach a state.
-const PATIENCE: Duration = Duration::from_secs(10);
+/// Generous, since the machine may be loaded: a poll ends as soon as the
+/// state is reached.
+const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A past month's archive (October, with the clock in November).
 const PAST: &str = "/vi/archive/2026-10.rss.xml";

@@ -35,12 +35,18 @@ fn examples_store() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/store")
 }
 
+/// A copy of the sample store as `<dir>/store`, and where its feeds.toml
+/// goes (`<dir>/feeds.toml`).
+fn example_store_copy(dir: &Path) -> (PathBuf, PathBuf) {
+    let store = dir.join("store");
+    copy_dir(&examples_store(), &store);
+    (store, dir.join("feeds.toml"))
+}
+
 #[test]
 fn example_store_gets_a_config_that_checks() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    copy_dir(&examples_store(), &store);
-    let config_path = dir.path().join("feeds.toml");
+    let (store, config_path) = example_store_copy(dir.path());
 
     let found = init(&store, &config_path, false).unwrap();
     assert_eq!(found.documents, 29);
@@ -72,6 +78,39 @@ fn example_store_gets_a_config_that_checks() {
     assert!(text.contains("# CHANGE THIS"), "{text}");
     assert!(text.contains("base_url = \"https://example.com/\""), "{text}");
     assert!(text.contains("# CHECK: from the +07:00 offsets"), "{text}");
+}
+
+/// The written file holds `[taxonomies]` and a table per taxonomy (tags,
+/// authors, categories) at herald's defaults: the same settings as a file
+/// without them, every taxonomy on.
+#[test]
+fn the_written_config_holds_the_taxonomy_tables_at_their_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config_path) = example_store_copy(dir.path());
+    init(&store, &config_path, false).unwrap();
+    let text = std::fs::read_to_string(&config_path).unwrap();
+    for table in ["[taxonomies]", "[taxonomies.tags]", "[taxonomies.authors]", "[taxonomies.categories]"] {
+        assert!(text.lines().any(|l| l == table), "no {table} in:\n{text}");
+    }
+    let config = check_passes(&config_path);
+    assert_eq!(config.taxonomies.enabled(), herald::config::Taxonomy::ALL);
+    assert_eq!(config.taxonomies.categories.paths.rss, "/{lang}/categories/{term}/rss.xml");
+
+    // Without the taxonomy tables, the same settings.
+    let mut in_taxonomies = false;
+    let without: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            if l.starts_with('[') {
+                in_taxonomies = l.starts_with("[taxonomies");
+            }
+            !in_taxonomies
+        })
+        .collect();
+    let without = without.join("\n");
+    assert!(!without.contains("[taxonomies"), "{without}");
+    let defaults = Config::parse(&without, &config_path, &Overrides::default()).unwrap();
+    assert_eq!(config.taxonomies, defaults.taxonomies);
 }
 
 #[test]
@@ -226,9 +265,7 @@ title = "The Site"
 #[test]
 fn existing_file_is_kept_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    copy_dir(&examples_store(), &store);
-    let config_path = dir.path().join("feeds.toml");
+    let (store, config_path) = example_store_copy(dir.path());
     std::fs::write(&config_path, "# mine\n").unwrap();
 
     let e = init(&store, &config_path, false).unwrap_err().to_string();

@@ -16,8 +16,8 @@ use crate::common::TempStore;
 use crate::common::postgres::TestDb;
 
 fn herald() -> Command {
-    let mut cmd = Command::cargo_bin("herald").unwrap();
-    cmd.env_remove("HERALD_CONFIG").env_remove("HERALD_LOG").env_remove("HERALD_DATABASE_URL");
+    let mut cmd = crate::common::herald();
+    cmd.env_remove("HERALD_DATABASE_URL");
     cmd
 }
 

@@ -10,7 +10,9 @@ use herald::clock::ManualClock;
 use herald::daemon::{ConfigSource, Daemon};
 
 /// Longest wait for the daemon to reflect a change.
-const PATIENCE: Duration = Duration::from_secs(10);
+/// Generous, since the machine may be loaded: a poll ends as soon as the
+/// state is reached.
+const PATIENCE: Duration = Duration::from_secs(60);
 
 /// Polls `url` until its body satisfies `done`, for at most PATIENCE.
 async fn wait_for(client: &reqwest::Client, url: &str, done: impl Fn(&str) -> bool) {

@@ -14,7 +14,9 @@ use herald::clock::ManualClock;
 use herald::daemon::{ConfigSource, Daemon};
 use hmac::{KeyInit, Mac};
 
-const PATIENCE: Duration = Duration::from_secs(10);
+/// Longest wait for the daemon to reach a state; generous, since the
+/// machine may be loaded: a poll ends as soon as the state is reached.
+const PATIENCE: Duration = Duration::from_secs(60);
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const KEY: &str = "herald-test-key-0123";
 

@@ -11,7 +11,8 @@
 //! file in the state folder; [`PgStore`] the shared database (PostgreSQL)
 //! that several replicas use at once.
 //!
-//! By job: `records` holds the rows every implementation shares; `postgres`
+//! By job: `records` holds the rows every implementation shares; `common`
+//! what both compute alike without a database (IndexNow batches); `postgres`
 //! the shared store (leases on claims, announcements once across
 //! replicas); `sqlite`
 //! the embedded store, split into its schema, subscriptions, the outbox
@@ -19,6 +20,7 @@
 //! article versions (webhooks, IndexNow) and the fediverse (actor keys,
 //! followers).
 
+mod common;
 mod postgres;
 mod records;
 mod sqlite;
@@ -27,12 +29,13 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 
+pub use common::INDEXNOW_BATCH;
 pub use postgres::PgStore;
 pub use records::{
     Announced, Delivery, DeliveryKind, EventDelivery, Follower, NewDelivery, PendingLimits, Queued, Settled,
     Subscription,
 };
-pub use sqlite::{INDEXNOW_BATCH, Initialise, SqliteStore};
+pub use sqlite::{Initialise, SqliteStore};
 
 /// Why the push store failed.
 #[derive(Debug, thiserror::Error)]

@@ -28,10 +28,11 @@ mod read;
 use jiff::Timestamp;
 
 use self::labels::Labels;
-use super::html::{HTML_CONTENT_TYPE, SCRIPT, STYLE, escape};
+use super::html::{HTML_CONTENT_TYPE, SCRIPT, STYLE};
 use super::{ATOM_CONTENT_TYPE, JSON_FEED_CONTENT_TYPE, RSS_CONTENT_TYPE};
 use crate::config::Config;
 use crate::snapshot::{Resource, ResourceKind};
+use crate::text::escape_html;
 
 /// The path of the view of the document at `path`.
 pub fn twin_path(path: &str) -> String {
@@ -150,10 +151,10 @@ fn write(page: &Page, address: &str, config: &Config) -> String {
     let mut out = String::with_capacity(4096 + page.items.len() * 600 + page.entries.len() * 300);
     out.push_str(&format!(
         "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n",
-        escape(&page.lang)
+        escape_html(&page.lang)
     ));
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!("<title>{}</title>\n", escape(&title)));
+    out.push_str(&format!("<title>{}</title>\n", escape_html(&title)));
     out.push_str(&format!("<style>\n{STYLE}{VIEW_STYLE}</style>\n</head>\n<body>\n"));
     match page.kind {
         PageKind::Feed { archive } => feed_body(&mut out, page, archive, &title, address, &labels, config),
@@ -174,18 +175,18 @@ fn feed_body(
     config: &Config,
 ) {
     let badge = if archive { labels.archive_badge } else { labels.feed_badge };
-    out.push_str(&format!("<header>\n<p class=\"badge\">{badge}</p>\n<h1>{}</h1>\n", escape(title)));
+    out.push_str(&format!("<header>\n<p class=\"badge\">{badge}</p>\n<h1>{}</h1>\n", escape_html(title)));
     if !page.description.is_empty() {
-        out.push_str(&format!("<p>{}</p>\n", escape(&page.description)));
+        out.push_str(&format!("<p>{}</p>\n", escape_html(&page.description)));
     }
     out.push_str(&format!("<p>{}</p>\n", labels.feed_intro));
-    let address = escape(address);
+    let address = escape_html(address);
     out.push_str(&format!(
         "<p><label for=\"feed-address\">{}</label></p>\n<p class=\"subscribe\"><input id=\"feed-address\" type=\"text\" readonly value=\"{address}\"> <button type=\"button\" data-copy=\"{address}\">{}</button></p>\n",
         labels.feed_address, labels.copy,
     ));
     if let Some(home) = &page.home {
-        out.push_str(&format!("<p><a href=\"{}\">{}</a></p>\n", escape(home), labels.home));
+        out.push_str(&format!("<p><a href=\"{}\">{}</a></p>\n", escape_html(home), labels.home));
     }
     out.push_str("</header>\n<main>\n");
     out.push_str(&format!("<h2>{}</h2>\n", if archive { labels.archive_items } else { labels.newest }));
@@ -193,19 +194,23 @@ fn feed_body(
         out.push_str(&format!("<p>{}</p>\n", labels.no_items));
     }
     for item in &page.items {
-        out.push_str(&format!("<article>\n<h3><a href=\"{}\">{}</a></h3>\n", escape(&item.link), escape(&item.title)));
+        out.push_str(&format!(
+            "<article>\n<h3><a href=\"{}\">{}</a></h3>\n",
+            escape_html(&item.link),
+            escape_html(&item.title)
+        ));
         let mut meta = Vec::new();
         if let Some(date) = item.date {
             meta.push(time(date, labels, config));
         }
         if !item.authors.is_empty() {
-            meta.push(escape(&item.authors.join(", ")));
+            meta.push(escape_html(&item.authors.join(", ")));
         }
         if !meta.is_empty() {
             out.push_str(&format!("<p class=\"meta\">{}</p>\n", meta.join(" · ")));
         }
         if !item.summary.is_empty() {
-            out.push_str(&format!("<p>{}</p>\n", escape(&item.summary)));
+            out.push_str(&format!("<p>{}</p>\n", escape_html(&item.summary)));
         }
         out.push_str("</article>\n");
     }
@@ -217,7 +222,7 @@ fn feed_body(
                 "next-archive" => labels.newer,
                 _ => labels.older,
             };
-            out.push_str(&format!("<li><a rel=\"{rel}\" href=\"{}\">{label}</a></li>\n", escape(url)));
+            out.push_str(&format!("<li><a rel=\"{rel}\" href=\"{}\">{label}</a></li>\n", escape_html(url)));
         }
         out.push_str("</ul>\n</nav>\n");
     }
@@ -232,7 +237,10 @@ fn sitemap_body(out: &mut String, page: &Page, title: &str, labels: &Labels, con
     } else {
         (labels.sitemap_badge, labels.sitemap_intro)
     };
-    out.push_str(&format!("<header>\n<p class=\"badge\">{badge}</p>\n<h1>{}</h1>\n<p>{intro}</p>\n", escape(title)));
+    out.push_str(&format!(
+        "<header>\n<p class=\"badge\">{badge}</p>\n<h1>{}</h1>\n<p>{intro}</p>\n",
+        escape_html(title)
+    ));
     out.push_str(&format!("<p>{}: {}</p>\n</header>\n<main>\n", labels.count, page.entries.len()));
     out.push_str(&format!("<table>\n<thead><tr><th>{}</th><th>{}</th>", labels.address, labels.updated));
     if !index {
@@ -243,7 +251,7 @@ fn sitemap_body(out: &mut String, page: &Page, title: &str, labels: &Labels, con
         // Links to other documents are their own addresses: a browser
         // following one is answered with that document's view.
         let text = entry.title.as_deref().unwrap_or(&entry.loc);
-        out.push_str(&format!("<tr><td><a href=\"{}\">{}</a></td>", escape(&entry.loc), escape(text)));
+        out.push_str(&format!("<tr><td><a href=\"{}\">{}</a></td>", escape_html(&entry.loc), escape_html(text)));
         out.push_str(&format!("<td>{}</td>", entry.lastmod.map(|t| time(t, labels, config)).unwrap_or_default()));
         if !index {
             let images = if entry.images > 0 { entry.images.to_string() } else { String::new() };
@@ -251,7 +259,11 @@ fn sitemap_body(out: &mut String, page: &Page, title: &str, labels: &Labels, con
                 .alternates
                 .iter()
                 .map(|(lang, href)| {
-                    format!("<a href=\"{}\" hreflang=\"{lang}\">{lang}</a>", escape(href), lang = escape(lang))
+                    format!(
+                        "<a href=\"{}\" hreflang=\"{lang}\">{lang}</a>",
+                        escape_html(href),
+                        lang = escape_html(lang)
+                    )
                 })
                 .collect();
             out.push_str(&format!("<td>{images}</td><td>{}</td>", languages.join(" ")));

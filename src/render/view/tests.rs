@@ -3,24 +3,14 @@ use std::path::Path;
 use super::*;
 use crate::catalog::Catalog;
 use crate::config::Overrides;
+use crate::config::testing::MINIMAL;
 use crate::render::{BodyCache, render_site};
 use crate::snapshot::Snapshot;
 use crate::store::{ArticleStore, MemoryStore};
 
-const CONFIG: &str = r#"
-[site]
-base_url = "https://news.example.vn"
-default_language = "vi"
-time_zone = "Asia/Ho_Chi_Minh"
-title = { vi = "Báo Mẫu", en = "Sample News" }
-
-[languages.vi]
-name = "Tiếng Việt"
-prefix = ""
-
-[languages.en]
-name = "English"
-
+/// Added to the two languages of [`MINIMAL`]: one section, one item a
+/// feed, archives.
+const MORE: &str = r#"
 [sections.thoi-su]
 title = { vi = "Thời sự", en = "News" }
 
@@ -32,7 +22,7 @@ enabled = true
 "#;
 
 fn site() -> (Snapshot, Config) {
-    let config = Config::parse(CONFIG, Path::new("feeds.toml"), &Overrides::default()).unwrap();
+    let config = Config::parse(&format!("{MINIMAL}{MORE}"), Path::new("feeds.toml"), &Overrides::default()).unwrap();
     let store = MemoryStore::new();
     store.insert(
         "thoi-su/a.vi.md",

@@ -22,6 +22,14 @@ pub fn now() -> Timestamp {
     NOW.parse().unwrap()
 }
 
+/// The `herald` binary as a command, with no configuration file or log
+/// settings taken from the environment.
+pub fn herald() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("herald").unwrap();
+    cmd.env_remove("HERALD_CONFIG").env_remove("HERALD_LOG");
+    cmd
+}
+
 /// The checked-in fixture folder `tests/fixtures/NAME`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -143,10 +151,11 @@ pub fn titles(built: &Built, path: &str) -> Vec<String> {
     parse_feed(built, path).entries.into_iter().map(|e| e.title.map(|t| t.content).unwrap_or_default()).collect()
 }
 
-/// An HTTP client for tests (installs the TLS provider reqwest needs).
+/// An HTTP client for tests (installs the TLS provider reqwest needs); a
+/// request gives up after a generous minute, since the machine may be loaded.
 pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().no_gzip().no_brotli().timeout(std::time::Duration::from_secs(10)).build().unwrap()
+    reqwest::Client::builder().no_gzip().no_brotli().timeout(std::time::Duration::from_secs(60)).build().unwrap()
 }
 
 /// Copies folder `from` into `to` (created), recursively.

@@ -14,7 +14,8 @@ use tokio_postgres::{Error, Row};
 
 use super::outbox::{REVIVE, UNCLAIMED};
 use super::{ANNOUNCE_LOCK, host_of, seconds};
-use crate::push::state::{Announced, EventDelivery, INDEXNOW_BATCH};
+use crate::push::state::common::{add_to_batches, batch_urls};
+use crate::push::state::{Announced, EventDelivery};
 
 const COLUMNS: &str = "id, version, visible, url, lang, section, sequence";
 
@@ -160,7 +161,7 @@ async fn insert_events(tx: &Transaction<'_>, events: &[EventDelivery], once: boo
 }
 
 /// Adds `urls` to the waiting IndexNow batches of `host` (filling the
-/// newest first, at most [`INDEXNOW_BATCH`] each), opening new batches due
+/// newest first, at most [`INDEXNOW_BATCH`](crate::push::state::INDEXNOW_BATCH) each), opening new batches due
 /// at `due` as needed. Returns how many batches were opened.
 async fn add_indexnow_urls(tx: &Transaction<'_>, host: &str, urls: &[String], due: Timestamp) -> Result<usize, Error> {
     let waiting: Vec<(i64, Vec<String>)> = tx
@@ -173,37 +174,19 @@ async fn add_indexnow_urls(tx: &Transaction<'_>, host: &str, urls: &[String], du
         )
         .await?
         .iter()
-        .map(|r| (r.get(0), serde_json::from_str(&r.get::<_, String>(1)).unwrap_or_default()))
+        .map(|r| (r.get(0), batch_urls(&r.get::<_, String>(1))))
         .collect();
-    let mut known: std::collections::HashSet<&str> =
-        waiting.iter().flat_map(|(_, b)| b.iter().map(String::as_str)).collect();
-    let mut fresh: Vec<String> = Vec::new();
-    for url in urls {
-        if known.insert(url.as_str()) {
-            fresh.push(url.clone());
-        }
+    let changes = add_to_batches(&waiting, urls);
+    if let Some((id, payload)) = &changes.top_up {
+        tx.execute("UPDATE outbox SET payload = $2 WHERE id = $1", &[id, payload]).await?;
     }
-    if let Some((id, batch)) = waiting.last() {
-        let room = INDEXNOW_BATCH.saturating_sub(batch.len()).min(fresh.len());
-        if room > 0 {
-            let mut batch = batch.clone();
-            batch.extend(fresh.drain(..room));
-            tx.execute(
-                "UPDATE outbox SET payload = $2 WHERE id = $1",
-                &[id, &serde_json::to_string(&batch).unwrap_or_default()],
-            )
-            .await?;
-        }
-    }
-    let mut opened = 0;
-    for chunk in fresh.chunks(INDEXNOW_BATCH) {
+    for payload in &changes.open {
         tx.execute(
             "INSERT INTO outbox (kind, target, host, topic, payload, next_attempt_at, created_at)
              VALUES ('indexnow', '', 'indexnow', $1, $2, $3, $3)",
-            &[&host, &serde_json::to_string(chunk).unwrap_or_default(), &seconds(due)],
+            &[&host, payload, &seconds(due)],
         )
         .await?;
-        opened += 1;
     }
-    Ok(opened)
+    Ok(changes.open.len())
 }

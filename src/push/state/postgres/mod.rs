@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::common::{instant, seconds};
 use super::{
     Announced, Delivery, EventDelivery, Follower, NewDelivery, PendingLimits, PushStore, Queued, Result, Settled,
     StoreError, Subscription, host_of,
@@ -308,14 +309,4 @@ impl PushStore for PgStore {
         }
         self.failure()
     }
-}
-
-/// A time as the tables store it: Unix seconds.
-fn seconds(at: Timestamp) -> i64 {
-    at.as_second()
-}
-
-/// A time read from the tables.
-fn instant(seconds: i64) -> Timestamp {
-    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
 }

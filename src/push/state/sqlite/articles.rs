@@ -7,10 +7,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::outbox::REVIVE;
 use super::{host_of, seconds};
+use crate::push::state::common::{add_to_batches, batch_urls};
 use crate::push::state::{Announced, EventDelivery};
-
-/// Most URLs in one IndexNow request (the protocol's limit).
-pub const INDEXNOW_BATCH: usize = 10_000;
 
 /// What was last announced about articles `ids` (every article when
 /// `None`), by id.
@@ -140,7 +138,7 @@ fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[EventDelivery]) -> ru
 }
 
 /// Adds `urls` to the waiting IndexNow batches of `host` (filling the
-/// newest first, at most [`INDEXNOW_BATCH`] each), opening new batches due
+/// newest first, at most [`INDEXNOW_BATCH`](crate::push::state::INDEXNOW_BATCH) each), opening new batches due
 /// at `due` as needed. Returns how many batches were opened.
 fn add_indexnow_urls(
     tx: &rusqlite::Transaction<'_>,
@@ -154,41 +152,21 @@ fn add_indexnow_urls(
              ORDER BY id",
         )?;
         statement
-            .query_map(params![host], |r| {
-                Ok((r.get(0)?, serde_json::from_str(&r.get::<_, String>(1)?).unwrap_or_default()))
-            })?
+            .query_map(params![host], |r| Ok((r.get(0)?, batch_urls(&r.get::<_, String>(1)?))))?
             .collect::<rusqlite::Result<_>>()?
     };
-    let mut known: std::collections::HashSet<&str> =
-        waiting.iter().flat_map(|(_, b)| b.iter().map(String::as_str)).collect();
-    let mut fresh: Vec<String> = Vec::new();
-    for url in urls {
-        if known.insert(url.as_str()) {
-            fresh.push(url.clone());
-        }
+    let changes = add_to_batches(&waiting, urls);
+    if let Some((id, payload)) = &changes.top_up {
+        tx.execute("UPDATE outbox SET payload = ?2 WHERE id = ?1", params![id, payload])?;
     }
-    // Top up the newest waiting batch, then open new ones.
-    if let Some((id, batch)) = waiting.last() {
-        let room = INDEXNOW_BATCH.saturating_sub(batch.len()).min(fresh.len());
-        if room > 0 {
-            let mut batch = batch.clone();
-            batch.extend(fresh.drain(..room));
-            tx.execute(
-                "UPDATE outbox SET payload = ?2 WHERE id = ?1",
-                params![id, serde_json::to_string(&batch).unwrap_or_default()],
-            )?;
-        }
-    }
-    let mut opened = 0;
-    for chunk in fresh.chunks(INDEXNOW_BATCH) {
+    for payload in &changes.open {
         tx.execute(
             "INSERT INTO outbox (kind, target, host, topic, payload, next_attempt_at, created_at)
              VALUES ('indexnow', '', 'indexnow', ?1, ?2, ?3, ?3)",
-            params![host, serde_json::to_string(chunk).unwrap_or_default(), seconds(due)],
+            params![host, payload, seconds(due)],
         )?;
-        opened += 1;
     }
-    Ok(opened)
+    Ok(changes.open.len())
 }
 
 #[cfg(test)]

@@ -20,13 +20,13 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 use rusqlite::Connection;
 
+use super::common::{instant, seconds};
 use crate::parallel::lock;
 
 use super::{
     Announced, Delivery, EventDelivery, Follower, NewDelivery, PendingLimits, PushStore, Queued, Result, Settled,
     StoreError, Subscription, host_of,
 };
-pub use articles::INDEXNOW_BATCH;
 pub use schema::Initialise;
 
 /// Size of the row a check writes: larger than the store's own
@@ -223,16 +223,6 @@ impl PushStore for SqliteStore {
         }
         self.failure()
     }
-}
-
-/// A time as the tables store it: Unix seconds.
-fn seconds(at: Timestamp) -> i64 {
-    at.as_second()
-}
-
-/// A time read from the tables.
-fn instant(seconds: i64) -> Timestamp {
-    Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 #[cfg(test)]

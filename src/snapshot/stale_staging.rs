@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 /// a build no longer running left behind (`marker`: the name of herald's
 /// output marker file); returns those removed. Problems are logged, never
 /// fatal: they only leave a folder behind.
-pub fn remove_stale(parent: &Path, name: &str, marker: &str) -> Vec<PathBuf> {
+pub(super) fn remove_stale(parent: &Path, name: &str, marker: &str) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(parent) else { return Vec::new() };
     let mut removed = Vec::new();
     for entry in entries.flatten() {
