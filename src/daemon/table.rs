@@ -70,8 +70,10 @@ impl Table {
         let connect = follow::connector(Arc::clone(&self.database), config.database.clone());
         let follower = Follower::new(connect, from, tx);
         let mut status = follower.status();
+        // Not following yet: said before this returns (and so before the
+        // server answers).
+        state.set_problem(HEALTH_SOURCE, status.borrow_and_update().problem());
         tokio::spawn(async move {
-            state.set_problem(HEALTH_SOURCE, status.borrow_and_update().problem());
             let health = async move {
                 while status.changed().await.is_ok() {
                     let problem = status.borrow_and_update().problem();
