@@ -98,7 +98,22 @@ fn decode(encoding: &str, bytes: &[u8]) -> Vec<u8> {
 async fn assert_served_like_a_build(client: &reqwest::Client, base: &str, path: &str, built: &herald::pipeline::Built) {
     let expected = built.snapshot.get(path).unwrap().body.to_vec();
     for (encoding, suffix) in [("identity", ""), ("gzip", "-gz"), ("br", "-br")] {
-        let (status, headers, body) = get(client, base, path, encoding, None).await;
+        // A twin still being made (or made again after a bad one was
+        // dropped) means the identity bytes meanwhile: every answer must
+        // decode, by its own Content-Encoding, to the build's bytes, and
+        // the twin must come.
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        let (status, headers, body) = loop {
+            let (status, headers, body) = get(client, base, path, encoding, None).await;
+            assert_eq!(status, 200, "{path} {encoding}");
+            let served = headers.get("content-encoding").map_or("identity", |v| v.to_str().unwrap()).to_string();
+            assert_eq!(decode(&served, &body), expected, "{path} asked in {encoding}, served in {served}");
+            if served == encoding {
+                break (status, headers, body);
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{path}: {encoding} never served");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         assert_eq!(status, 200, "{path} {encoding}");
         assert_eq!(decode(encoding, &body), expected, "{path} in {encoding}");
         let etag = headers["etag"].to_str().unwrap().to_string();
