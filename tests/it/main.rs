@@ -33,6 +33,7 @@ mod postgres_push;
 mod push_health;
 mod replicas_process;
 mod restart;
+mod restart_announcements;
 mod saved_catalog;
 mod serve;
 mod serve_archives;

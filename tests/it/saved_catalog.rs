@@ -76,7 +76,7 @@ fn wait_for_file_clock(store: &TempStore) {
 }
 
 /// Every document's (inode, change time) by store-relative path.
-fn stamps(root: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
+pub(crate) fn stamps(root: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
     use std::os::unix::fs::MetadataExt as _;
     let folder = FolderStore::open(root).unwrap();
     folder
@@ -127,7 +127,7 @@ fn broken(site: &LiveSite, store: &TempStore) -> BTreeSet<PathBuf> {
 
 /// One change to the store.
 #[derive(Debug, Clone)]
-enum Edit {
+pub(crate) enum Edit {
     Write {
         path: &'static str,
         title: String,
@@ -165,7 +165,7 @@ fn paths() -> impl Strategy<Value = &'static str> {
     ]
 }
 
-fn edits() -> impl Strategy<Value = Edit> {
+pub(crate) fn edits() -> impl Strategy<Value = Edit> {
     prop_oneof![
         4 => (paths(), "[A-Za-zà-ỹ ]{1,10}", 1u8..=28, prop_oneof![
             Just(""),
@@ -185,7 +185,7 @@ fn edits() -> impl Strategy<Value = Edit> {
 
 /// Applies `edit` to the folder at `root`; the store-relative paths it
 /// names (for a live site's step).
-fn apply(root: &Path, edit: &Edit) -> Vec<PathBuf> {
+pub(crate) fn apply(root: &Path, edit: &Edit) -> Vec<PathBuf> {
     let write = |path: &str, text: String| {
         let full = root.join(path);
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
