@@ -35,6 +35,7 @@ mod replicas_process;
 mod restart;
 mod restart_announcements;
 mod saved_catalog;
+mod saved_catalog_kill;
 mod serve;
 mod serve_archives;
 mod serve_process;
