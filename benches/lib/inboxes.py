@@ -3,9 +3,11 @@
 
 Listens on 0.0.0.0:PORT, so every 127.x.y.z address reaches it (each one a
 distinct "server" to herald's per-host limits), answers every POST 202, and
-records when each request arrived, by Host and path. Writes the arrivals as
-JSON (a list of [seconds since the epoch, host, path, activity type]) to
-OUT when it gets SIGTERM.
+records when each request arrived, by Host and path, with the activity's
+type, id and actor (so a repeat is told from a second actor's own
+activity). Writes the arrivals as JSON (a list of [seconds since the
+epoch, host, path, activity type, activity id, actor]) to OUT when it gets
+SIGTERM.
 """
 import asyncio
 import json
@@ -29,12 +31,13 @@ async def handle(reader, writer):
                     k, v = line.split(":", 1)
                     headers[k.strip().lower()] = v.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
-            kind = ""
+            kind = activity_id = actor = ""
             try:
-                kind = json.loads(body).get("type", "")
-            except ValueError:
+                activity = json.loads(body)
+                kind, activity_id, actor = (str(activity.get(k, "")) for k in ("type", "id", "actor"))
+            except (ValueError, AttributeError):
                 pass
-            arrivals.append([time.time(), headers.get("host", ""), path, kind])
+            arrivals.append([time.time(), headers.get("host", ""), path, kind, activity_id, actor])
             writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
             await writer.drain()
     except (asyncio.IncompleteReadError, asyncio.CancelledError, ConnectionError, IndexError):

@@ -81,14 +81,17 @@ impl ActivityPub {
         if actor != signer {
             return text(StatusCode::UNAUTHORIZED, "the activity's actor is not the key's owner\n");
         }
-        match activity.get("type").and_then(Value::as_str) {
+        let response = match activity.get("type").and_then(Value::as_str) {
             Some("Follow") => self.follow(&activity, &actor).await,
             Some("Undo") => self.undo(&activity, &actor).await,
             Some("Delete") if id_of(activity.get("object")).as_deref() == Some(actor.as_str()) => {
                 self.with_store(move |store| store.remove_follows_of(&actor).map(|_| ())).await
             }
-            _ => text(StatusCode::ACCEPTED, ""),
-        }
+            _ => return text(StatusCode::ACCEPTED, ""),
+        };
+        // The follower counts may have changed (the index page shows them).
+        self.follower_changes.notify_one();
+        response
     }
 
     /// Stores the follower and queues the `Accept`.

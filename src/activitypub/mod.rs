@@ -58,6 +58,8 @@ pub struct ActivityPub {
     rate: RateLimiter,
     /// The actors and their articles, as of the site's last update.
     index: ArcSwap<ArticleIndex>,
+    /// Told when follows may have been added or removed.
+    follower_changes: Arc<Notify>,
 }
 
 impl ActivityPub {
@@ -79,7 +81,16 @@ impl ActivityPub {
             remote: remote::Remote::new(lookup),
             rate: RateLimiter::default(),
             index: ArcSwap::default(),
+            follower_changes: Arc::default(),
         }
+    }
+
+    /// Notified when follows may have been added or removed (by an inbox
+    /// request, or a follower's server answering 410 Gone), so the daemon
+    /// can show the new counts on the index page. Notifications coalesce:
+    /// one may stand for many changes; read the counts afresh each time.
+    pub fn follower_changes(&self) -> Arc<Notify> {
+        Arc::clone(&self.follower_changes)
     }
 
     /// The configuration in force.

@@ -80,6 +80,10 @@ impl Fediverse for ActivityPub {
         jobs
     }
 
+    fn followers_removed(&self) {
+        self.follower_changes.notify_one();
+    }
+
     fn sign(&self, actor: &str, inbox: &str, body: &[u8], now: Timestamp) -> Result<Vec<(String, String)>, String> {
         let key = self.keys.get(actor, now)?;
         let url = url::Url::parse(inbox).map_err(|e| format!("{inbox}: {e}"))?;
@@ -109,5 +113,89 @@ impl Fediverse for ActivityPub {
                 ),
             ),
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::Overrides;
+    use crate::push::ssrf::SystemLookup;
+    use crate::push::state::{Follower, SqliteStore};
+    use crate::store::{ArticleStore, MemoryStore};
+
+    const CONFIG: &str = r#"
+[site]
+base_url = "https://news.example.vn"
+default_language = "vi"
+time_zone = "Asia/Ho_Chi_Minh"
+title = { vi = "Báo Mẫu" }
+
+[languages.vi]
+name = "Tiếng Việt"
+prefix = ""
+
+[activitypub]
+enabled = true
+"#;
+
+    /// Three followers of the section behind one server's shared inbox,
+    /// one with only a personal inbox, and the language's follower on the
+    /// same big server: one job per distinct inbox and actor (the shared
+    /// inbox gets the section's activity once and the language's once).
+    #[test]
+    fn one_job_per_distinct_inbox_and_actor() {
+        let config = Arc::new(Config::parse(CONFIG, Path::new("feeds.toml"), &Overrides::default()).unwrap());
+        let now: Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn PushStore> = Arc::new(SqliteStore::open(&dir.path().join("push.sqlite3")).unwrap());
+        let follower = |actor: &str, host: &str, n: usize, shared: bool| Follower {
+            actor: actor.into(),
+            follower: format!("https://{host}/users/{n}"),
+            inbox: format!("https://{host}/users/{n}/inbox"),
+            shared_inbox: shared.then(|| format!("https://{host}/inbox")),
+            follow_id: format!("https://{host}/follows/{actor}/{n}"),
+            created_at: now,
+        };
+        for n in 0..3 {
+            store.add_follower(&follower("thoi-su", "big.example", n, true)).unwrap();
+        }
+        store.add_follower(&follower("thoi-su", "small.example", 0, false)).unwrap();
+        store.add_follower(&follower("vi", "big.example", 0, true)).unwrap();
+        let articles = MemoryStore::new();
+        articles.insert("thoi-su/a.vi.md", "+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\n+++\nBody\n");
+        let article = Arc::new(articles.scan(&config).articles.remove(0));
+        let news = ArticleNews {
+            kind: ArticleEvent::Published,
+            id: &article.id,
+            version: "v1",
+            sequence: 1,
+            article: Some(&article),
+            previous: None,
+        };
+        let (_config_tx, config_rx) = tokio::sync::watch::channel(Arc::clone(&config));
+        let activitypub = ActivityPub::new(
+            Arc::clone(&store),
+            config_rx,
+            Arc::new(ManualClock::new(now)),
+            Arc::default(),
+            Arc::new(SystemLookup),
+        );
+        let jobs = activitypub.activities(store.as_ref(), &news, &config, now);
+        let mut sent: Vec<(&str, &str)> = jobs.iter().map(|j| (j.webhook.as_str(), j.target.as_str())).collect();
+        sent.sort();
+        assert_eq!(
+            sent,
+            [
+                ("thoi-su", "https://big.example/inbox"),
+                ("thoi-su", "https://small.example/users/0/inbox"),
+                ("vi", "https://big.example/inbox"),
+            ]
+        );
+        assert!(jobs.iter().all(|j| j.kind == DeliveryKind::Activity && j.payload.contains("\"Create\"")));
     }
 }

@@ -133,6 +133,8 @@ enum SiteEvent {
     Rebuild,
     Housekeeping,
     Reload,
+    /// Follows were added or removed: the index page shows the counts.
+    Followers,
 }
 
 /// The folder of the state folder where files kept on disk are
@@ -216,16 +218,13 @@ impl Daemon {
             tracing::info!("serving the {} files saved at the last stop; reading the store now", snapshot.len());
             ServedFiles::prepare(snapshot, None, &config, now, None)
         });
-        let (site, files) = match early {
+        let (mut site, files) = match early {
             Some(files) => (None, files),
             None => {
                 let (site, files) = start_site(&config, &store, &cache, now, saving, false).await;
                 (Some(site), files)
             }
         };
-        if let (Some(out), Some(site)) = (&config.server.out_dir, &site) {
-            site.snapshot().write_dir_atomic(out).map_err(|source| StartError::Output { path: out.clone(), source })?;
-        }
 
         // The files holder first: push reads topic content from it, and the
         // server state is made complete, push parts included.
@@ -254,7 +253,7 @@ impl Daemon {
             None
         };
         // (Never with saved files: see `restored`, above.)
-        let activitypub = match (&push, &site) {
+        let activitypub = match (&push, &mut site) {
             (Some(push), Some(site)) if config.activitypub.enabled => {
                 let activitypub = Arc::new(ActivityPub::new(
                     Arc::clone(&push.store),
@@ -270,10 +269,25 @@ impl Daemon {
                 let publisher = Arc::clone(&activitypub);
                 let _ = tokio::task::spawn_blocking(move || publisher.publish_index(index)).await;
                 tracing::info!("ActivityPub: {} actors", activitypub.directory().actors().len());
+                // The index page shows the follower counts from the first
+                // file served on.
+                if show_follower_counts(site, &push.store, now).await {
+                    let previous = files.load();
+                    files.store(Arc::new(ServedFiles::prepare(
+                        site.snapshot(),
+                        Some(&previous),
+                        &config,
+                        now,
+                        Some(&compressor),
+                    )));
+                }
                 Some(activitypub)
             }
             _ => None,
         };
+        if let (Some(out), Some(site)) = (&config.server.out_dir, &site) {
+            site.snapshot().write_dir_atomic(out).map_err(|source| StartError::Output { path: out.clone(), source })?;
+        }
         let state = Arc::new(
             ServerState::new(
                 files,
@@ -366,6 +380,9 @@ impl Daemon {
         if let Some(push) = &push {
             tasks.push(tokio::spawn(Arc::clone(&push.engine).run(shutdown_rx.clone())));
         }
+        if let Some(activitypub) = &state.activitypub {
+            tasks.push(forward_follower_changes(activitypub, events.clone(), shutdown_rx.clone()));
+        }
         for job in [ScheduledJob::Rebuild, ScheduledJob::Housekeeping] {
             tasks.push(tokio::spawn(run_job(
                 job,
@@ -442,6 +459,49 @@ impl Daemon {
             }
         }
     }
+}
+
+/// Shows the follower counts in `store` on `site`'s index page (before
+/// anything is served); whether its files changed.
+async fn show_follower_counts(
+    site: &mut LiveSite,
+    store: &Arc<dyn crate::push::state::PushStore>,
+    now: jiff::Timestamp,
+) -> bool {
+    let store = Arc::clone(store);
+    match tokio::task::spawn_blocking(move || store.follower_counts()).await {
+        Ok(Ok(counts)) => {
+            site.set_follower_counts(counts.into_iter().collect())
+                && !site.advance(now, crate::site::Stage::LiveFirst).changed_paths.is_empty()
+        }
+        Ok(Err(e)) => {
+            tracing::warn!("cannot read the follower counts ({e}); the index page shows them after the next change");
+            false
+        }
+        Err(_) => false,
+    }
+}
+
+/// Turns each notification that follows changed into a site event (the
+/// next step shows the new counts on the index page), until `shutdown`.
+fn forward_follower_changes(
+    activitypub: &ActivityPub,
+    events: mpsc::UnboundedSender<SiteEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let changes = activitypub.follower_changes();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = changes.notified() => {
+                    if events.send(SiteEvent::Followers).is_err() {
+                        break;
+                    }
+                }
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+        }
+    })
 }
 
 /// Reads the whole store and renders the site (a large store's archives

@@ -166,6 +166,8 @@ impl SiteLoop {
                 SiteEvent::Store(StoreChange { event: StoreEvent::Paths(p), .. }) => paths.extend(p),
                 SiteEvent::Store(StoreChange { event: StoreEvent::Rescan, .. }) | SiteEvent::Rebuild => rebuild = true,
                 SiteEvent::Housekeeping => housekeeping = true,
+                // Every step reads the counts afresh (below).
+                SiteEvent::Followers => {}
                 SiteEvent::Reload => match self.source.load() {
                     Ok(config) => new_config = Some(config),
                     Err(e) => {
@@ -182,6 +184,17 @@ impl SiteLoop {
         let table = self.table.clone();
         let result = tokio::task::spawn_blocking(move || {
             let mut site = lock(&site);
+            if let (Some(push), Some(_)) = (&push, &state.activitypub) {
+                // The index page shows the follower counts: read afresh at
+                // every step, so follows recorded elsewhere (`herald
+                // followers remove`, another replica) show at the next one.
+                match push.store.follower_counts() {
+                    Ok(counts) => {
+                        site.set_follower_counts(counts.into_iter().collect());
+                    }
+                    Err(e) => tracing::warn!("cannot read the follower counts ({e}); the index page keeps its own"),
+                }
+            }
             let mut reloaded = None;
             if let Some(config) = new_config {
                 let store = match table {

@@ -289,6 +289,7 @@ impl Engine {
                     Ok(Ok(n)) => {
                         tracing::info!("{} answered 410 Gone: {n} followers of {} removed", job.target, job.topic);
                         self.counters.gone.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        fediverse.followers_removed();
                         Settled::Done { id: job.id, generation: job.generation }
                     }
                     _ => self.retry(job, config, "the push store is unavailable".into()),

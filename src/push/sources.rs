@@ -71,4 +71,8 @@ pub trait Fediverse: Send + Sync {
     /// The headers (`Date`, `Digest`, `Signature` …) that sign a POST of
     /// `body` to `inbox` by the actor named `actor`.
     fn sign(&self, actor: &str, inbox: &str, body: &[u8], now: Timestamp) -> Result<Vec<(String, String)>, String>;
+
+    /// Told when the engine removed followers (their inbox answered 410
+    /// Gone).
+    fn followers_removed(&self);
 }

@@ -12,9 +12,16 @@
 //! both. The page works without JavaScript: the small script at the end
 //! only makes the copy buttons work, and they stay hidden without it.
 //!
-//! Like every renderer the page is a pure function of the catalog and the
-//! configuration: only ordered collections are iterated and no clock is
-//! read, so it keeps its bytes (and ETag) until the site changes.
+//! With ActivityPub on, each language's and section's fediverse handle is
+//! listed under its feed with how many follow it.
+//!
+//! Like every renderer the page is a pure function of its inputs (the
+//! catalog, the configuration and the follower counts, which the caller
+//! reads from the push state and passes in): only ordered collections are
+//! iterated and no clock is read, so it keeps its bytes (and ETag) until
+//! the site or a follower count changes.
+
+use std::collections::BTreeMap;
 
 use crate::catalog::Catalog;
 use crate::config::{Config, Language, SiteScope};
@@ -28,13 +35,18 @@ pub const INDEX_PATH: &str = "/index.html";
 /// `Content-Type` of HTML pages.
 pub const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
-/// The HTML index page: every feed and sitemap by language and section, as
-/// `(INDEX_PATH, resource)`.
+/// How many fediverse accounts follow each actor, by username; an actor
+/// missing has none.
+pub type FollowerCounts = BTreeMap<String, u64>;
+
+/// The HTML index page: every feed and sitemap by language and section
+/// (with ActivityPub on, each actor's handle and its count in
+/// `followers`), as `(INDEX_PATH, resource)`.
 ///
 /// Its `Last-Modified` is the date of the newest visible article (not a
 /// clock read, so the page stays deterministic); `None` while nothing is
 /// visible.
-pub fn index_page(catalog: &Catalog, config: &Config) -> (String, Resource) {
+pub fn index_page(catalog: &Catalog, config: &Config, followers: &FollowerCounts) -> (String, Resource) {
     let default_lang = &config.site.default_language;
     let mut html = String::new();
     html.push_str(&format!("<!doctype html>\n<html lang=\"{}\">\n", escape_html(default_lang)));
@@ -43,7 +55,7 @@ pub fn index_page(catalog: &Catalog, config: &Config) -> (String, Resource) {
     header(&mut html, config);
     html.push_str("<main>\n");
     for language in ordered_languages(config) {
-        language_section(&mut html, language, catalog, config);
+        language_section(&mut html, language, catalog, config, followers);
     }
     sitemaps_section(&mut html, catalog, config);
     html.push_str("</main>\n");
@@ -94,7 +106,13 @@ fn header(out: &mut String, config: &Config) {
 /// One `<section>` for `language`: its feeds in a table, site-wide feeds
 /// first for the default language, then the language feed, then one row per
 /// section with articles in it.
-fn language_section(out: &mut String, language: &Language, catalog: &Catalog, config: &Config) {
+fn language_section(
+    out: &mut String,
+    language: &Language,
+    catalog: &Catalog,
+    config: &Config,
+    followers: &FollowerCounts,
+) {
     let code = &language.code;
     let labels = Labels::for_language(code);
     out.push_str(&format!("<section lang=\"{}\">\n<h2>{}</h2>\n", escape_html(code), escape_html(&language.name)));
@@ -115,12 +133,12 @@ fn language_section(out: &mut String, language: &Language, catalog: &Catalog, co
     }
     let count = catalog.count_in_language(code);
     feed_row(out, &FeedScope::Language(code.clone()), labels.all_articles, count, &labels, config);
-    handle_row(out, code, None, config);
+    handle_row(out, code, None, &labels, config, followers);
     for placement in catalog.placements().filter(|p| p.lang == *code) {
         let scope = FeedScope::Section { lang: code.clone(), section: placement.section.clone() };
         let count = catalog.count_in_section(code, &placement.section);
         feed_row(out, &scope, config.section_title(&placement.section, code), count, &labels, config);
-        handle_row(out, code, Some(&placement.section), config);
+        handle_row(out, code, Some(&placement.section), &labels, config, followers);
     }
     out.push_str("</tbody>\n</table>\n");
     out.push_str(&crate::render::index_terms::term_lists(code, labels.vietnamese, catalog, config, escape_html));
@@ -152,18 +170,29 @@ fn feed_row(out: &mut String, scope: &FeedScope, name: &str, count: usize, label
 }
 
 /// With ActivityPub on, the fediverse handle of the feed just listed
-/// (the language's actor, or the section's), to follow from Mastodon.
-fn handle_row(out: &mut String, lang: &str, section: Option<&str>, config: &Config) {
+/// (the language's actor, or the section's), to follow from Mastodon, and
+/// how many follow it.
+fn handle_row(
+    out: &mut String,
+    lang: &str,
+    section: Option<&str>,
+    labels: &Labels,
+    config: &Config,
+    followers: &FollowerCounts,
+) {
     if !config.activitypub.enabled {
         return;
     }
     let name = config.activitypub.username(lang, section, &config.site.default_language);
     let handle = format!("@{name}@{}", crate::config::handle_host(&config.site.base_url));
     let actor = config.url_for(&crate::config::actor_path(&name));
+    let count = followers.get(&name).copied().unwrap_or(0);
     out.push_str(&format!(
-        "<tr class=\"fediverse\">\n<td colspan=\"4\">Fediverse: <a href=\"{}\" rel=\"me\">{}</a></td>\n</tr>\n",
+        "<tr class=\"fediverse\">\n<td colspan=\"4\">Fediverse: <a href=\"{}\" rel=\"me\">{}</a> · \
+         <span class=\"followers\">{}</span></td>\n</tr>\n",
         escape_html(&actor),
-        escape_html(&handle)
+        escape_html(&handle),
+        labels.followers(count),
     ));
 }
 
@@ -279,6 +308,15 @@ impl Labels {
         }
     }
 
+    /// "12 người theo dõi" / "1 follower" / "12 followers".
+    fn followers(&self, n: u64) -> String {
+        match (self.vietnamese, n) {
+            (true, _) => format!("{n} người theo dõi"),
+            (false, 1) => String::from("1 follower"),
+            (false, _) => format!("{n} followers"),
+        }
+    }
+
     /// "12 bài" / "1 article" / "12 articles".
     fn count(&self, n: usize) -> String {
         match (self.vietnamese, n) {
@@ -358,6 +396,10 @@ mod tests {
     }
 
     fn page(config_text: &str) -> String {
+        page_with(config_text, &FollowerCounts::new())
+    }
+
+    fn page_with(config_text: &str, followers: &FollowerCounts) -> String {
         let config = Config::parse(config_text, Path::new("feeds.toml"), &Overrides::default()).unwrap();
         let store = MemoryStore::new();
         store.insert("thoi-su/a.vi.md", "+++\ntitle = \"A\"\ndate = 2026-11-20T08:00:00+07:00\n+++\nBody\n");
@@ -366,7 +408,7 @@ mod tests {
         assert!(scan.diagnostics.is_empty(), "{:?}", scan.diagnostics);
         let now: jiff::Timestamp = "2026-11-21T00:00:00Z".parse().unwrap();
         let (catalog, _) = Catalog::from_articles(scan.articles, now, config.taxonomies.enabled());
-        let (path, resource) = index_page(&catalog, &config);
+        let (path, resource) = index_page(&catalog, &config, followers);
         assert_eq!(path, INDEX_PATH);
         assert_eq!(resource.content_type, HTML_CONTENT_TYPE);
         assert_eq!(resource.last_modified, Some("2026-11-20T01:00:00Z".parse().unwrap()));
@@ -436,5 +478,27 @@ mod tests {
     #[test]
     fn same_input_gives_same_bytes() {
         assert_eq!(page(&two_languages()), page(&two_languages()));
+        let counts = FollowerCounts::from([("thoi-su".to_string(), 3)]);
+        assert_eq!(page_with(&two_languages(), &counts), page_with(&two_languages(), &counts));
+    }
+
+    #[test]
+    fn shows_each_actors_handle_and_follower_count() {
+        let config = format!("{}\n[activitypub]\nenabled = true\n", two_languages());
+        let counts = FollowerCounts::from([("thoi-su".to_string(), 12), ("thoi-su.en".to_string(), 1)]);
+        let html = page_with(&config, &counts);
+        for (handle, count) in [
+            ("@vi@news.example.vn", "0 người theo dõi"),
+            ("@thoi-su@news.example.vn", "12 người theo dõi"),
+            ("@en@news.example.vn", "0 followers"),
+            ("@thoi-su.en@news.example.vn", "1 follower"),
+        ] {
+            let row = format!("rel=\"me\">{handle}</a> · <span class=\"followers\">{count}</span></td>");
+            assert!(html.contains(&row), "missing {row} in {html}");
+        }
+        // Another count, other bytes; without ActivityPub, no handles.
+        let fewer = FollowerCounts::from([("thoi-su".to_string(), 11), ("thoi-su.en".to_string(), 1)]);
+        assert_ne!(page_with(&config, &fewer), html);
+        assert!(!page_with(&two_languages(), &counts).contains("Fediverse"));
     }
 }

@@ -55,6 +55,7 @@ use crate::article::Article;
 use crate::catalog::{Catalog, Change, StateCounts};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
+use crate::render::html::FollowerCounts;
 use crate::render::{self, BodyCache};
 use crate::saved_catalog::SavedCatalog;
 use crate::snapshot::Snapshot;
@@ -147,6 +148,8 @@ pub struct LiveSite {
     archives: Archives,
     /// The sitemaps.
     sitemaps: Sitemaps,
+    /// How many follow each fediverse actor, for the index page.
+    followers: FollowerCounts,
     /// Where the articles read are saved for the next start, if anywhere.
     saved: Option<SavedCatalog>,
 }
@@ -193,6 +196,7 @@ impl LiveSite {
             live_feeds: LiveFeeds::default(),
             archives: Archives::default(),
             sitemaps: Sitemaps::default(),
+            followers: FollowerCounts::new(),
             saved,
         };
         site.rebuild_with(now, how);
@@ -226,6 +230,17 @@ impl LiveSite {
     /// The current files.
     pub fn snapshot(&self) -> &Snapshot {
         self.journal.snapshot()
+    }
+
+    /// Shows `counts` (how many follow each fediverse actor, by username)
+    /// on the index page from the next step on ([`LiveSite::advance`] is
+    /// the smallest); whether they differ from those shown. The index page
+    /// stays a pure function of the catalog, the configuration and these
+    /// counts, so a full build given the same counts has the same bytes.
+    pub fn set_follower_counts(&mut self, counts: FollowerCounts) -> bool {
+        let changed = counts != self.followers;
+        self.followers = counts;
+        changed
     }
 
     /// The catalog.
@@ -421,7 +436,7 @@ impl LiveSite {
             render::render_site_without_archives(&self.catalog, &self.config, self.store.as_ref(), &mut bodies)
         };
         self.bodies = bodies;
-        let (path, page) = render::html::index_page(&self.catalog, &self.config);
+        let (path, page) = render::html::index_page(&self.catalog, &self.config, &self.followers);
         snapshot.insert(path, page);
         // Everything is rendered afresh: nothing is left pending (but the
         // archives when they are left out), and the whole snapshot is
@@ -461,7 +476,7 @@ impl LiveSite {
             }
         }
         self.sitemaps.render(&touched.sitemap_months, &touched.relinked, &mut step);
-        let (path, page) = render::html::index_page(step.catalog, step.config);
+        let (path, page) = render::html::index_page(step.catalog, step.config, &self.followers);
         step.put(path, page);
         if listing_changed {
             // The OPML files list feeds by title and address only.

@@ -189,7 +189,7 @@ fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
         }
         let full = pipeline::build(&reference, &config, now);
         let mut expected = full.snapshot;
-        let (path, page) = herald::render::html::index_page(&full.loaded.catalog, &config);
+        let (path, page) = herald::render::html::index_page(&full.loaded.catalog, &config, &Default::default());
         expected.insert(path, page);
         let differing = site.snapshot().changed_paths(&expected);
         if let Some(path) = differing.first().filter(|_| std::env::var("DEBUG_DIFF").is_ok()) {
@@ -274,6 +274,33 @@ fn no_op_steps_change_nothing() {
     assert!(update.changed_paths.is_empty(), "{update:?}");
 }
 
+/// Follower counts (ActivityPub) are data the index page is rendered from:
+/// new counts change the index page alone, at the next step, exactly as a
+/// full build given the same counts renders it; the same counts again
+/// change nothing, and a rebuild keeps them.
+#[test]
+fn follower_counts_change_the_index_page_alone() {
+    let text = format!("store = \"unused\"\n{TEST_CONFIG}\n[activitypub]\nenabled = true\n");
+    let config = Arc::new(Config::parse(&text, Path::new("feeds.toml"), &Overrides::default()).unwrap());
+    let store = Arc::new(MemoryStore::new());
+    store.insert("thoi-su/a.vi.md", article("Một", "2026-11-20T08:00:00+07:00", ""));
+    let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now(), Start::Whole);
+    let index = |site: &LiveSite| String::from_utf8(site.snapshot().get("/index.html").unwrap().body.to_vec()).unwrap();
+    assert!(index(&site).contains("@thoi-su@example.vn</a> · <span class=\"followers\">0 người theo dõi"));
+    let counts = herald::render::html::FollowerCounts::from([("thoi-su".to_string(), 2), ("vi".to_string(), 1)]);
+    assert!(site.set_follower_counts(counts.clone()));
+    let update = site.advance(now(), Stage::LiveFirst);
+    assert_eq!(update.changed_paths, ["/index.html"]);
+    assert!(index(&site).contains("@thoi-su@example.vn</a> · <span class=\"followers\">2 người theo dõi"));
+    assert!(index(&site).contains("@vi@example.vn</a> · <span class=\"followers\">1 người theo dõi"));
+    let full = pipeline::build(store.as_ref(), &config, now());
+    let (_, page) = herald::render::html::index_page(&full.loaded.catalog, &config, &counts);
+    assert_eq!(site.snapshot().get("/index.html").unwrap().etag, page.etag, "as a full build renders it");
+    assert!(!site.set_follower_counts(counts));
+    assert!(site.advance(now(), Stage::LiveFirst).changed_paths.is_empty());
+    assert!(site.rebuild(now()).changed_paths.is_empty(), "a rebuild shows the same counts");
+}
+
 /// Turning an article into a page bundle (same id) in one batch, new path
 /// first: the article stays published and no duplicate is reported.
 /// (Review finding: a refused duplicate was never retried.)
@@ -340,7 +367,7 @@ fn refused_duplicate_broken_then_moved_keeps_its_body() {
 fn assert_equals_full(site: &LiveSite, store: &MemoryStore, config: &Config, now: Timestamp) {
     let full = pipeline::build(store, config, now);
     let mut expected = full.snapshot;
-    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, config);
+    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, config, &Default::default());
     expected.insert(path, page);
     let differing = site.snapshot().changed_paths(&expected);
     assert!(differing.is_empty(), "{differing:?} differ from a full build");

@@ -47,7 +47,7 @@ fn full_build(documents: &std::collections::BTreeMap<String, Vec<u8>>, config: &
     }
     let full = pipeline::build(&store, config, now);
     let mut expected = full.snapshot;
-    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, config);
+    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, config, &Default::default());
     expected.insert(path, page);
     expected
 }

@@ -134,7 +134,7 @@ fn restored_differing(restored: &herald::snapshot::Snapshot, store: &TempStore) 
     let full = store.build();
     let config = store.config();
     let mut expected = full.snapshot;
-    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, &config);
+    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, &config, &Default::default());
     expected.insert(path, page);
     let mut out: Vec<String> = expected
         .iter()

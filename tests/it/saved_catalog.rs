@@ -98,7 +98,7 @@ pub(crate) fn differing(site: &LiveSite, store: &TempStore, now: Timestamp) -> V
     let folder = FolderStore::for_config(&config).unwrap();
     let full = pipeline::build(&folder, &config, now);
     let mut expected = full.snapshot;
-    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, &config);
+    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, &config, &Default::default());
     expected.insert(path, page);
     let mut out = site.snapshot().changed_paths(&expected);
     let errors = |list: &[Diagnostic]| -> BTreeSet<String> {

@@ -18,7 +18,7 @@ fn tagged(store: &TempStore, slug: &str, day: u8, front: &str) {
 
 /// The index page `herald serve` serves for `built`.
 fn index_page(built: &herald::pipeline::Built, config: &herald::config::Config) -> String {
-    let (_, page) = herald::render::html::index_page(&built.loaded.catalog, config);
+    let (_, page) = herald::render::html::index_page(&built.loaded.catalog, config, &Default::default());
     String::from_utf8(page.body.to_vec()).unwrap()
 }
 
@@ -195,7 +195,7 @@ fn the_index_page_stays_usable_with_5000_tags() {
         );
     }
     let loaded = herald::pipeline::load(&memory, &config, now());
-    let (_, page) = herald::render::html::index_page(&loaded.catalog, &config);
+    let (_, page) = herald::render::html::index_page(&loaded.catalog, &config, &Default::default());
     let page = String::from_utf8(page.body.to_vec()).unwrap();
     assert_eq!(page.matches("<details class=\"terms\">").count(), 1, "closed: no `open` attribute");
     assert!(page.contains("<summary>Thẻ (5000)</summary>"));

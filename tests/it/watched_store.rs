@@ -80,7 +80,7 @@ pub(crate) fn differing(daemon: &Daemon, config: &Config) -> Vec<String> {
     let folder = FolderStore::open(&config.store_dir).unwrap();
     let full = pipeline::build(&folder, config, now());
     let mut expected = full.snapshot;
-    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, config);
+    let (path, page) = herald::render::html::index_page(&full.loaded.catalog, config, &Default::default());
     expected.insert(path, page);
     let served = daemon.state.files.load();
     let mut differing: Vec<String> = expected
