@@ -38,6 +38,12 @@ fn markdown_options() -> Options {
 /// structure); and in the sanitised HTML a combining character right after
 /// markup is written as a reference (`keep_markup_apart`) before the
 /// whole is normalised.
+///
+/// The result is a fixed point of the sanitiser: feed readers parse it
+/// again, and sanitised HTML parsed again can make another tree (text and
+/// list items inside a `<table>` are moved out of it, so an `</li>` ends
+/// elsewhere), so the sanitiser runs again on its own output until nothing
+/// changes (at most [`MAX_SANITISER_PASSES`] times).
 pub fn render_body(body: &str, format: BodyFormat, base: &Url, permalink: &Url) -> String {
     let raw_html = match format {
         BodyFormat::Markdown => markdown_to_html(&clean(body)),
@@ -51,8 +57,22 @@ pub fn render_body(body: &str, format: BodyFormat, base: &Url, permalink: &Url) 
     sanitiser
         .url_relative(ammonia::UrlRelative::RewriteWithRoot { root: base.clone(), path: article_path })
         .link_rel(Some("noopener noreferrer"));
-    clean(&keep_markup_apart(sanitiser.clean(&raw_html).to_string().trim()))
+    let pass = |html: &str| clean(&keep_markup_apart(sanitiser.clean(html).to_string().trim()));
+    let mut html = pass(&raw_html);
+    for _ in 1..MAX_SANITISER_PASSES {
+        let again = pass(&html);
+        if again == html {
+            break;
+        }
+        html = again;
+    }
+    html
 }
+
+/// How many times [`render_body`] runs the sanitiser at most, looking for
+/// HTML that reads back as itself (two passes are the usual case: one, and
+/// one that changes nothing).
+pub const MAX_SANITISER_PASSES: usize = 4;
 
 /// Writes as a character reference any combining character that directly
 /// follows `<`, `=` or `>` in sanitised HTML, so that normalising the HTML

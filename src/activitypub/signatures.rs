@@ -67,7 +67,7 @@ pub fn parse_signature_header(value: &str) -> Result<CavageSignature, SignatureE
         match name.to_ascii_lowercase().as_str() {
             "keyid" => key_id = Some(raw),
             "algorithm" => algorithm = Some(raw.to_ascii_lowercase()),
-            "headers" => headers = Some(raw.split_ascii_whitespace().map(str::to_ascii_lowercase).collect::<Vec<_>>()),
+            "headers" => headers = Some(signed_header_names(&raw)?),
             "signature" => {
                 signature = Some(
                     BASE64
@@ -90,6 +90,29 @@ pub fn parse_signature_header(value: &str) -> Result<CavageSignature, SignatureE
         created,
         expires,
     })
+}
+
+/// The names of a draft-cavage `headers` parameter, lowercase: HTTP field
+/// names (tokens, RFC 9110) or a pseudo-header such as `(request-target)`.
+/// Anything else cannot name a header of the request (a non-ASCII letter
+/// would not even lowercase as HTTP does), so the signature is malformed.
+fn signed_header_names(raw: &str) -> Result<Vec<String>, SignatureError> {
+    let is_token = |name: &str| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    };
+    raw.split_ascii_whitespace()
+        .map(|name| {
+            let pseudo = name.strip_prefix('(').and_then(|n| n.strip_suffix(')'));
+            if pseudo.map_or_else(|| is_token(name), is_token) {
+                Ok(name.to_ascii_lowercase())
+            } else {
+                Err(SignatureError::Malformed(format!(
+                    "`headers` lists `{}`, which is not a header name",
+                    preview(name)
+                )))
+            }
+        })
+        .collect()
 }
 
 /// `name="value"` (or `name=value`) pairs separated by commas.
