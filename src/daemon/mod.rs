@@ -371,11 +371,12 @@ impl Daemon {
             .expect("announcing does not panic");
         }
 
+        // The follower first: its state is in /healthz before any request.
+        if let (Some(table), Some(from)) = (&table, follow_from) {
+            tasks.push(table.follow(&config, from, events.clone(), Arc::clone(&state), shutdown_rx.clone()));
+        }
         if let Some(listener) = listener {
             tasks.push(server(listener));
-        }
-        if let (Some(table), Some(from)) = (&table, follow_from) {
-            tasks.push(table.follow(&config, from, events.clone(), shutdown_rx.clone()));
         }
         if let Some(push) = &push {
             tasks.push(tokio::spawn(Arc::clone(&push.engine).run(shutdown_rx.clone())));

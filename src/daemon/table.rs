@@ -12,9 +12,13 @@ use tokio::task::JoinHandle;
 use super::{SiteEvent, StartError};
 use crate::config::Config;
 use crate::db::{Database, DbError};
+use crate::server::ServerState;
 use crate::store::postgres::PostgresArticleStore;
 use crate::store::postgres::follow::{self, Follower, Watermark};
 use crate::watch::{StoreChange, StoreEvent};
+
+/// Who reports the follower's problems to `/healthz`.
+const HEALTH_SOURCE: &str = "articles table";
 
 /// The articles table and the database it is in.
 pub(super) struct Table {
@@ -51,18 +55,31 @@ impl Table {
     }
 
     /// Follows the table from `from` until `shutdown`, sending each batch
-    /// of changed rows to the site loop as a store event.
+    /// of changed rows to the site loop as a store event; while the
+    /// follower is not connected and caught up, `/healthz` (`state`) says
+    /// `degraded` and why.
     pub(super) fn follow(
         &self,
         config: &Config,
         from: Watermark,
         events: mpsc::UnboundedSender<SiteEvent>,
+        state: Arc<ServerState>,
         shutdown: watch::Receiver<bool>,
     ) -> JoinHandle<()> {
         let (tx, mut changes) = mpsc::unbounded_channel();
         let connect = follow::connector(Arc::clone(&self.database), config.database.clone());
         let follower = Follower::new(connect, from, tx);
+        let mut status = follower.status();
+        // Not following yet: said before this returns (and so before the
+        // server answers).
+        state.set_problem(HEALTH_SOURCE, status.borrow_and_update().problem());
         tokio::spawn(async move {
+            let health = async move {
+                while status.changed().await.is_ok() {
+                    let problem = status.borrow_and_update().problem();
+                    state.set_problem(HEALTH_SOURCE, problem);
+                }
+            };
             let forward = async move {
                 while let Some(paths) = changes.recv().await {
                     let now = Instant::now();
@@ -72,9 +89,9 @@ impl Table {
                     }
                 }
             };
-            // The forwarding ends when the follower does (it holds the
-            // sender).
-            tokio::join!(follower.run(shutdown), forward);
+            // The forwarding and the health reports end when the follower
+            // does (it holds their senders).
+            tokio::join!(follower.run(shutdown), forward, health);
         })
     }
 }

@@ -169,13 +169,17 @@ impl Database {
     /// A dedicated connection outside the pool (for LISTEN, which must
     /// stay on one session): the client, with its connection driven on the
     /// database's runtime; its messages (notifications) are sent to
-    /// `messages`.
+    /// `messages`. Its `application_name` is the pool's followed by
+    /// ` listen` (`herald listen` by default), so that `pg_stat_activity`
+    /// tells it apart.
     pub async fn dedicated(
         &self,
         settings: &DatabaseSettings,
         messages: tokio::sync::mpsc::UnboundedSender<tokio_postgres::AsyncMessage>,
     ) -> Result<tokio_postgres::Client> {
-        let target = connect::target(&self.url, settings).map_err(DbError::Failed)?;
+        let mut target = connect::target(&self.url, settings).map_err(DbError::Failed)?;
+        let name = format!("{} listen", target.config.get_application_name().unwrap_or("herald"));
+        target.config.application_name(&name);
         let (client, mut connection) = target.config.connect(target.tls).await.map_err(|e| self.error(e))?;
         let url = self.url.clone();
         self.handle().spawn(async move {

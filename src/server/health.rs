@@ -1,10 +1,72 @@
 //! The `/healthz` document: the state of the site after its last update,
 //! as plain values the daemon fills in ([`HealthReport`]). It is rendered
 //! to JSON once per update, and per request only while something is
-//! failing (`status` is then `degraded`, with the `problems`); `/metrics`
-//! exports the same report's counters.
+//! failing (`status` is then `degraded`, with the `problems`): a failing
+//! push store, or a condition another part of the daemon reports between
+//! updates ([`ServerState::set_problem`]: the articles table's follower
+//! when its LISTEN connection is lost). `/metrics` exports the same
+//! report's counters.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+
+use super::ServerState;
+
+/// How often `/healthz` checks whether a failing push store works again.
+pub const HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+impl ServerState {
+    /// Records (`Some`) or clears (`None`) the problem `source` reports:
+    /// `/healthz` says `degraded`, with it among the `problems`, until it
+    /// is cleared.
+    pub fn set_problem(&self, source: &'static str, problem: Option<String>) {
+        let mut conditions = crate::parallel::lock(&self.conditions);
+        match problem {
+            Some(problem) => conditions.insert(source, problem),
+            None => conditions.remove(source),
+        };
+    }
+
+    /// The `/healthz` body now: the published one, or, while the push
+    /// store is failing or a problem is set ([`ServerState::set_problem`]),
+    /// the same report `degraded` with the reasons. A failing store is
+    /// checked again (one write) at most once per [`HEALTH_CHECK_INTERVAL`],
+    /// so the status recovers when it does.
+    pub async fn current_health(&self) -> Bytes {
+        let mut problems: Vec<String> = crate::parallel::lock(&self.conditions).values().cloned().collect();
+        if let Some(failure) = self.push_store_failure().await {
+            problems.insert(0, format!("the push store is failing: {failure}"));
+        }
+        if problems.is_empty() {
+            return self.health.load().as_ref().clone();
+        }
+        let mut report = HealthReport::clone(&self.report.load());
+        report.problems.extend(problems);
+        report.to_json()
+    }
+
+    /// Why the push store fails, if it does (checked again at most once
+    /// per [`HEALTH_CHECK_INTERVAL`]).
+    async fn push_store_failure(&self) -> Option<String> {
+        let store = self.push_store.as_ref().filter(|store| store.failure().is_some())?;
+        let check_now = {
+            let mut last = crate::parallel::lock(&self.last_check);
+            let due = last.is_none_or(|at| at.elapsed() >= HEALTH_CHECK_INTERVAL);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if check_now {
+            let store = Arc::clone(store);
+            tokio::task::spawn_blocking(move || store.check()).await.unwrap_or_else(|e| Some(e.to_string()))
+        } else {
+            store.failure()
+        }
+    }
+}
 
 /// The state of the site after an update.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -139,6 +201,24 @@ mod tests {
         assert_eq!(json["store_errors"][0]["line"], 2);
         assert!(report.to_json().ends_with(b"}\n"));
         assert_eq!(json["problems"], serde_json::json!([]));
+    }
+
+    #[tokio::test]
+    async fn a_problem_set_between_updates_degrades_health_until_cleared() {
+        let state = ServerState::new(Arc::default(), None, None, None, None);
+        state.publish_health(&HealthReport { builds: 2, ..HealthReport::default() });
+        let status = |body: Bytes| serde_json::from_slice::<serde_json::Value>(&body).unwrap();
+        assert_eq!(status(state.current_health().await)["status"], "ok");
+
+        state.set_problem("articles", Some("lost the database connection".into()));
+        let json = status(state.current_health().await);
+        assert_eq!(json["status"], "degraded");
+        assert_eq!(json["problems"], serde_json::json!(["lost the database connection"]));
+        // The rest of the report is the published one.
+        assert_eq!(json["builds"], 2);
+
+        state.set_problem("articles", None);
+        assert_eq!(status(state.current_health().await)["status"], "ok");
     }
 
     #[test]

@@ -46,7 +46,7 @@ use crate::push::state::PushStore;
 
 pub use current::CurrentFiles;
 pub use files::{Route, ServedFile, ServedFiles};
-pub use health::HealthReport;
+pub use health::{HEALTH_CHECK_INTERVAL, HealthReport};
 pub use metrics::Metrics;
 
 /// What the request handlers read. Complete when made: the push parts
@@ -65,6 +65,10 @@ pub struct ServerState {
     /// When `/healthz` last checked whether a failing push store works
     /// again.
     last_check: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Problems other parts of the daemon report between updates (the
+    /// articles table's follower), by who reports them: `/healthz` is
+    /// `degraded` while there is any.
+    conditions: std::sync::Mutex<std::collections::BTreeMap<&'static str, String>>,
     /// Request and build counters.
     pub metrics: Metrics,
     /// The WebSub hub, when enabled.
@@ -101,6 +105,7 @@ impl ServerState {
             report: ArcSwap::default(),
             push_store,
             last_check: std::sync::Mutex::new(None),
+            conditions: std::sync::Mutex::default(),
             metrics: Metrics::default(),
             hub,
             deliveries,
@@ -123,42 +128,7 @@ impl ServerState {
         self.report.store(Arc::new(report.clone()));
         self.metrics.site(report);
     }
-
-    /// The `/healthz` body now: the published one, or, while the push
-    /// store is failing, the same report `degraded` with the reason. A
-    /// failing store is checked again (one write) at most once per
-    /// [`HEALTH_CHECK_INTERVAL`], so the status recovers when it does.
-    pub async fn current_health(&self) -> Bytes {
-        let Some(store) = self.push_store.as_ref().filter(|store| store.failure().is_some()) else {
-            return self.health.load().as_ref().clone();
-        };
-        let check_now = {
-            let mut last = crate::parallel::lock(&self.last_check);
-            let due = last.is_none_or(|at| at.elapsed() >= HEALTH_CHECK_INTERVAL);
-            if due {
-                *last = Some(std::time::Instant::now());
-            }
-            due
-        };
-        let failure = if check_now {
-            let store = Arc::clone(store);
-            tokio::task::spawn_blocking(move || store.check()).await.unwrap_or_else(|e| Some(e.to_string()))
-        } else {
-            store.failure()
-        };
-        match failure {
-            None => self.health.load().as_ref().clone(),
-            Some(failure) => {
-                let mut report = HealthReport::clone(&self.report.load());
-                report.problems.push(format!("the push store is failing: {failure}"));
-                report.to_json()
-            }
-        }
-    }
 }
-
-/// How often `/healthz` checks whether a failing push store works again.
-pub const HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Limits that protect the server from slow or oversized requests.
 #[derive(Debug, Clone, Copy)]

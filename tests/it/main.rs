@@ -26,6 +26,7 @@ mod live_site_staged;
 mod mirror;
 mod opml;
 mod pg_articles;
+mod pg_health;
 mod plain_text;
 mod postgres_db;
 mod postgres_push;

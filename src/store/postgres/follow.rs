@@ -25,7 +25,9 @@
 //! [`MAX_BACKOFF`]) and looks once from its watermark, which catches up on
 //! whatever happened meanwhile. It also looks every [`SAFETY_LOOK`] without
 //! being told. A replica that restarts reads the whole table, taking the
-//! watermark just before ([`current_watermark`]).
+//! watermark just before ([`current_watermark`]). Its state
+//! ([`FollowStatus`]) says whether it is connected and caught up; `herald
+//! serve` shows [`FollowStatus::problem`] in `/healthz` until it is.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -171,16 +173,48 @@ pub fn connector(database: Arc<Database>, settings: DatabaseSettings) -> Connect
 pub type Connect = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Listener, String>> + Send>> + Send + Sync>;
 
 /// The follower's state, for health reports and tests.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FollowStatus {
     /// Whether the listening connection is up.
     pub connected: bool,
+    /// Whether the look made on connecting (which reads what changed
+    /// since the watermark: while the connection was down, or since the
+    /// start) is done and its changes handed on. Until then the replica
+    /// may serve rows older than the table's.
+    pub caught_up: bool,
     /// How many times it was made.
     pub connections: u64,
     /// How many looks were made.
     pub looks: u64,
     /// The server process of the listening connection, while connected.
     pub backend_pid: Option<i32>,
+    /// Why the last connection ended or the last attempt failed (no
+    /// password in it), while not connected.
+    pub error: Option<String>,
+}
+
+impl FollowStatus {
+    /// What keeps the replica from following the table now, one sentence
+    /// for `/healthz`; `None` once connected and caught up.
+    pub fn problem(&self) -> Option<String> {
+        let why = self.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        match (self.connected, self.caught_up) {
+            (true, true) => None,
+            (true, false) if self.connections > 1 => {
+                Some("catching up on the article changes made in the database while its connection was lost".into())
+            }
+            (true, false) => Some("reading the article changes made in the database since the start".into()),
+            (false, _) if self.connections > 0 => Some(format!(
+                "lost the database connection that follows article changes{why}: new and changed articles are not \
+                 published until it is back; reconnecting"
+            )),
+            (false, _) if self.error.is_some() => Some(format!(
+                "cannot connect to the database to follow article changes{why}: new and changed articles are not \
+                 published until it can; retrying"
+            )),
+            (false, _) => Some("not following article changes in the database yet: connecting".into()),
+        }
+    }
 }
 
 /// Follows the `articles` table, sending the places (`articles:KEY`) of the
@@ -234,7 +268,9 @@ impl Follower {
             };
             self.status.send_modify(|s| {
                 s.connected = false;
+                s.caught_up = false;
                 s.backend_pid = None;
+                s.error = outcome.as_ref().err().cloned();
             });
             match outcome {
                 Ok(Stop::Shutdown) => return,
@@ -267,8 +303,10 @@ impl Follower {
         let pid: i32 = session.get(1);
         self.status.send_modify(|s| {
             s.connected = true;
+            s.caught_up = false;
             s.connections += 1;
             s.backend_pid = Some(pid);
+            s.error = None;
         });
         let ours = |message: &AsyncMessage| matches!(message, AsyncMessage::Notification(n) if n.payload() == schema);
         // Whatever happened before LISTEN took effect (while disconnected,
@@ -276,6 +314,7 @@ impl Follower {
         if !self.look(&mut client).await.map_err(failed)? {
             return Ok(Stop::NobodyListens);
         }
+        self.status.send_modify(|s| s.caught_up = true);
         loop {
             let mut told = tokio::select! {
                 _ = shutdown.wait_for(|stop| *stop) => return Ok(Stop::Shutdown),
@@ -316,6 +355,25 @@ enum Stop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_connected_caught_up_follower_has_no_problem() {
+        let following = FollowStatus { connected: true, caught_up: true, connections: 2, ..FollowStatus::default() };
+        assert_eq!(following.problem(), None);
+        let catching_up = FollowStatus { caught_up: false, ..following.clone() };
+        assert!(catching_up.problem().unwrap().contains("catching up"), "{catching_up:?}");
+        let lost = FollowStatus {
+            connected: false,
+            caught_up: false,
+            error: Some("connection closed".into()),
+            ..following.clone()
+        };
+        let problem = lost.problem().unwrap();
+        assert!(problem.contains("lost the database connection") && problem.contains("connection closed"), "{problem}");
+        let never = FollowStatus { error: Some("refused".into()), ..FollowStatus::default() };
+        assert!(never.problem().unwrap().contains("cannot connect"), "{never:?}");
+        assert!(FollowStatus::default().problem().unwrap().contains("connecting"));
+    }
 
     fn row(key: &str, seq: i64, xid: u64) -> ChangedRow {
         ChangedRow { key: key.into(), seq, xid }
