@@ -88,6 +88,7 @@ pub(super) fn publish_health(state: &ServerState, site: &LiveSite, now: Timestam
         builds: stats.builds,
         full_builds: stats.full_builds,
         documents: site.documents(),
+        documents_reused: stats.reused_documents,
         articles: ArticleCounts {
             visible: counts.visible,
             drafts: counts.drafts,

@@ -9,8 +9,9 @@
 //! an edit raced the shutdown: then the edit is published and announced
 //! like any other). Anything else (another version or configuration, a
 //! store changed while herald was down, a scheduled change due, another
-//! month, a list or file missing, truncated or corrupt) means a cold
-//! start, never other output.
+//! month, a list or file missing, truncated or corrupt) means the site is
+//! built before anything is served (reading only the documents changed
+//! since: [`crate::saved_catalog`]), never other output.
 //!
 //! The list is written under a temporary name and renamed into place, and
 //! ends with a digest of itself; it is removed when read, so that it is
@@ -129,7 +130,7 @@ pub fn restore(config: &Config, store: &dyn ArticleStore, cache: &FileCache, now
         Ok(text) => text,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => {
-            tracing::warn!("cannot read {}: {e}; reading the whole store", path.display());
+            tracing::warn!("cannot read {}: {e}; building the site before serving", path.display());
             return None;
         }
     };
@@ -137,11 +138,13 @@ pub fn restore(config: &Config, store: &dyn ArticleStore, cache: &FileCache, now
     match check(&text, config, store, cache, now) {
         Ok(snapshot) => Some(snapshot),
         Err(Cold::Changed(why)) => {
-            tracing::info!("the files saved at the last stop are not current ({why}): reading the whole store");
+            tracing::info!(
+                "the files saved at the last stop are not current ({why}): building the site before serving"
+            );
             None
         }
         Err(Cold::Broken(why)) => {
-            tracing::warn!("{} is unusable ({why}); reading the whole store", path.display());
+            tracing::warn!("{} is unusable ({why}); building the site before serving", path.display());
             None
         }
     }

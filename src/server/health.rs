@@ -85,6 +85,9 @@ pub struct HealthReport {
     pub full_builds: u64,
     /// Article documents in the store.
     pub documents: usize,
+    /// Documents the last full read of the store did not read, taking
+    /// what the saved catalog held for them (unchanged since).
+    pub documents_reused: u64,
     /// Articles by state.
     pub articles: ArticleCounts,
     /// Files rendered.
@@ -147,6 +150,7 @@ impl HealthReport {
             "last_build_seconds": self.last_build_seconds,
             "builds": self.builds,
             "documents": self.documents,
+            "documents_reused": self.documents_reused,
             "articles": {
                 "visible": self.articles.visible,
                 "draft": self.articles.drafts,
@@ -174,6 +178,7 @@ mod tests {
         let report = HealthReport {
             now: "2026-11-26T07:00:00+07:00".into(),
             builds: 3,
+            documents_reused: 4,
             articles: ArticleCounts { visible: 2, drafts: 1, scheduled: 0, expired: 0 },
             archives_complete: true,
             store_error_count: 1,
@@ -190,6 +195,7 @@ mod tests {
         assert_eq!(json["now"], "2026-11-26T07:00:00+07:00");
         assert_eq!(json["last_build"], serde_json::Value::Null);
         assert_eq!(json["builds"], 3);
+        assert_eq!(json["documents_reused"], 4);
         assert_eq!(json["articles"]["draft"], 1);
         assert_eq!(json["archives_complete"], true);
         assert_eq!(json["store_errors"][0]["line"], 2);

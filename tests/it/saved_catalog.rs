@@ -23,7 +23,7 @@ use proptest::prelude::*;
 
 /// A store with a few articles, and its configuration (a small item
 /// limit, so feeds have archives; tag feeds).
-fn store() -> TempStore {
+pub(crate) fn store() -> TempStore {
     let mut store = TempStore::new();
     store.extra_config =
         "[sections.kinh-te]\ntitle = \"Kinh tế\"\n\n[feeds]\nitem_limit = 2\n\n[taxonomies.tags]\nmin_articles = 2\n"
@@ -45,7 +45,7 @@ fn config(store: &TempStore) -> Arc<Config> {
 /// A live site over the folder, from (and saving to) its saved catalog.
 /// The test's file times are fine-grained and nothing writes to the store
 /// while it is read, so no margin is needed (see `wait_for_file_clock`).
-fn start(store: &TempStore, now: Timestamp) -> LiveSite {
+pub(crate) fn start(store: &TempStore, now: Timestamp) -> LiveSite {
     let config = config(store);
     let folder: Arc<dyn ArticleStore> = Arc::new(FolderStore::for_config(&config).unwrap());
     let saved = SavedCatalog::open_with_margin(&config, Duration::ZERO);
@@ -53,7 +53,7 @@ fn start(store: &TempStore, now: Timestamp) -> LiveSite {
 }
 
 /// Stops `site`, its catalog written.
-fn stop(site: LiveSite) {
+pub(crate) fn stop(site: LiveSite) {
     site.flush_saved_catalog();
     drop(site);
 }
@@ -76,7 +76,7 @@ fn wait_for_file_clock(store: &TempStore) {
 }
 
 /// Every document's (inode, change time) by store-relative path.
-fn stamps(root: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
+pub(crate) fn stamps(root: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
     use std::os::unix::fs::MetadataExt as _;
     let folder = FolderStore::open(root).unwrap();
     folder
@@ -93,7 +93,7 @@ fn stamps(root: &Path) -> BTreeMap<PathBuf, (u64, SystemTime)> {
 
 /// Paths whose bytes differ between `site` and a full build of the
 /// folder at `now` (with the index page the live site adds).
-fn differing(site: &LiveSite, store: &TempStore, now: Timestamp) -> Vec<String> {
+pub(crate) fn differing(site: &LiveSite, store: &TempStore, now: Timestamp) -> Vec<String> {
     let config = config(store);
     let folder = FolderStore::for_config(&config).unwrap();
     let full = pipeline::build(&folder, &config, now);
@@ -127,7 +127,7 @@ fn broken(site: &LiveSite, store: &TempStore) -> BTreeSet<PathBuf> {
 
 /// One change to the store.
 #[derive(Debug, Clone)]
-enum Edit {
+pub(crate) enum Edit {
     Write {
         path: &'static str,
         title: String,
@@ -165,7 +165,7 @@ fn paths() -> impl Strategy<Value = &'static str> {
     ]
 }
 
-fn edits() -> impl Strategy<Value = Edit> {
+pub(crate) fn edits() -> impl Strategy<Value = Edit> {
     prop_oneof![
         4 => (paths(), "[A-Za-zà-ỹ ]{1,10}", 1u8..=28, prop_oneof![
             Just(""),
@@ -185,7 +185,7 @@ fn edits() -> impl Strategy<Value = Edit> {
 
 /// Applies `edit` to the folder at `root`; the store-relative paths it
 /// names (for a live site's step).
-fn apply(root: &Path, edit: &Edit) -> Vec<PathBuf> {
+pub(crate) fn apply(root: &Path, edit: &Edit) -> Vec<PathBuf> {
     let write = |path: &str, text: String| {
         let full = root.join(path);
         std::fs::create_dir_all(full.parent().unwrap()).unwrap();
