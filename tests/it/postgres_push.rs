@@ -130,6 +130,52 @@ fn claims_are_exclusive_and_lapse_with_their_lease() {
     assert!(first.deliveries(false, 1000).unwrap().iter().all(|d| d.id != job));
 }
 
+/// A replica's renewal of its claims never waits for a job another
+/// transaction holds (a settle in progress: waiting could deadlock with it,
+/// and the settle's outcomes would be lost, so delivered jobs would go
+/// again): every other claim is renewed while that job is held, so no other
+/// replica can take them, however many leases pass.
+#[test]
+fn renewing_claims_skips_a_job_another_transaction_holds() {
+    let Some(shared) = Shared::create("renew_skips_held") else { return };
+    let now = at("2026-11-26T00:00:00Z");
+    let lease = Duration::from_millis(900);
+    let holder = shared.replica("holder", lease);
+    for i in 0..5 {
+        assert_eq!(holder.enqueue(verification(i), now, ROOMY).unwrap(), Queued::Yes);
+    }
+    let jobs = holder.claim_due(now, 10, &[]).unwrap();
+    assert_eq!(jobs.len(), 5);
+    let held = jobs[2].id;
+
+    // Another transaction locks one claimed job's row until told to stop.
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let database = shared.db.connect();
+    let locker = std::thread::spawn(move || {
+        database.block_on(async {
+            let mut client = database.client().await.unwrap();
+            let tx = client.transaction().await.unwrap();
+            tx.execute("SELECT 1 FROM outbox WHERE id = $1 FOR UPDATE", &[&held]).await.unwrap();
+            locked_tx.send(()).unwrap();
+            let _ = tokio::task::spawn_blocking(move || stopped.recv()).await;
+            tx.rollback().await.unwrap();
+        })
+    });
+    locked.recv_timeout(Duration::from_secs(20)).expect("the row was locked");
+
+    // Three leases pass: the holder keeps renewing the four others.
+    let other = shared.replica("other", lease);
+    let start = Instant::now();
+    while start.elapsed() < lease * 3 {
+        let taken: Vec<i64> = other.claim_due(now, 10, &[]).unwrap().into_iter().map(|j| j.id).collect();
+        assert!(taken.is_empty(), "claims lapsed while a job was held elsewhere: {taken:?} taken");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.send(()).unwrap();
+    locker.join().unwrap();
+}
+
 /// Two replicas see the same feed change, at once: its deliveries are
 /// queued once. A replica a step behind announcing the previous version
 /// queues nothing; a new version is announced again, once.

@@ -113,12 +113,18 @@ pub(super) async fn claim_due(
     Ok(jobs)
 }
 
-/// Extends the claims replica `me` holds on `ids` by `lease` seconds.
+/// Extends the claims replica `me` holds on `ids` by `lease` seconds,
+/// skipping a job another transaction holds: that is a settle of this
+/// replica's in progress (it locks its jobs in its own order, so a renewal
+/// that waited for them could deadlock with it, and the settle's outcomes
+/// would be lost: delivered jobs would go again). Its lease can lapse
+/// meanwhile; claims skip locked jobs too, and the settle ends its claim.
 pub(super) async fn renew(client: &mut Client, ids: &[i64], me: &str, lease: f64) -> Result<u64, Error> {
     client
         .execute(
             "UPDATE outbox SET claimed_until = now() + make_interval(secs => $3)
-             WHERE id = ANY($1) AND claimed_by = $2",
+             WHERE id IN (SELECT id FROM outbox WHERE id = ANY($1) AND claimed_by = $2
+                          ORDER BY id FOR UPDATE SKIP LOCKED)",
             &[&ids, &me, &lease],
         )
         .await
@@ -153,6 +159,13 @@ pub(super) async fn settle(client: &mut Client, outcomes: &[Settled], me: &str) 
         .await?;
     let gone_jobs = tx.prepare_cached("DELETE FROM outbox WHERE subscription_id = $1").await?;
     let gone = tx.prepare_cached("DELETE FROM subscriptions WHERE id = $1").await?;
+    // Jobs in id order (then the subscriptions that are gone), so that two
+    // transactions touching the same jobs lock them in the same order.
+    let mut outcomes: Vec<&Settled> = outcomes.iter().collect();
+    outcomes.sort_by_key(|outcome| match outcome {
+        Settled::Done { id, .. } | Settled::Retry { id, .. } | Settled::Failed { id, .. } => (0, *id),
+        Settled::Gone { subscription } => (1, *subscription),
+    });
     for outcome in outcomes {
         match outcome {
             Settled::Done { id, generation } => {
