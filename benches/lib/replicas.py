@@ -26,14 +26,8 @@ import time
 import urllib.parse
 import urllib.request
 
+from bench import percentile  # the one nearest-rank percentile (benches/lib/bench.py)
 
-def percentile(values, p):
-    """Nearest-rank percentile."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * p // 100))
-    return ordered[int(rank) - 1]
 
 
 class Replica:

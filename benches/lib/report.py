@@ -15,6 +15,8 @@ import os
 import re
 import sys
 
+from bench import percentile  # the one nearest-rank percentile (benches/lib/bench.py)
+
 RUN = sys.argv[1]
 MIB = 1024 * 1024
 
@@ -225,14 +227,6 @@ def target_rows():
         add("WebSub: 10,000 subscribers within 1 s, no misses, no duplicates", "Python hub 23-29 s", "–", None)
     return rows
 
-
-def percentile(values, p):
-    """Nearest-rank percentile (as benches/lib/bench.py)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * p // 100))
-    return ordered[int(rank) - 1]
 
 
 def language_feed_times(lat):
