@@ -38,6 +38,14 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 const MAX_VERIFY_ATTEMPTS: u32 = 3;
 /// How long a stopping engine waits for running requests.
 pub const DRAIN: Duration = Duration::from_secs(10);
+/// Outcomes recorded in one transaction at most.
+pub const SETTLE_BATCH: usize = 256;
+/// The longest a finished job waits for its outcome to be recorded (while
+/// more are finishing): a killed process repeats at most what finished in
+/// this time, besides what was running.
+pub const SETTLE_DELAY: Duration = Duration::from_millis(25);
+/// After a claim found nothing, how long until the next unprompted one.
+const CLAIM_RETRY: Duration = Duration::from_millis(200);
 
 /// What happened to one job: its id and how it settled.
 type Outcome = (i64, Settled);
@@ -104,57 +112,64 @@ impl Engine {
     /// the requests already running finish (for up to [`DRAIN`]) and records
     /// their outcomes, so a clean stop repeats nothing; whatever is still
     /// unfinished stays in the outbox and runs after a restart.
+    ///
+    /// Claims are sized to what the engine can send ([`claim_size`]) and
+    /// taken ahead, while the previous ones are being sent, once fewer jobs
+    /// wait than can run at once; outcomes are recorded in batches of up to
+    /// [`SETTLE_BATCH`], at most [`SETTLE_DELAY`] after the first finished.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let store = Arc::clone(&self.store);
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.release_claims()).await {
             tracing::error!("push store: {e}");
         }
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Outcome)>();
-        let mut queues: HashMap<String, VecDeque<Delivery>> = HashMap::new();
-        let mut running: HashMap<String, usize> = HashMap::new();
-        let mut running_total = 0usize;
-        let mut held = 0usize;
+        let mut slots = Slots::default();
+        // Finished, not yet recorded, and since when.
+        let mut finished: Vec<Outcome> = Vec::new();
+        let mut first_finished = tokio::time::Instant::now();
+        // Whether to look for due jobs even though the last look found none
+        // (woken, a due time reached, or the start).
+        let mut poked = true;
+        let mut last_empty_claim: Option<tokio::time::Instant> = None;
         loop {
             let config = Arc::clone(&self.config.borrow());
-            // Take in what is due.
-            if held < MAX_IN_MEMORY {
+            self.start_jobs(&mut slots, &config, &done_tx);
+            // Take in what is due, when it could run soon; again while
+            // claims come back full and more could run.
+            let may_claim = poked || last_empty_claim.is_none_or(|at| at.elapsed() >= CLAIM_RETRY);
+            while may_claim && slots.held < MAX_IN_MEMORY && slots.wants_more(&config) {
+                poked = false;
                 let now = self.clock.now();
                 let store = Arc::clone(&self.store);
-                let limit = MAX_IN_MEMORY - held;
+                let limit = claim_size(&config).min(MAX_IN_MEMORY - slots.held);
                 let host_cap = HOST_QUEUE_FACTOR * config.websub.max_per_host;
                 let full: Vec<String> =
-                    queues.iter().filter(|(_, q)| q.len() >= host_cap).map(|(h, _)| h.clone()).collect();
-                match tokio::task::spawn_blocking(move || store.claim_due(now, limit, &full)).await {
-                    Ok(Ok(jobs)) => {
-                        held += jobs.len();
-                        for job in jobs {
-                            queues.entry(host_of(&job)).or_default().push_back(job);
-                        }
+                    slots.queues.iter().filter(|(_, q)| q.len() >= host_cap).map(|(h, _)| h.clone()).collect();
+                let jobs = match tokio::task::spawn_blocking(move || store.claim_due(now, limit, &full)).await {
+                    Ok(Ok(jobs)) => jobs,
+                    Ok(Err(e)) => {
+                        tracing::error!("push store: {e}");
+                        break;
                     }
-                    Ok(Err(e)) => tracing::error!("push store: {e}"),
-                    Err(e) => tracing::error!("push store: {e}"),
+                    Err(e) => {
+                        tracing::error!("push store: {e}");
+                        break;
+                    }
+                };
+                let more = jobs.len() == limit;
+                last_empty_claim = jobs.is_empty().then(tokio::time::Instant::now);
+                slots.held += jobs.len();
+                for job in jobs {
+                    slots.queues.entry(host_of(&job)).or_default().push_back(job);
+                }
+                self.start_jobs(&mut slots, &config, &done_tx);
+                if !more {
+                    break;
                 }
             }
-            // Start what the limits allow.
-            for (host, queue) in queues.iter_mut() {
-                let busy = running.entry(host.clone()).or_default();
-                while *busy < config.websub.max_per_host && running_total < config.websub.max_concurrent {
-                    let Some(job) = queue.pop_front() else { break };
-                    *busy += 1;
-                    running_total += 1;
-                    let engine = Arc::clone(&self);
-                    let done = done_tx.clone();
-                    let host = host.clone();
-                    let config = Arc::clone(&config);
-                    tokio::spawn(async move {
-                        let settled = engine.attempt(&job, &config).await;
-                        let _ = done.send((host, (job.id, settled)));
-                    });
-                }
-            }
-            queues.retain(|_, q| !q.is_empty());
-            // Wait for a finished job, new work, the next due time, or stop.
-            let idle = held == 0;
+            // Wait for a finished job, new work, the next due time, the
+            // settle delay, or stop.
+            let idle = slots.held == 0;
             let next_due = if idle {
                 let store = Arc::clone(&self.store);
                 tokio::task::spawn_blocking(move || store.next_due()).await.ok().and_then(Result::ok).flatten()
@@ -162,42 +177,80 @@ impl Engine {
                 None
             };
             let clock = Arc::clone(&self.clock);
+            let settle_at = (!finished.is_empty()).then(|| first_finished + SETTLE_DELAY);
             let mut outcomes = Vec::new();
             let mut stopping = false;
             tokio::select! {
                 _ = shutdown.wait_for(|stop| *stop) => stopping = true,
-                finished = done_rx.recv() => {
-                    if let Some(first) = finished {
+                received = done_rx.recv() => {
+                    if let Some(first) = received {
                         outcomes.push(first);
                         while let Ok(more) = done_rx.try_recv() {
                             outcomes.push(more);
                         }
                     }
                 }
-                () = self.wake.notified() => {}
+                () = self.wake.notified() => poked = true,
+                () = async {
+                    match settle_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
                 () = async {
                     match next_due {
                         Some(at) if idle => clock.sleep_until(at).await,
                         _ => std::future::pending().await,
                     }
-                } => {}
+                } => poked = true,
             }
             if stopping {
-                self.drain(done_rx, running_total).await;
+                if !finished.is_empty() {
+                    self.record(std::mem::take(&mut finished)).await;
+                }
+                self.drain(done_rx, slots.running_total).await;
                 return;
             }
-            for (host, _) in &outcomes {
-                if let Some(busy) = running.get_mut(host) {
-                    *busy = busy.saturating_sub(1);
-                }
+            if finished.is_empty() && !outcomes.is_empty() {
+                first_finished = tokio::time::Instant::now();
             }
-            running_total = running_total.saturating_sub(outcomes.len());
-            held = held.saturating_sub(outcomes.len());
-            running.retain(|_, busy| *busy > 0);
-            if !outcomes.is_empty() {
-                self.record(outcomes.into_iter().map(|(_, o)| o).collect()).await;
+            for (host, outcome) in outcomes {
+                slots.finish(&host);
+                finished.push(outcome);
+            }
+            let due = finished.len() >= SETTLE_BATCH
+                || slots.running_total == 0
+                || (!finished.is_empty() && first_finished.elapsed() >= SETTLE_DELAY);
+            if due {
+                self.record(std::mem::take(&mut finished)).await;
             }
         }
+    }
+
+    /// Starts the queued jobs the limits allow.
+    fn start_jobs(
+        self: &Arc<Self>,
+        slots: &mut Slots,
+        config: &Arc<Config>,
+        done: &mpsc::UnboundedSender<(String, Outcome)>,
+    ) {
+        for (host, queue) in slots.queues.iter_mut() {
+            let busy = slots.running.entry(host.clone()).or_default();
+            while *busy < config.websub.max_per_host && slots.running_total < config.websub.max_concurrent {
+                let Some(job) = queue.pop_front() else { break };
+                *busy += 1;
+                slots.running_total += 1;
+                let engine = Arc::clone(self);
+                let done = done.clone();
+                let host = host.clone();
+                let config = Arc::clone(config);
+                tokio::spawn(async move {
+                    let settled = engine.attempt(&job, &config).await;
+                    let _ = done.send((host, (job.id, settled)));
+                });
+            }
+        }
+        slots.queues.retain(|_, q| !q.is_empty());
     }
 
     /// Waits (for up to [`DRAIN`]) for the `running` requests to finish and
@@ -369,11 +422,16 @@ impl Engine {
     async fn deliver(&self, job: &Delivery, config: &Config) -> Settled {
         let drop_job = Settled::Done { id: job.id, generation: job.generation };
         let Some(subscription_id) = job.subscription_id else { return drop_job };
-        let store = Arc::clone(&self.store);
-        let subscription = match tokio::task::spawn_blocking(move || store.subscription(subscription_id)).await {
-            Ok(Ok(Some(s))) => s,
-            Ok(Ok(None)) => return drop_job, // unsubscribed meanwhile
-            _ => return self.retry(job, config, "the push store is unavailable".into()),
+        let subscription = match &job.subscription {
+            Some(read_with_claim) => read_with_claim.clone(),
+            None => {
+                let store = Arc::clone(&self.store);
+                match tokio::task::spawn_blocking(move || store.subscription(subscription_id)).await {
+                    Ok(Ok(Some(s))) => s,
+                    Ok(Ok(None)) => return drop_job, // unsubscribed meanwhile
+                    _ => return self.retry(job, config, "the push store is unavailable".into()),
+                }
+            }
         };
         if subscription.expires_at <= self.clock.now() {
             return drop_job;
@@ -542,6 +600,44 @@ impl Engine {
 pub fn backoff(base: Duration, attempts: u32) -> Duration {
     let exponential = base.saturating_mul(1u32.checked_shl(attempts.min(20)).unwrap_or(u32::MAX)).min(MAX_BACKOFF);
     exponential.mul_f64(rand::rng().random_range(0.8..1.2))
+}
+
+/// How many jobs one claim takes at most: two rounds of what can run at
+/// once (the next claim comes while the first round is being sent).
+pub fn claim_size(config: &Config) -> usize {
+    (2 * config.websub.max_concurrent).clamp(64, MAX_IN_MEMORY)
+}
+
+/// The jobs the engine holds: queued by host, and running.
+#[derive(Default)]
+struct Slots {
+    queues: HashMap<String, VecDeque<Delivery>>,
+    running: HashMap<String, usize>,
+    running_total: usize,
+    /// Claimed and not finished (queued or running).
+    held: usize,
+}
+
+impl Slots {
+    /// Whether a claim is worth it: some of what may run at once is free
+    /// (every queued job's host is at its limit), or fewer jobs wait than
+    /// can run at once.
+    fn wants_more(&self, config: &Config) -> bool {
+        let max = config.websub.max_concurrent;
+        self.running_total < max || self.held.saturating_sub(self.running_total) < max
+    }
+
+    /// A job for `host` finished.
+    fn finish(&mut self, host: &str) {
+        if let Some(busy) = self.running.get_mut(host) {
+            *busy = busy.saturating_sub(1);
+            if *busy == 0 {
+                self.running.remove(host);
+            }
+        }
+        self.running_total = self.running_total.saturating_sub(1);
+        self.held = self.held.saturating_sub(1);
+    }
 }
 
 /// The host a job calls, its unit of concurrency (IndexNow jobs share one).

@@ -29,6 +29,7 @@ mod pg_articles;
 mod pg_health;
 mod plain_text;
 mod postgres_db;
+mod postgres_outbox;
 mod postgres_push;
 #[cfg(target_os = "linux")]
 mod push_health;

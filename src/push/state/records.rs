@@ -104,6 +104,10 @@ pub struct Delivery {
     pub last_error: Option<String>,
     /// Whether the job was given up.
     pub failed: bool,
+    /// For deliveries: the subscription as the store read it with the
+    /// claim, when it does (PostgreSQL: one join instead of one lookup per
+    /// delivery); `None`: the engine looks it up before sending.
+    pub subscription: Option<Subscription>,
 }
 
 /// A verification or denial to queue (for one topic and callback: a newer

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use tokio_postgres::{Error, Row};
 
 use super::{host_of, instant, seconds};
-use crate::push::state::{Delivery, DeliveryKind, NewDelivery, PendingLimits, Queued, Settled};
+use crate::push::state::{Delivery, DeliveryKind, NewDelivery, PendingLimits, Queued, Settled, Subscription};
 
 /// When a given-up job's slot is taken by a newer event, the job starts
 /// over: these are the columns that say so.
@@ -39,7 +39,23 @@ fn row_to_delivery(row: &Row) -> Delivery {
         last_error: row.get(9),
         failed: row.get(10),
         message_id: row.get(11),
+        subscription: None,
     }
+}
+
+/// The subscription read with a claimed delivery, in the columns after the
+/// job's (`s.id` NULL: none, as for other kinds or a subscription ended
+/// meanwhile).
+fn row_to_subscription(row: &Row) -> Option<Subscription> {
+    Some(Subscription {
+        id: row.get::<_, Option<i64>>(12)?,
+        topic: row.get(13),
+        callback: row.get(14),
+        secret: row.get(15),
+        lease_seconds: row.get::<_, i64>(16).max(0) as u64,
+        expires_at: instant(row.get(17)),
+        created_at: instant(row.get(18)),
+    })
 }
 
 /// Queues a verification or denial, unless `limits` are reached; a job
@@ -86,7 +102,8 @@ pub(super) async fn enqueue(
 /// Claims up to `limit` jobs due at `now` for replica `me` for `lease`
 /// seconds, skipping the hosts in `skip_hosts` and the jobs other
 /// replicas hold: rows locked by a concurrent claim are skipped, not
-/// waited for.
+/// waited for. A delivery comes with its subscription, read in the same
+/// statement (the engine would otherwise look each one up).
 pub(super) async fn claim_due(
     client: &mut Client,
     now: Timestamp,
@@ -101,14 +118,19 @@ pub(super) async fn claim_due(
              WHERE NOT failed AND next_attempt_at <= $1 AND {UNCLAIMED} AND NOT (host = ANY($3))
              ORDER BY next_attempt_at, id
              LIMIT $2
-             FOR UPDATE SKIP LOCKED)
-         UPDATE outbox SET claimed_by = $4, claimed_until = now() + make_interval(secs => $5)
-         FROM due WHERE outbox.id = due.id
-         RETURNING {}",
+             FOR UPDATE SKIP LOCKED),
+         claimed AS (
+             UPDATE outbox SET claimed_by = $4, claimed_until = now() + make_interval(secs => $5)
+             FROM due WHERE outbox.id = due.id
+             RETURNING {})
+         SELECT claimed.*, s.id, s.topic, s.callback, s.secret, s.lease_seconds, s.expires_at, s.created_at
+         FROM claimed LEFT JOIN subscriptions s ON s.id = claimed.subscription_id",
         DELIVERY_COLUMNS.split(", ").map(|c| format!("outbox.{c}")).collect::<Vec<_>>().join(", ")
     );
-    let rows = client.query(&sql, &[&seconds(now), &(limit as i64), &skip_hosts, &me, &lease]).await?;
-    let mut jobs: Vec<Delivery> = rows.iter().map(row_to_delivery).collect();
+    let statement = client.prepare_cached(&sql).await?;
+    let rows = client.query(&statement, &[&seconds(now), &(limit as i64), &skip_hosts, &me, &lease]).await?;
+    let mut jobs: Vec<Delivery> =
+        rows.iter().map(|row| Delivery { subscription: row_to_subscription(row), ..row_to_delivery(row) }).collect();
     jobs.sort_by_key(|j| j.id);
     Ok(jobs)
 }
@@ -130,60 +152,91 @@ pub(super) async fn renew(client: &mut Client, ids: &[i64], me: &str, lease: f64
         .await
 }
 
-/// Records the outcomes of attempts, in one transaction. A job whose claim
-/// passed to another replica meanwhile is left to that replica, except
-/// that a delivered one is deleted (it was delivered).
+/// Records the outcomes of attempts, in one transaction of a few
+/// set-based statements (not one per job). It first locks the jobs in id
+/// order, so that two transactions touching the same jobs lock them in the
+/// same order. A job whose claim passed to another replica meanwhile is
+/// left to that replica, except that a delivered one is deleted (it was
+/// delivered).
 pub(super) async fn settle(client: &mut Client, outcomes: &[Settled], me: &str) -> Result<(), Error> {
-    let tx = client.transaction().await?;
-    let delete = tx.prepare_cached("DELETE FROM outbox WHERE id = $1 AND generation = $2").await?;
-    // A job whose content changed meanwhile goes again, at once.
-    let again = tx
-        .prepare_cached(
-            "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL, attempts = 0, last_error = NULL
-             WHERE id = $1 AND (claimed_by = $2 OR claimed_by IS NULL)",
-        )
-        .await?;
-    let retry = tx
-        .prepare_cached(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, claimed_by = NULL, claimed_until = NULL,
-                 last_error = $3
-             WHERE id = $1 AND claimed_by = $4",
-        )
-        .await?;
-    let fail = tx
-        .prepare_cached(
-            "UPDATE outbox SET attempts = attempts + 1, failed = TRUE, claimed_by = NULL, claimed_until = NULL,
-                 last_error = $2
-             WHERE id = $1 AND claimed_by = $3",
-        )
-        .await?;
-    let gone_jobs = tx.prepare_cached("DELETE FROM outbox WHERE subscription_id = $1").await?;
-    let gone = tx.prepare_cached("DELETE FROM subscriptions WHERE id = $1").await?;
-    // Jobs in id order (then the subscriptions that are gone), so that two
-    // transactions touching the same jobs lock them in the same order.
-    let mut outcomes: Vec<&Settled> = outcomes.iter().collect();
-    outcomes.sort_by_key(|outcome| match outcome {
-        Settled::Done { id, .. } | Settled::Retry { id, .. } | Settled::Failed { id, .. } => (0, *id),
-        Settled::Gone { subscription } => (1, *subscription),
-    });
+    let (mut done, mut generations) = (Vec::new(), Vec::new());
+    let (mut retried, mut next, mut retry_errors) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut failed, mut fail_errors) = (Vec::new(), Vec::new());
+    let mut gone: Vec<i64> = Vec::new();
     for outcome in outcomes {
         match outcome {
             Settled::Done { id, generation } => {
-                if tx.execute(&delete, &[id, generation]).await? == 0 {
-                    tx.execute(&again, &[id, &me]).await?;
-                }
+                done.push(*id);
+                generations.push(*generation);
             }
-            Settled::Retry { id, next, error } => {
-                tx.execute(&retry, &[id, &seconds(*next), error, &me]).await?;
+            Settled::Retry { id, next: at, error } => {
+                retried.push(*id);
+                next.push(seconds(*at));
+                retry_errors.push(error.as_str());
             }
             Settled::Failed { id, error } => {
-                tx.execute(&fail, &[id, error, &me]).await?;
+                failed.push(*id);
+                fail_errors.push(error.as_str());
             }
-            Settled::Gone { subscription } => {
-                tx.execute(&gone_jobs, &[subscription]).await?;
-                tx.execute(&gone, &[subscription]).await?;
-            }
+            Settled::Gone { subscription } => gone.push(*subscription),
         }
+    }
+    let mut jobs: Vec<i64> = done.iter().chain(&retried).chain(&failed).copied().collect();
+    jobs.sort_unstable();
+    gone.sort_unstable();
+    gone.dedup();
+    let tx = client.transaction().await?;
+    if !jobs.is_empty() {
+        let lock = tx.prepare_cached("SELECT id FROM outbox WHERE id = ANY($1) ORDER BY id FOR UPDATE").await?;
+        tx.execute(&lock, &[&jobs]).await?;
+    }
+    if !done.is_empty() {
+        let delete = tx
+            .prepare_cached(
+                "DELETE FROM outbox USING unnest($1::bigint[], $2::bigint[]) AS d(id, generation)
+                 WHERE outbox.id = d.id AND outbox.generation = d.generation RETURNING outbox.id",
+            )
+            .await?;
+        let deleted: std::collections::HashSet<i64> =
+            tx.query(&delete, &[&done, &generations]).await?.iter().map(|row| row.get(0)).collect();
+        // A job whose content changed meanwhile goes again, at once.
+        let changed: Vec<i64> = done.iter().copied().filter(|id| !deleted.contains(id)).collect();
+        if !changed.is_empty() {
+            let again = tx
+                .prepare_cached(
+                    "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL, attempts = 0, last_error = NULL
+                     WHERE id = ANY($1) AND (claimed_by = $2 OR claimed_by IS NULL)",
+                )
+                .await?;
+            tx.execute(&again, &[&changed, &me]).await?;
+        }
+    }
+    if !retried.is_empty() {
+        let retry = tx
+            .prepare_cached(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = r.next, claimed_by = NULL,
+                     claimed_until = NULL, last_error = r.error
+                 FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS r(id, next, error)
+                 WHERE outbox.id = r.id AND outbox.claimed_by = $4",
+            )
+            .await?;
+        tx.execute(&retry, &[&retried, &next, &retry_errors, &me]).await?;
+    }
+    if !failed.is_empty() {
+        let fail = tx
+            .prepare_cached(
+                "UPDATE outbox SET attempts = attempts + 1, failed = TRUE, claimed_by = NULL, claimed_until = NULL,
+                     last_error = f.error
+                 FROM unnest($1::bigint[], $2::text[]) AS f(id, error)
+                 WHERE outbox.id = f.id AND outbox.claimed_by = $3",
+            )
+            .await?;
+        tx.execute(&fail, &[&failed, &fail_errors, &me]).await?;
+    }
+    if !gone.is_empty() {
+        // The subscriptions that are gone, after the jobs, in id order.
+        tx.execute("DELETE FROM outbox WHERE subscription_id = ANY($1)", &[&gone]).await?;
+        tx.execute("DELETE FROM subscriptions WHERE id IN (SELECT id FROM subscriptions WHERE id = ANY($1) ORDER BY id FOR UPDATE)", &[&gone]).await?;
     }
     tx.commit().await
 }

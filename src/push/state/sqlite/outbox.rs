@@ -38,6 +38,7 @@ fn row_to_delivery(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
         last_error: row.get(9)?,
         failed: row.get::<_, i64>(10)? != 0,
         message_id: row.get(11)?,
+        subscription: None,
     })
 }
 
