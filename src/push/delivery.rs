@@ -38,12 +38,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 const MAX_VERIFY_ATTEMPTS: u32 = 3;
 /// How long a stopping engine waits for running requests.
 pub const DRAIN: Duration = Duration::from_secs(10);
-/// Outcomes recorded in one transaction at most.
-pub const SETTLE_BATCH: usize = 256;
-/// The longest a finished job waits for its outcome to be recorded (while
-/// more are finishing): a killed process repeats at most what finished in
-/// this time, besides what was running.
-pub const SETTLE_DELAY: Duration = Duration::from_millis(25);
 /// After a claim found nothing, how long until the next unprompted one.
 const CLAIM_RETRY: Duration = Duration::from_millis(200);
 
@@ -115,8 +109,9 @@ impl Engine {
     ///
     /// Claims are sized to what the engine can send ([`claim_size`]) and
     /// taken ahead, while the previous ones are being sent, once fewer jobs
-    /// wait than can run at once; outcomes are recorded in batches of up to
-    /// [`SETTLE_BATCH`], at most [`SETTLE_DELAY`] after the first finished.
+    /// wait than can run at once. Outcomes are recorded as soon as they
+    /// come (those that came while the last were being recorded, together),
+    /// so a killed process repeats little besides what was running.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let store = Arc::clone(&self.store);
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.release_claims()).await {
@@ -124,9 +119,6 @@ impl Engine {
         }
         let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(String, Outcome)>();
         let mut slots = Slots::default();
-        // Finished, not yet recorded, and since when.
-        let mut finished: Vec<Outcome> = Vec::new();
-        let mut first_finished = tokio::time::Instant::now();
         // Whether to look for due jobs even though the last look found none
         // (woken, a due time reached, or the start).
         let mut poked = true;
@@ -167,8 +159,7 @@ impl Engine {
                     break;
                 }
             }
-            // Wait for a finished job, new work, the next due time, the
-            // settle delay, or stop.
+            // Wait for a finished job, new work, the next due time, or stop.
             let idle = slots.held == 0;
             let next_due = if idle {
                 let store = Arc::clone(&self.store);
@@ -177,7 +168,6 @@ impl Engine {
                 None
             };
             let clock = Arc::clone(&self.clock);
-            let settle_at = (!finished.is_empty()).then(|| first_finished + SETTLE_DELAY);
             let mut outcomes = Vec::new();
             let mut stopping = false;
             tokio::select! {
@@ -192,12 +182,6 @@ impl Engine {
                 }
                 () = self.wake.notified() => poked = true,
                 () = async {
-                    match settle_at {
-                        Some(at) => tokio::time::sleep_until(at).await,
-                        None => std::future::pending().await,
-                    }
-                } => {}
-                () = async {
                     match next_due {
                         Some(at) if idle => clock.sleep_until(at).await,
                         _ => std::future::pending().await,
@@ -205,24 +189,14 @@ impl Engine {
                 } => poked = true,
             }
             if stopping {
-                if !finished.is_empty() {
-                    self.record(std::mem::take(&mut finished)).await;
-                }
                 self.drain(done_rx, slots.running_total).await;
                 return;
             }
-            if finished.is_empty() && !outcomes.is_empty() {
-                first_finished = tokio::time::Instant::now();
+            for (host, _) in &outcomes {
+                slots.finish(host);
             }
-            for (host, outcome) in outcomes {
-                slots.finish(&host);
-                finished.push(outcome);
-            }
-            let due = finished.len() >= SETTLE_BATCH
-                || slots.running_total == 0
-                || (!finished.is_empty() && first_finished.elapsed() >= SETTLE_DELAY);
-            if due {
-                self.record(std::mem::take(&mut finished)).await;
+            if !outcomes.is_empty() {
+                self.record(outcomes.into_iter().map(|(_, o)| o).collect()).await;
             }
         }
     }
