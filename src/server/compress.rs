@@ -9,8 +9,9 @@
 //! them get them. Each representation has its own ETag, so a client never
 //! mixes them up.
 //!
-//! Workers take live files (feeds, sitemaps, pages) before archives of past
-//! months, which are large, many, and rarely read. A file replaced before
+//! Workers take the files kept in memory (the site, language and section
+//! feeds, sitemaps, the index page) before those kept on disk and archives
+//! of past months, which are many and rarely read. A file replaced before
 //! its turn is skipped: the queue holds only weak references.
 
 use crate::parallel::lock;
@@ -53,9 +54,9 @@ struct Shared {
 
 #[derive(Debug, Default)]
 struct Queues {
-    /// Feeds, sitemaps and pages: what readers fetch now.
+    /// Files kept in memory: what readers fetch now.
     live: VecDeque<Weak<ServedFile>>,
-    /// Archives of past months.
+    /// Files kept on disk (term feeds, views) and archives of past months.
     archives: VecDeque<Weak<ServedFile>>,
     /// Set when the compressor is dropped: workers stop.
     closed: bool,
@@ -93,7 +94,7 @@ impl Compressor {
                 continue;
             }
             let weak = Arc::downgrade(&file);
-            if matches!(file.resource.kind, ResourceKind::Archive { past: true }) {
+            if file.resource.stored.is_some() || matches!(file.resource.kind, ResourceKind::Archive { past: true }) {
                 queues.archives.push_back(weak);
             } else {
                 queues.live.push_back(weak);
