@@ -327,6 +327,12 @@ impl Daemon {
                 // The saved files are served until every file is rendered.
                 let (site, rendered) = start_site(&config, &store, &cache, now, saving, true).await;
                 drop(rendered);
+                if let Some(saved) = &restored {
+                    // The saved files, served unread, are checked against
+                    // the build; any that fails is written again.
+                    let (saved, built, cache) = (saved.clone(), site.snapshot().clone(), cache.clone());
+                    let _ = tokio::task::spawn_blocking(move || saved_files::repair(&saved, &built, &cache)).await;
+                }
                 let changed = restored.as_ref().map_or(0, |saved| saved.changed_paths(site.snapshot()).len());
                 if changed > 0 {
                     tracing::info!("{changed} files differ from those saved at the last stop: publishing them");

@@ -66,7 +66,7 @@ pub(super) fn publish(
         }
     }
     if !site.archives_pending() && state.archives_starting.swap(false, std::sync::atomic::Ordering::Relaxed) {
-        tracing::info!("the archives are rendered: every file is served");
+        tracing::info!("the term feeds and archives are rendered: every file is served");
         site.sweep_file_cache();
     }
     publish_health(state, site, now);
@@ -97,6 +97,7 @@ pub(super) fn publish_health(state: &ServerState, site: &LiveSite, now: Timestam
         },
         files: site.snapshot().len(),
         archives_complete: !site.archives_pending(),
+        terms_complete: !site.terms_pending(),
         next_change: site.next_change().map(time),
         store_error_count: problems.len(),
         store_errors: problems

@@ -212,19 +212,33 @@ fn check(
             cold: file.cold,
         };
         let missing = |e: io::Error| Cold::Broken(format!("{}: {e}", file.path));
-        if resource.belongs_on_disk() {
-            // Checked when first read, and again by the background build.
-            resource.stored = Some(cache.adopt(digest, file.len).map_err(missing)?);
-        } else {
-            let bytes = std::fs::read(cache.dir().join(format!("{digest:032x}"))).map_err(missing)?;
-            if bytes.len() as u64 != file.len || crate::digest::digest(&bytes) != digest {
-                return Err(broken(&format!("the body of {} is corrupt", file.path)));
-            }
-            resource.body = Bytes::from(bytes);
-        }
+        // Every file is served from the cache without being read now: its
+        // digest is checked when first read (a file failing it is answered
+        // 503, never served), and the background build writes again any
+        // that fails ([`repair`]).
+        resource.stored = Some(cache.adopt(digest, file.len).map_err(missing)?);
         snapshot.insert(file.path, resource);
     }
     Ok(snapshot)
+}
+
+/// Once the background build rendered `built`, checks the bytes on disk of
+/// every file of `restored` (served from the cache since the start) that
+/// `built` holds with the same ETag, writing again from `built` those that
+/// are missing, truncated or corrupt: from then on they read right (they
+/// stay served, the same bytes, until they change). How many were written
+/// again is logged by the cache.
+pub fn repair(restored: &Snapshot, built: &Snapshot, cache: &FileCache) {
+    for (path, old) in restored.iter() {
+        let (Some(stored), Some(new)) = (&old.stored, built.get(path)) else { continue };
+        // A file the build kept on disk was stored (and so checked) by it.
+        if new.etag != old.etag || new.stored.is_some() {
+            continue;
+        }
+        if let Err(e) = cache.store(&new.body, stored.digest()) {
+            tracing::warn!("cannot write the file of {path} again: {e}");
+        }
+    }
 }
 
 /// The configuration's digest, but for the listening address (a restart on

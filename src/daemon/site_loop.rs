@@ -130,10 +130,18 @@ impl SiteLoop {
         let state = Arc::clone(&self.state);
         let mirror = Arc::clone(&self.mirror);
         let now = self.clock.now();
+        let push = self.push.clone();
         let result = tokio::task::spawn_blocking(move || {
             let mut site = lock(&site);
             if let Some(update) = site.complete_some_archives() {
                 publish(&state, &site, &update, &mut lock(&mirror), now, false);
+                // The term feeds a deferred start left out appear now: each
+                // is compared with the version last announced, so one that
+                // changed while herald was down is announced once, and an
+                // unchanged one not at all.
+                if let Some(push) = &push {
+                    push.announce(site.snapshot(), Some(&update.changed_paths), site.config(), now);
+                }
             }
         })
         .await;

@@ -50,19 +50,35 @@ pub const JSON_FEED_CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
 /// Renders every file of the site into a new snapshot: feeds, sitemaps,
 /// their HTML views, OPML subscription lists and robots.txt.
 pub fn render_site(catalog: &Catalog, config: &Config, store: &dyn ArticleStore, bodies: &mut BodyCache) -> Snapshot {
-    render_site_into_snapshot(catalog, config, store, bodies, true)
+    render_site_into_snapshot(catalog, config, store, bodies, Parts::EVERYTHING)
 }
 
 /// [`render_site`] without the archive documents (RFC 5005 months and
-/// archive indexes): what `herald serve` renders before it starts serving
-/// a large store, leaving the archives (most of the bytes) for right after.
-pub fn render_site_without_archives(
+/// archive indexes) and the term feeds (every tag's, author's and
+/// category's feeds and their views): what `herald serve` renders before
+/// it starts serving a large store, leaving the archives (most of the
+/// bytes) and the term feeds (with taxonomies on, most of the live files)
+/// for right after.
+pub fn render_site_live_first(
     catalog: &Catalog,
     config: &Config,
     store: &dyn ArticleStore,
     bodies: &mut BodyCache,
 ) -> Snapshot {
-    render_site_into_snapshot(catalog, config, store, bodies, false)
+    render_site_into_snapshot(catalog, config, store, bodies, Parts { archives: false, terms: false })
+}
+
+/// Which optional parts of the site a render writes.
+#[derive(Debug, Clone, Copy)]
+struct Parts {
+    /// The archive documents (RFC 5005 months and archive indexes).
+    archives: bool,
+    /// The term feeds (tags, authors, categories) and their views.
+    terms: bool,
+}
+
+impl Parts {
+    const EVERYTHING: Parts = Parts { archives: true, terms: true };
 }
 
 fn render_site_into_snapshot(
@@ -70,10 +86,10 @@ fn render_site_into_snapshot(
     config: &Config,
     store: &dyn ArticleStore,
     bodies: &mut BodyCache,
-    archives: bool,
+    parts: Parts,
 ) -> Snapshot {
     let snapshot = std::sync::Mutex::new(Snapshot::new());
-    let rendered = render_site_parts(catalog, config, store, bodies, archives, &|path, resource| {
+    let rendered = render_site_parts(catalog, config, store, bodies, parts, &|path, resource| {
         lock(&snapshot).insert(path, resource);
         Ok(())
     });
@@ -102,16 +118,17 @@ pub fn render_site_to(
     bodies: &mut BodyCache,
     emit: &Emit<'_>,
 ) -> std::io::Result<usize> {
-    render_site_parts(catalog, config, store, bodies, true, emit)
+    render_site_parts(catalog, config, store, bodies, Parts::EVERYTHING, emit)
 }
 
-/// [`render_site_to`], with or without the archive documents.
+/// [`render_site_to`], with or without the archive documents and the term
+/// feeds.
 fn render_site_parts(
     catalog: &Catalog,
     config: &Config,
     store: &dyn ArticleStore,
     bodies: &mut BodyCache,
-    archives: bool,
+    parts: Parts,
     emit: &Emit<'_>,
 ) -> std::io::Result<usize> {
     // What the indexes need of the files already emitted.
@@ -131,7 +148,10 @@ fn render_site_parts(
         Ok(())
     };
 
-    let scopes = feed::feed_scopes(catalog, config);
+    let mut scopes = feed::feed_scopes(catalog, config);
+    if !parts.terms {
+        scopes.retain(|scope| !matches!(scope, FeedScope::Term(_)));
+    }
     if config.feeds.content == crate::config::ContentMode::Full {
         // The bodies the live feeds carry, rendered on every core first.
         let live: Vec<&std::sync::Arc<crate::article::Article>> =
@@ -145,7 +165,7 @@ fn render_site_parts(
     }
     bodies.retain_used();
 
-    let layout = if archives { archive_layout(catalog, config) } else { std::collections::HashMap::new() };
+    let layout = if parts.archives { archive_layout(catalog, config) } else { std::collections::HashMap::new() };
     let mut jobs: Vec<MonthJob<'_>> = archive_months_by_month(&layout)
         .into_iter()
         .map(|(month, scopes)| MonthJob::Archives { month, scopes })

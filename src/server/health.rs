@@ -96,6 +96,11 @@ pub struct HealthReport {
     /// milliseconds after an edit; after a deferred start, until they are
     /// all rendered).
     pub archives_complete: bool,
+    /// False after a deferred start while the term feeds (tags, authors,
+    /// categories) and their views are still being rendered (a term feed
+    /// asked for meanwhile is answered 503 with `Retry-After`); they come
+    /// before the archives, so `archives_complete` is false meanwhile too.
+    pub terms_complete: bool,
     /// When the next scheduled change is due (same format as `now`).
     pub next_change: Option<String>,
     /// How many problems the store has.
@@ -159,6 +164,7 @@ impl HealthReport {
             },
             "files": self.files,
             "archives_complete": self.archives_complete,
+            "terms_complete": self.terms_complete,
             "next_change": self.next_change,
             "store_error_count": self.store_error_count,
             "store_errors": problems,
@@ -181,6 +187,7 @@ mod tests {
             documents_reused: 4,
             articles: ArticleCounts { visible: 2, drafts: 1, scheduled: 0, expired: 0 },
             archives_complete: true,
+            terms_complete: true,
             store_error_count: 1,
             store_errors: vec![StoreProblem {
                 path: "a.md".into(),
@@ -198,6 +205,7 @@ mod tests {
         assert_eq!(json["documents_reused"], 4);
         assert_eq!(json["articles"]["draft"], 1);
         assert_eq!(json["archives_complete"], true);
+        assert_eq!(json["terms_complete"], true);
         assert_eq!(json["store_errors"][0]["line"], 2);
         assert!(report.to_json().ends_with(b"}\n"));
         assert_eq!(json["problems"], serde_json::json!([]));

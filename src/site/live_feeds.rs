@@ -4,7 +4,7 @@
 //! article) does not render it again, and a feed that is rendered copies
 //! its unchanged items' bytes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -32,10 +32,15 @@ pub(super) enum Listing {
     },
 }
 
-/// What every live feed showed when it was last rendered.
+/// What every live feed showed when it was last rendered, and the term
+/// feeds a live-first start left to render.
 #[derive(Debug, Default)]
 pub(super) struct LiveFeeds {
     shown: HashMap<FeedScope, LiveFeed>,
+    /// Term feeds not rendered since a live-first start, in order: each is
+    /// rendered whole from the catalog as it is then, unless a step
+    /// rendered (or removed) it first.
+    deferred: BTreeSet<FeedScope>,
 }
 
 /// The items of a live feed as last rendered.
@@ -62,12 +67,56 @@ impl LiveFeed {
 }
 
 impl LiveFeeds {
-    /// Remembers what every live feed shows (after a full render).
-    pub(super) fn remember_all(&mut self, catalog: &Catalog, config: &Config) {
+    /// Remembers what every live feed shows (after a full render); with
+    /// `terms_deferred`, the render left the term feeds out, and they become
+    /// pending work ([`LiveFeeds::render_deferred`]).
+    pub(super) fn remember_all(&mut self, catalog: &Catalog, config: &Config, terms_deferred: bool) {
         self.shown = feed_scopes(catalog, config)
             .into_iter()
             .map(|scope| (scope.clone(), LiveFeed::now(&scope, catalog, config)))
             .collect();
+        self.deferred.clear();
+        if terms_deferred {
+            self.deferred = self.shown.keys().filter(|scope| matches!(scope, FeedScope::Term(_))).cloned().collect();
+        }
+    }
+
+    /// Whether term feeds a live-first start left out are still to render.
+    pub(super) fn is_pending(&self) -> bool {
+        !self.deferred.is_empty()
+    }
+
+    /// Renders up to `limit` of the term feeds a live-first start left out
+    /// (their bodies first, on every core), skipping those a step rendered
+    /// or removed since; how many it took off the list.
+    pub(super) fn render_deferred(
+        &mut self,
+        limit: usize,
+        step: &mut Step<'_>,
+        store: &dyn ArticleStore,
+        bodies: &mut BodyCache,
+    ) -> usize {
+        let config = step.config;
+        let mut batch = Vec::new();
+        while batch.len() < limit {
+            let Some(scope) = self.deferred.pop_first() else { break };
+            if scope.is_published(step.catalog, config) && !step.layouts.contains(&scope.path(FeedFormat::Rss, config))
+            {
+                batch.push(scope);
+            }
+        }
+        if config.feeds.content == crate::config::ContentMode::Full {
+            let limit = config.feeds.item_limit;
+            let articles: Vec<&Arc<Article>> =
+                batch.iter().flat_map(|scope| scope.articles(step.catalog, config).take(limit)).collect();
+            bodies.prefetch(&articles, store, config);
+        }
+        let none = HashSet::new();
+        for scope in &batch {
+            write(scope, &none, step, store, bodies);
+            self.shown.insert(scope.clone(), LiveFeed::now(scope, step.catalog, config));
+        }
+        batch.len()
     }
 
     /// Renders `scope`'s live feed, unless it would show the very items it
@@ -85,6 +134,7 @@ impl LiveFeeds {
     ) -> Listing {
         let config = step.config;
         if !scope.is_published(step.catalog, config) {
+            self.deferred.remove(scope);
             for format in FeedFormat::ALL {
                 step.remove(&scope.path(format, config));
             }
@@ -110,6 +160,7 @@ impl LiveFeeds {
             return Listing::Same;
         }
         write(scope, relinked, step, store, bodies);
+        self.deferred.remove(scope);
         self.shown.insert(scope.clone(), shown);
         listing
     }
@@ -118,7 +169,8 @@ impl LiveFeeds {
     /// that the first edit need not render them all; changes no file.
     pub(super) fn warm_up(&self, step: &mut Step<'_>, store: &dyn ArticleStore, bodies: &mut BodyCache) {
         let none = HashSet::new();
-        let mut scopes: Vec<&FeedScope> = self.shown.keys().collect();
+        // The deferred term feeds are laid out when they are rendered.
+        let mut scopes: Vec<&FeedScope> = self.shown.keys().filter(|scope| !self.deferred.contains(*scope)).collect();
         scopes.sort();
         for scope in scopes {
             if !step.layouts.contains(&scope.path(FeedFormat::Rss, step.config)) {

@@ -20,7 +20,9 @@
 //! The daemon takes [`Stage::LiveFirst`] steps: the live feeds and
 //! sitemaps are served first, and the archives follow, a feed at a time
 //! ([`LiveSite::complete_some_archives`]), giving way to new changes.
-//! Either way the files end up exactly those of a full build.
+//! A [`Start::LiveFirst`] start leaves out the term feeds too (with
+//! taxonomies on, most of the live files), rendered the same way before
+//! the archives. Either way the files end up exactly those of a full build.
 //!
 //! [`LiveSite`] is the facade; each part of the site has its own file:
 //! `reading` (store → catalog, broken documents), `touched` (what a change
@@ -60,6 +62,11 @@ use crate::render::{self, BodyCache};
 use crate::saved_catalog::SavedCatalog;
 use crate::snapshot::Snapshot;
 use crate::store::ArticleStore;
+
+/// How many deferred term feeds [`LiveSite::complete_some_archives`]
+/// renders per core at a time: enough to share out their bodies, few
+/// enough that a change waits little.
+const TERMS_PER_PORTION: usize = 4;
 
 /// What one step changed.
 #[derive(Debug, Default)]
@@ -112,12 +119,14 @@ pub enum Start {
     /// Every file, before it returns.
     Whole,
     /// For a large store, in two stages: on a store holding at least
-    /// `from_documents` documents, everything but the archive documents
-    /// (the live feeds, sitemaps and small files, ready to serve), leaving
-    /// every feed's archive months and the archive indexes as pending
-    /// archive work ([`LiveSite::complete_some_archives`]); at 100,000
-    /// articles the archives are most of the bytes and of the time. A
-    /// smaller store is rendered whole.
+    /// `from_documents` documents, everything but the term feeds and the
+    /// archive documents (the site, language and section feeds, sitemaps
+    /// and small files, ready to serve), leaving every term feed (and its
+    /// view), then every feed's archive months and the archive indexes, as
+    /// pending work ([`LiveSite::complete_some_archives`]); at 100,000
+    /// articles the archives are most of the bytes, and the term feeds
+    /// most of the live files and of the time. A smaller store is rendered
+    /// whole.
     LiveFirst {
         /// The fewest documents for which the archives wait.
         from_documents: usize,
@@ -311,28 +320,45 @@ impl LiveSite {
     }
 
     /// Whether a [`Start::LiveFirst`] start or [`Stage::LiveFirst`] steps
-    /// left archive documents to bring up to date.
+    /// left work to do before the files are those of a full build: archive
+    /// documents to bring up to date, or term feeds a live-first start left
+    /// out ([`LiveSite::terms_pending`]).
     pub fn archives_pending(&self) -> bool {
-        self.archives.is_pending()
+        self.archives.is_pending() || self.live_feeds.is_pending()
     }
 
-    /// Brings up to date the archive documents that live-first steps left:
-    /// afterwards the files are exactly those of a full build. The update
-    /// names the archive files that changed; its articles are empty (the
-    /// steps reported them).
+    /// Whether term feeds (tags, authors, categories) a [`Start::LiveFirst`]
+    /// start left out are still to render (part of
+    /// [`LiveSite::archives_pending`]).
+    pub fn terms_pending(&self) -> bool {
+        self.live_feeds.is_pending()
+    }
+
+    /// Brings up to date the term feeds and archive documents that a
+    /// live-first start and live-first steps left: afterwards the files are
+    /// exactly those of a full build. The update names the files that
+    /// changed; its articles are empty (the steps reported them).
     pub fn complete_archives(&mut self) -> Update {
         let started = Instant::now();
+        self.live_feeds.render_deferred(usize::MAX, &mut step!(self), self.store.as_ref(), &mut self.bodies);
         self.archives.render_pending(Portion::All, &mut step!(self));
         self.archives_done(started)
     }
 
-    /// [`LiveSite::complete_archives`] a little at a time (the archives of
-    /// one feed), so that a new change need not wait for all of them: the
-    /// update once the last are done, `None` before. The files rendered
-    /// meanwhile are in the snapshot, and reported by the next update.
+    /// [`LiveSite::complete_archives`] a little at a time (a few term
+    /// feeds, or the archives of one feed), so that a new change need not
+    /// wait for all of them: the update once the last are done, `None`
+    /// before. The files rendered meanwhile are in the snapshot, and
+    /// reported by the next update. The term feeds come first: they are
+    /// live feeds, likelier to be asked for than past archives.
     pub fn complete_some_archives(&mut self) -> Option<Update> {
         let started = Instant::now();
-        self.archives.render_pending(Portion::OneFeed, &mut step!(self));
+        if self.live_feeds.is_pending() {
+            let batch = TERMS_PER_PORTION * crate::parallel::threads();
+            self.live_feeds.render_deferred(batch, &mut step!(self), self.store.as_ref(), &mut self.bodies);
+        } else {
+            self.archives.render_pending(Portion::OneFeed, &mut step!(self));
+        }
         self.stats.total_build_seconds += started.elapsed().as_secs_f64();
         (!self.archives_pending()).then(|| self.archives_done(Instant::now()))
     }
@@ -433,7 +459,7 @@ impl LiveSite {
         let mut snapshot = if with_archives {
             render::render_site(&self.catalog, &self.config, self.store.as_ref(), &mut bodies)
         } else {
-            render::render_site_without_archives(&self.catalog, &self.config, self.store.as_ref(), &mut bodies)
+            render::render_site_live_first(&self.catalog, &self.config, self.store.as_ref(), &mut bodies)
         };
         self.bodies = bodies;
         let (path, page) = render::html::index_page(&self.catalog, &self.config, &self.followers);
@@ -446,7 +472,7 @@ impl LiveSite {
         self.archives.reset(layout, !with_archives, &snapshot, &self.config);
         self.layouts.clear();
         self.sitemaps.reset(&snapshot);
-        self.live_feeds.remember_all(&self.catalog, &self.config);
+        self.live_feeds.remember_all(&self.catalog, &self.config, !with_archives);
         let changed_paths = self.journal.replace(snapshot);
         self.record(started, true);
         Update { articles: change, changed_paths }
@@ -491,6 +517,7 @@ impl LiveSite {
             }
         }
         if stage == Stage::Whole {
+            self.live_feeds.render_deferred(usize::MAX, &mut step, self.store.as_ref(), &mut self.bodies);
             self.archives.render_pending(Portion::All, &mut step);
         }
         let changed_paths = self.journal.take_changes();

@@ -1,9 +1,11 @@
 //! A restart serves what a full build serves: `herald serve` saves its
 //! files at shutdown and, on an unchanged store, serves them again at once
 //! (while it reads the store as usual); any edit, addition, deletion or
-//! rename made while it was stopped means a cold start. A saved list or
-//! cached body that is truncated or corrupt (a run killed while writing
-//! it, a disk error) is never served: herald starts cold instead.
+//! rename made while it was stopped means a cold start. A saved list that
+//! is truncated or corrupt (a run killed while writing it, a disk error) is
+//! never used: herald starts cold instead. The bodies it names are not read
+//! before serving: one that is corrupt is answered 503, never served, until
+//! the background build writes it again.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -198,8 +200,8 @@ async fn a_truncated_or_corrupt_saved_list_or_body_is_never_served() {
     assert!(settles_to_a_full_build(&daemon, &store).await.is_empty(), "a corrupt list is not used");
     daemon.shutdown().await;
 
-    // Every body the list names, corrupt (same length): the in-memory
-    // files make it a cold start; the past archives are checked as read.
+    // Every body the list names, corrupt (same length): each is checked
+    // as read (never served), and written again by the background build.
     let cache = state_dir(&store).join(FILE_CACHE_DIR);
     for entry in std::fs::read_dir(&cache).unwrap() {
         let path = entry.unwrap().path();
@@ -216,7 +218,56 @@ async fn a_truncated_or_corrupt_saved_list_or_body_is_never_served() {
     daemon.shutdown().await;
 }
 
-/// Only past archives are restored without being read: one corrupted
+/// The saved files are served without being read first (at 100,000
+/// articles they are gigabytes): a live feed's body corrupted while herald
+/// was stopped is taken as it is listed, fails its check when read (never
+/// served), and is right once the background build wrote it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_live_feed_is_restored_unread_and_never_served() {
+    let store = store();
+    let daemon = start(&store).await;
+    assert!(settles_to_a_full_build(&daemon, &store).await.is_empty());
+    daemon.shutdown().await;
+    let feed = "/vi/rss.xml";
+    let built = store.build().snapshot.get(feed).unwrap().body.clone();
+    let file = state_dir(&store).join(FILE_CACHE_DIR).join(format!("{:032x}", herald::digest::digest(&built)));
+    let mut bytes = std::fs::read(&file).unwrap();
+    assert_eq!(bytes, built);
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x01;
+    std::fs::write(&file, &bytes).unwrap();
+    // The list is kept for the daemon below (reading it consumes it).
+    let saved = std::fs::read(state_dir(&store).join(SAVED_FILES)).unwrap();
+    let restored = restored_files(&store).expect("the saved files are used, their bodies unread");
+    assert!(restored.get(feed).unwrap().bytes().is_err(), "the corrupt feed passed its check");
+    assert_eq!(
+        restored.get("/vi/thoi-su/rss.xml").unwrap().bytes().unwrap(),
+        store.build().snapshot.get("/vi/thoi-su/rss.xml").unwrap().body
+    );
+    drop(restored);
+    std::fs::write(state_dir(&store).join(SAVED_FILES), saved).unwrap();
+
+    let daemon = start(&store).await;
+    let client = http_client();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let response = client.get(format!("http://{}{feed}", daemon.addr)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap();
+        assert_ne!(body.as_ref(), &bytes[..], "the corrupt bytes were served");
+        if status == 200 {
+            assert_eq!(body, built);
+            break;
+        }
+        assert_eq!(status, 503);
+        assert!(tokio::time::Instant::now() < deadline, "the feed was not written again");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(settles_to_a_full_build(&daemon, &store).await.is_empty());
+    daemon.shutdown().await;
+}
+
+/// Past archives are restored without being read, too: one corrupted
 /// behind herald's back is answered 503, never with its bytes, until the
 /// background build writes it again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

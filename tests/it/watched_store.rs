@@ -85,7 +85,10 @@ pub(crate) fn differing(daemon: &Daemon, config: &Config) -> Vec<String> {
     let served = daemon.state.files.load();
     let mut differing: Vec<String> = expected
         .iter()
-        .filter(|(path, resource)| served.get(path).is_none_or(|file| file.resource.bytes().unwrap() != resource.body))
+        .filter(|(path, resource)| {
+            // A file on disk that fails its check (not served) differs too.
+            served.get(path).is_none_or(|file| file.resource.bytes().map_or(true, |bytes| bytes != resource.body))
+        })
         .map(|(path, _)| path.clone())
         .collect();
     if served.len() != expected.len() {
