@@ -1,6 +1,8 @@
 //! The on-disk file cache: rendered files kept in the state folder instead
-//! of in memory (archive months of past months: most of a large site's
-//! bytes, rarely read, never changing), with their gzip and brotli twins.
+//! of in memory (those `Resource::belongs_on_disk` names: archives of past
+//! months, most of a large site's bytes, never changing; the files of tag,
+//! author and category feeds and every HTML view, many and rarely read),
+//! with their gzip and brotli twins.
 //!
 //! Files are content-addressed: a file whose bytes have the digest `D`
 //! (the digest in its ETag) is `<dir>/D`, its twins `<dir>/D.gz` and

@@ -63,6 +63,9 @@ struct SavedFile {
     /// The digest naming the body in the file cache.
     digest: String,
     len: u64,
+    /// Whether the file is rarely read (kept on disk: `Resource::cold`).
+    #[serde(default)]
+    cold: bool,
 }
 
 /// Saves `snapshot` (rendered at `at`, next changing at `next_change`) for
@@ -89,6 +92,7 @@ pub fn save(
             last_modified: resource.last_modified.map(|t| t.to_string()),
             digest: format!("{:032x}", stored.digest()),
             len: stored.len(),
+            cold: resource.cold,
         });
     }
     let saved = Saved {
@@ -205,6 +209,7 @@ fn check(
             etag: file.etag,
             last_modified: file.last_modified.as_deref().map(time).transpose()?,
             stored: None,
+            cold: file.cold,
         };
         let missing = |e: io::Error| Cold::Broken(format!("{}: {e}", file.path));
         // Every file is served from the cache without being read now: its

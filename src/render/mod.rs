@@ -284,7 +284,8 @@ pub fn render_feed(
     bodies: &mut BodyCache,
 ) -> Vec<(String, Resource)> {
     let doc = feed::feed_doc(scope, catalog, config, store, bodies);
-    render_doc(&doc, config, ResourceKind::Feed, |format| scope.path(format, config))
+    let files = render_doc(&doc, config, ResourceKind::Feed, |format| scope.path(format, config));
+    files.into_iter().map(|(path, resource)| (path, resource.with_cold(scope.is_cold()))).collect()
 }
 
 /// Renders `scope`'s archive of `month` in all three formats, linked to the
@@ -302,9 +303,10 @@ pub fn render_archive_month(
     let next = at.and_then(|i| months.get(i + 1)).copied();
     let doc = feed::archive_doc(scope, month, prev, next, catalog, config);
     let past = month < Month::of(catalog.now(), &config.site.time_zone);
-    render_doc(&doc, config, ResourceKind::Archive { past }, |format| {
+    let files = render_doc(&doc, config, ResourceKind::Archive { past }, |format| {
         archive::archive_path(scope, month, format, config)
-    })
+    });
+    files.into_iter().map(|(path, resource)| (path, resource.with_cold(scope.is_cold()))).collect()
 }
 
 /// The archive months of `layout` grouped by month, oldest first: each

@@ -77,7 +77,8 @@ pub fn month_documents(
                 bytes == whole(scope, month, prev, next, catalog, config, format),
                 "{path}: the assembled archive differs from the one written at once"
             );
-            out.push((path, Resource::new(kind, bytes, splice::content_type(format), Some(doc.updated))));
+            let resource = Resource::new(kind, bytes, splice::content_type(format), Some(doc.updated));
+            out.push((path, resource.with_cold(scope.is_cold())));
         }
     }
     out

@@ -90,6 +90,13 @@ impl FeedScope {
         }
     }
 
+    /// Whether the feed's files are rarely read (a tag, author or category
+    /// feed: many of them, each read by few), so that they are kept on disk
+    /// ([`crate::snapshot::Resource::cold`]).
+    pub fn is_cold(&self) -> bool {
+        matches!(self, FeedScope::Term(_))
+    }
+
     /// Whether the site publishes this feed now: always for the site and
     /// language feeds, while it has articles for a section, while it has
     /// `min_articles` for a term.

@@ -9,8 +9,9 @@
 //! them get them. Each representation has its own ETag, so a client never
 //! mixes them up.
 //!
-//! Workers take live files (feeds, sitemaps, pages) before archives of past
-//! months, which are large, many, and rarely read. A file replaced before
+//! Workers take the files kept in memory (the site, language and section
+//! feeds, sitemaps, the index page) before those kept on disk and archives
+//! of past months, which are many and rarely read. A file replaced before
 //! its turn is skipped: the queue holds only weak references.
 
 use crate::parallel::lock;
@@ -53,9 +54,9 @@ struct Shared {
 
 #[derive(Debug, Default)]
 struct Queues {
-    /// Feeds, sitemaps and pages: what readers fetch now.
+    /// Files kept in memory: what readers fetch now.
     live: VecDeque<Weak<ServedFile>>,
-    /// Archives of past months.
+    /// Files kept on disk (term feeds, views) and archives of past months.
     archives: VecDeque<Weak<ServedFile>>,
     /// Set when the compressor is dropped: workers stop.
     closed: bool,
@@ -93,7 +94,7 @@ impl Compressor {
                 continue;
             }
             let weak = Arc::downgrade(&file);
-            if matches!(file.resource.kind, ResourceKind::Archive { past: true }) {
+            if file.resource.stored.is_some() || matches!(file.resource.kind, ResourceKind::Archive { past: true }) {
                 queues.archives.push_back(weak);
             } else {
                 queues.live.push_back(weak);
@@ -177,6 +178,10 @@ fn work(shared: &Shared) {
                 Some(stored) => {
                     if stored.reuse_twins() || compress_stored(stored) {
                         let _ = file.compressed.set(Compressed { gzip: Bytes::new(), brotli: Bytes::new() });
+                    } else {
+                        // Tried again once the site has written the bytes
+                        // again (a full build stores every file anew).
+                        file.compression_failed.store(true, Ordering::Relaxed);
                     }
                 }
                 None => {
@@ -227,6 +232,15 @@ mod tests {
     use super::*;
     use crate::snapshot::Resource;
 
+    fn config() -> crate::config::Config {
+        crate::config::Config::parse(
+            "[site]\nbase_url = \"https://example.vn/\"\ndefault_language = \"vi\"\ntitle = \"T\"\n[languages.vi]\n",
+            std::path::Path::new("feeds.toml"),
+            &Default::default(),
+        )
+        .unwrap()
+    }
+
     fn served(kind: ResourceKind, body: Vec<u8>) -> Arc<ServedFile> {
         let resource = Arc::new(Resource::new(kind, body, "application/rss+xml; charset=utf-8", None));
         let snapshot = {
@@ -234,13 +248,7 @@ mod tests {
             snapshot.insert("/f.xml".to_string(), Arc::unwrap_or_clone(resource));
             snapshot
         };
-        let config = crate::config::Config::parse(
-            "[site]\nbase_url = \"https://example.vn/\"\ndefault_language = \"vi\"\ntitle = \"T\"\n[languages.vi]\n",
-            std::path::Path::new("feeds.toml"),
-            &Default::default(),
-        )
-        .unwrap();
-        let files = super::super::ServedFiles::prepare(&snapshot, None, &config, jiff::Timestamp::UNIX_EPOCH, None);
+        let files = super::super::ServedFiles::prepare(&snapshot, None, &config(), jiff::Timestamp::UNIX_EPOCH, None);
         Arc::clone(files.get("/f.xml").unwrap())
     }
 
@@ -317,5 +325,46 @@ mod tests {
         compressor.submit([Arc::clone(&late)]);
         assert_eq!(compressor.pending(), 0, "a closed compressor takes nothing");
         assert!(late.compressed.get().is_none());
+    }
+
+    /// A file kept on disk whose bytes were corrupt when its turn came (a
+    /// restart adopted a damaged file) is compressed once the site has
+    /// written its bytes again, although the served file is carried over
+    /// unchanged (same bytes, same ETag).
+    #[test]
+    fn a_file_unreadable_at_its_turn_is_compressed_once_written_again() {
+        use crate::file_cache::FileCache;
+        use crate::server::files::ServedFiles;
+        use crate::snapshot::Snapshot;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FileCache::open(dir.path()).unwrap();
+        let body = "<rss>Tin cũ</rss>\n".repeat(200).into_bytes();
+        let resource = Resource::new(ResourceKind::Archive { past: true }, body.clone(), "application/rss+xml", None);
+        let digest = crate::digest::digest(&body);
+        let mut damaged = body.clone();
+        damaged[10] ^= 0x20;
+        std::fs::write(dir.path().join(format!("{digest:032x}")), &damaged).unwrap();
+        let adopted = cache.adopt(digest, body.len() as u64).unwrap();
+        let mut saved = Snapshot::new();
+        saved.insert("/a.xml".into(), Resource { body: Bytes::new(), stored: Some(adopted), ..resource.clone() });
+        let compressor = Compressor::start(1);
+        let epoch = jiff::Timestamp::UNIX_EPOCH;
+        let first = ServedFiles::prepare(&saved, None, &config(), epoch, Some(&compressor));
+        wait_until_idle(&compressor);
+        assert!(first.get("/a.xml").unwrap().compressed.get().is_none(), "made from damaged bytes");
+
+        // The site renders the file again: its bytes are written anew.
+        let mut built = Snapshot::new();
+        built.insert("/a.xml".into(), resource);
+        built.store_on_disk(&cache);
+        let second = ServedFiles::prepare(&built, Some(&first), &config(), epoch, Some(&compressor));
+        let file = second.get("/a.xml").unwrap();
+        assert!(Arc::ptr_eq(file, first.get("/a.xml").unwrap()), "carried over");
+        wait_until_idle(&compressor);
+        assert!(file.compressed.get().is_some(), "compressed once readable");
+        let gzip = file.body(Representation::Gzip).unwrap();
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut plain).unwrap();
+        assert_eq!(plain, body);
     }
 }

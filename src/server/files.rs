@@ -9,6 +9,7 @@
 //! (see [`super::compress`]), never on the publish path.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -87,6 +88,11 @@ pub struct ServedFile {
     /// gzip and brotli bodies, once the background compressor has made them;
     /// until then (and forever when not compressible) the file is sent as is.
     pub compressed: OnceLock<Compressed>,
+    /// Set when the compressed bodies could not be made (bytes kept on disk
+    /// unreadable or corrupt then, until the site writes them again): the
+    /// next [`ServedFiles::prepare`] or [`ServedFiles::update`] that carries
+    /// the file over submits it again.
+    pub compression_failed: AtomicBool,
     /// Strong ETags, one per encoding: `[identity, gzip, brotli]`. Each
     /// representation has its own, so a cache never confuses one with
     /// another (a document's HTML view is another file, with its own).
@@ -211,7 +217,7 @@ impl ServedFiles {
         for (path, resource) in snapshot.iter() {
             let old = previous.map(|p| p.files.get(path));
             let served = headers.serve(path, resource, old, config, now);
-            if served.compressible && !old.flatten().is_some_and(|old| Arc::ptr_eq(old, &served)) {
+            if served.compressible && (!old.flatten().is_some_and(|old| Arc::ptr_eq(old, &served)) || retry(&served)) {
                 fresh.push(Arc::clone(&served));
             }
             files.insert(path.clone(), served);
@@ -243,7 +249,7 @@ impl ServedFiles {
                 Some(resource) => {
                     let old = previous.files.get(path);
                     let served = headers.serve(path, resource, Some(old), config, now);
-                    if served.compressible && !old.is_some_and(|old| Arc::ptr_eq(old, &served)) {
+                    if served.compressible && (!old.is_some_and(|old| Arc::ptr_eq(old, &served)) || retry(&served)) {
                         fresh.push(Arc::clone(&served));
                     }
                     files.insert(path.clone(), served);
@@ -258,6 +264,12 @@ impl ServedFiles {
         }
         ServedFiles { files }
     }
+}
+
+/// Whether a file carried over from the previous files is to be submitted
+/// again: its compression failed (the flag is cleared).
+fn retry(file: &ServedFile) -> bool {
+    file.compression_failed.swap(false, Ordering::Relaxed)
 }
 
 /// Header values shared by many files, made once per update.
@@ -351,6 +363,7 @@ fn prepare_file(
         vary,
         compressible,
         compressed: OnceLock::new(),
+        compression_failed: AtomicBool::new(false),
         etags: [header(&resource.etag), header(&format!("\"{tag}-gz\"")), header(&format!("\"{tag}-br\""))],
         last_modified,
         last_modified_header: last_modified.map(|t| header(&http_date(t))),

@@ -267,7 +267,8 @@ impl Archives {
                 let doc = archive_doc_partial(scope, *month, prev, next, catalog, config, |a| !copied(a));
                 let complete = || archive_doc(scope, *month, prev, next, catalog, config);
                 let kind = ResourceKind::Archive { past: *month < this_month };
-                let rendered = step.splice_doc(&doc, Some(&complete), kind, path_of(*month), relinked);
+                let mut rendered = step.splice_doc(&doc, Some(&complete), kind, path_of(*month), relinked);
+                rendered.0.iter_mut().for_each(|(_, resource)| resource.cold = scope.is_cold());
                 let entries = self.entries.entry(lang.clone()).or_default();
                 for (path, resource) in &rendered.0 {
                     entries.insert(path.clone(), resource.last_modified);

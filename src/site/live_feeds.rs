@@ -191,6 +191,7 @@ fn write(
 ) {
     let config = step.config;
     let doc = feed_doc(scope, step.catalog, config, store, bodies);
-    let rendered = step.splice_doc(&doc, None, ResourceKind::Feed, |format| scope.path(format, config), relinked);
+    let mut rendered = step.splice_doc(&doc, None, ResourceKind::Feed, |format| scope.path(format, config), relinked);
+    rendered.0.iter_mut().for_each(|(_, resource)| resource.cold = scope.is_cold());
     step.keep_doc(scope.path(FeedFormat::Rss, config), rendered);
 }

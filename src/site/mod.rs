@@ -212,10 +212,10 @@ impl LiveSite {
         site
     }
 
-    /// From now on keeps the archives of past months in `cache` (on disk)
-    /// instead of in memory, those already rendered included: they never
-    /// change unless one of their articles does, are rarely read, and are
-    /// most of a large site's bytes.
+    /// From now on keeps the files that belong on disk
+    /// ([`crate::snapshot::Resource::belongs_on_disk`]: archives of past
+    /// months, term feeds, HTML views) in `cache` instead of in memory,
+    /// those already rendered included.
     pub fn keep_past_archives_in(&mut self, cache: crate::file_cache::FileCache) {
         self.journal.keep_on_disk(cache);
     }

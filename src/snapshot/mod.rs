@@ -69,6 +69,11 @@ pub struct Resource {
     pub etag: String,
     /// The newest modification the file shows, for `Last-Modified`.
     pub last_modified: Option<Timestamp>,
+    /// Whether the file is rarely read (set by the renderer: the files of
+    /// tag, author and category feeds, and every HTML view), so that its
+    /// bytes belong on disk ([`Resource::belongs_on_disk`]). Says nothing
+    /// about how it is served: headers follow `kind` alone.
+    pub cold: bool,
 }
 
 impl Resource {
@@ -80,7 +85,7 @@ impl Resource {
         last_modified: Option<Timestamp>,
     ) -> Resource {
         let etag = format!("\"{:032x}\"", crate::digest::digest(&body));
-        Resource { kind, body: Bytes::from(body), content_type, etag, last_modified, stored: None }
+        Resource { kind, body: Bytes::from(body), content_type, etag, last_modified, stored: None, cold: false }
     }
 
     /// The bytes: `body`, or read from disk when they are kept there (an
@@ -102,11 +107,20 @@ impl Resource {
         self.len() == 0
     }
 
-    /// Whether the bytes are kept in `cache` rather than in memory: only
-    /// archives of past months are (they never change, are rarely read and
-    /// are most of the bytes).
+    /// The same file, marked rarely read (`cold`) or not.
+    pub fn with_cold(mut self, cold: bool) -> Resource {
+        self.cold = cold;
+        self
+    }
+
+    /// Whether the bytes belong in the file cache rather than in memory
+    /// (and are not there yet): archives of past months (they never change
+    /// and are most of the bytes) and every file marked `cold` (term feeds
+    /// and their archives, HTML views: many, rarely read). The hot files
+    /// stay in memory: the site, language and section feeds and their
+    /// current months' archives, sitemaps, the index page, small files.
     pub fn belongs_on_disk(&self) -> bool {
-        self.kind == ResourceKind::Archive { past: true } && self.stored.is_none()
+        (self.cold || self.kind == ResourceKind::Archive { past: true }) && self.stored.is_none()
     }
 
     /// The same file with its bytes kept in `cache` instead of in memory;

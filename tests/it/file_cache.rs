@@ -1,7 +1,8 @@
-//! `herald serve` keeps the archives of past months on disk (the state
-//! folder's file cache), not in memory, and serves them with exactly the
-//! bytes, ETags, 304s and caching of a file in memory; files a previous
-//! run left there are checked before use, never served blindly.
+//! `herald serve` keeps the rarely read files (archives of past months,
+//! tag/author/category feeds, HTML views) on disk (the state folder's file
+//! cache), not in memory, and serves them with exactly the bytes, ETags,
+//! 304s and caching of a file in memory; files a previous run left there
+//! are checked before use, never served blindly.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -96,6 +97,18 @@ fn decode(encoding: &str, bytes: &[u8]) -> Vec<u8> {
 /// Every representation of `path` is the bytes of a full build, with its
 /// own ETag, a 304 for it, and the caching of a past month.
 async fn assert_served_like_a_build(client: &reqwest::Client, base: &str, path: &str, built: &herald::pipeline::Built) {
+    assert_served_as(client, base, path, built, "public, max-age=31536000, immutable").await;
+}
+
+/// Every representation of `path` is the bytes of a full build, with its
+/// own ETag, a 304 for it, and `cache_control`.
+async fn assert_served_as(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    built: &herald::pipeline::Built,
+    cache_control: &str,
+) {
     let expected = built.snapshot.get(path).unwrap().body.to_vec();
     for (encoding, suffix) in [("identity", ""), ("gzip", "-gz"), ("br", "-br")] {
         // A twin still being made (or made again after a bad one was
@@ -119,7 +132,7 @@ async fn assert_served_like_a_build(client: &reqwest::Client, base: &str, path: 
         let etag = headers["etag"].to_str().unwrap().to_string();
         let built_etag = &built.snapshot.get(path).unwrap().etag;
         assert_eq!(etag, format!("{}{suffix}\"", built_etag.trim_end_matches('"')), "{path} {encoding}");
-        assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+        assert_eq!(headers["cache-control"], cache_control, "{path} {encoding}");
         let (status, _, body) = get(client, base, path, encoding, Some(&etag)).await;
         assert_eq!((status, body.len()), (304, 0), "{path} {encoding} revalidated");
     }
@@ -223,6 +236,95 @@ async fn a_corrupt_or_truncated_cache_file_is_rewritten_never_served() {
     assert_served_like_a_build(&client, &base, PAST, &store.build()).await;
     assert!(!temp.exists(), "a killed run's temporary file is removed");
     assert!(!stray.exists(), "a file nothing uses is removed");
+    daemon.shutdown().await;
+}
+
+/// The files of a tag feed (live and archives of every month) and every
+/// HTML view are kept on disk, served with the headers, ETags, 304s and
+/// twins of the same file in memory (a live term feed is not
+/// `immutable`); the site, language and section feeds and the sitemaps
+/// stay in memory; an edit to a tagged article rewrites the tag's files on
+/// disk, and a restart serves them again from there.
+#[tokio::test]
+async fn term_feeds_and_views_are_served_from_disk() {
+    let store = store();
+    let tagged = |title: &str, date: &str| {
+        format!(
+            "+++\ntitle = {title:?}\ndate = {date}\ntags = [\"Lễ hội\"]\n+++\nBody of {title}, long enough to be worth compressing. {}\n",
+            "Lorem ipsum dolor sit amet. ".repeat(30)
+        )
+    };
+    store.write("thoi-su/mot.vi.md", tagged("Một", "2026-11-20T08:00:00+07:00"));
+    store.write("thoi-su/ba.vi.md", tagged("Ba", "2026-10-10T08:00:00+07:00"));
+    let daemon = start(&store).await;
+    let base = format!("http://{}", daemon.addr);
+    let client = http_client();
+    wait_for_compression(&client, &base).await;
+    let built = store.build();
+    let configured = {
+        let (_, headers, _) = get(&client, &base, "/vi/rss.xml", "identity", None).await;
+        headers["cache-control"].to_str().unwrap().to_string()
+    };
+    let term: Vec<String> = built.snapshot.iter().map(|(p, _)| p.clone()).filter(|p| p.contains("/tags/")).collect();
+    for path in ["/vi/tags/le-hoi/rss.xml", "/vi/tags/le-hoi/feed.json", "/vi/tags/le-hoi/archive/2026-11.atom.xml"] {
+        assert!(term.contains(&path.to_string()), "{path} not in {term:?}");
+    }
+    let files = daemon.state.files.load();
+    for (path, resource) in built.snapshot.iter() {
+        let served = files.get(path).unwrap_or_else(|| panic!("{path} not served"));
+        let cold = path.contains("/tags/") || (path.ends_with(".html") && path != "/index.html");
+        let on_disk = cold || resource.kind == herald::snapshot::ResourceKind::Archive { past: true };
+        assert_eq!(served.resource.stored.is_some(), on_disk, "{path}: on disk?");
+        assert_eq!(served.resource.body.is_empty(), on_disk, "{path}: in memory?");
+        assert_eq!(served.resource.etag, resource.etag, "{path}");
+    }
+    drop(files);
+    // Same headers as a file in memory: a live term feed and a view are
+    // cached as configured, a past month for good.
+    assert_served_as(&client, &base, "/vi/tags/le-hoi/rss.xml", &built, &configured).await;
+    assert_served_as(&client, &base, "/vi/tags/le-hoi/feed.json.html", &built, &configured).await;
+    assert_served_as(&client, &base, "/vi/rss.xml.html", &built, &configured).await;
+    assert_served_as(&client, &base, "/vi/tags/le-hoi/archive/2026-11.rss.xml", &built, &configured).await;
+    assert_served_like_a_build(&client, &base, "/vi/tags/le-hoi/archive/2026-10.rss.xml", &built).await;
+    let (_, feed, _) = get(&client, &base, "/vi/tags/le-hoi/rss.xml", "identity", None).await;
+    let (_, hot, _) = get(&client, &base, "/vi/rss.xml", "identity", None).await;
+    for name in ["content-type", "vary", "link"] {
+        assert_eq!(feed.get(name).is_some(), hot.get(name).is_some(), "{name}");
+    }
+    let memory = metric(&client, &base, "herald_files_memory_bytes").await;
+    let in_memory: u64 = daemon
+        .state
+        .files
+        .load()
+        .iter()
+        .map(|f| {
+            f.resource.body.len() as u64 + f.compressed.get().map_or(0, |c| (c.gzip.len() + c.brotli.len()) as u64)
+        })
+        .sum();
+    assert_eq!(memory, in_memory);
+
+    // An edit to a tagged article: the tag's feed is rewritten on disk.
+    store.write("thoi-su/mot.vi.md", tagged("Một (sửa)", "2026-11-20T08:00:00+07:00"));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !String::from_utf8_lossy(&get(&client, &base, "/vi/tags/le-hoi/rss.xml", "identity", None).await.2)
+        .contains("Một (sửa)")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "the edit was not served");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    wait_for_compression(&client, &base).await;
+    let built = store.build();
+    assert!(daemon.state.files.load().get("/vi/tags/le-hoi/rss.xml").unwrap().resource.stored.is_some());
+    assert_served_as(&client, &base, "/vi/tags/le-hoi/rss.xml", &built, &configured).await;
+    assert_served_as(&client, &base, "/vi/tags/le-hoi/rss.xml.html", &built, &configured).await;
+    daemon.shutdown().await;
+
+    // A restart serves them from disk again, the same bytes.
+    let daemon = start(&store).await;
+    let base = format!("http://{}", daemon.addr);
+    wait_for_compression(&client, &base).await;
+    assert!(daemon.state.files.load().get("/vi/tags/le-hoi/atom.xml").unwrap().resource.stored.is_some());
+    assert_served_as(&client, &base, "/vi/tags/le-hoi/atom.xml", &built, &configured).await;
     daemon.shutdown().await;
 }
 

@@ -99,6 +99,15 @@ fn edits() -> impl Strategy<Value = Edit> {
 /// Applies `edits` one by one to a live site and checks, after each, that
 /// its files equal a full build of the same store at the same instant.
 fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
+    incremental_equals_full_kept(edits, false)
+}
+
+/// [`incremental_equals_full`], with a file cache when `on_disk`: then,
+/// after each edit, every file of a tag, author or category feed, every
+/// HTML view and every past month is on disk holding the full build's
+/// bytes, and the site, language and section feeds and the sitemaps are
+/// in memory.
+fn incremental_equals_full_kept(edits: &[Edit], on_disk: bool) -> Result<(), TestCaseError> {
     let config = config();
     let store = Arc::new(MemoryStore::new());
     store.insert("thoi-su/a.vi.md", article("Một", "2026-11-20T08:00:00+07:00", ""));
@@ -106,6 +115,10 @@ fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
     store.insert("kinh-te/c.vi.md", article("Ba", "2026-10-05T09:00:00+07:00", ""));
     let mut now = now();
     let mut site = LiveSite::start(Arc::clone(&config), store.clone() as Arc<dyn ArticleStore>, now, Start::Whole);
+    let cache_dir = tempfile::tempdir().unwrap();
+    if on_disk {
+        site.keep_past_archives_in(herald::file_cache::FileCache::open(cache_dir.path()).unwrap());
+    }
     // Broken documents keep their last good version in the live site; the
     // full build below cannot know it, so it gets the same good version.
     let mut last_good: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
@@ -199,6 +212,16 @@ fn incremental_equals_full(edits: &[Edit]) -> Result<(), TestCaseError> {
             eprintln!("LIVE {path}:\n{}\nFULL:\n{}", show(site.snapshot()), show(&expected));
         }
         prop_assert!(differing.is_empty(), "after {edit:?}: {differing:?} differ from a full build");
+        if on_disk {
+            for (path, full) in expected.iter() {
+                let live = site.snapshot().get(path).unwrap();
+                let term = ["/tags/", "/authors/", "/categories/"].iter().any(|t| path.contains(t));
+                let cold = term || (path.ends_with(".html") && path != "/index.html");
+                let kept = cold || full.kind == herald::snapshot::ResourceKind::Archive { past: true };
+                prop_assert_eq!(live.stored.is_some(), kept, "after {:?}: {} on disk?", edit, path);
+                prop_assert_eq!(live.bytes().unwrap(), full.body.clone(), "after {:?}: {}", edit, path);
+            }
+        }
     }
     Ok(())
 }
@@ -209,6 +232,11 @@ proptest! {
     #[test]
     fn incremental_updates_equal_a_full_build(edits in proptest::collection::vec(edits(), 1..12)) {
         incremental_equals_full(&edits)?;
+    }
+
+    #[test]
+    fn incremental_updates_with_files_on_disk_equal_a_full_build(edits in proptest::collection::vec(edits(), 1..12)) {
+        incremental_equals_full_kept(&edits, true)?;
     }
 }
 

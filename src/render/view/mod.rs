@@ -21,6 +21,8 @@
 //! document ([`ResourceKind::Archive`]), so it is cached and stored the same
 //! way; other views are pages ([`ResourceKind::Other`]), so they are never
 //! taken for a feed (WebSub topics) or a sitemap (the sitemap index).
+//! Every view is marked rarely read ([`Resource::cold`]): a daemon with a
+//! file cache keeps its bytes on disk.
 
 mod labels;
 mod read;
@@ -71,7 +73,9 @@ pub fn view(path: &str, resource: &Resource, config: &Config) -> Option<(String,
         ResourceKind::Archive { past } => ResourceKind::Archive { past },
         _ => ResourceKind::Other,
     };
-    Some((twin_path(path), Resource::new(kind, html.into_bytes(), HTML_CONTENT_TYPE, resource.last_modified)))
+    // Views are read by people browsing, rarely: on disk, like term feeds.
+    let page = Resource::new(kind, html.into_bytes(), HTML_CONTENT_TYPE, resource.last_modified).with_cold(true);
+    Some((twin_path(path), page))
 }
 
 /// The language of a document without one of its own (sitemaps): the
