@@ -30,6 +30,10 @@ use crate::snapshot::ResourceKind;
 /// class is refused: the lowest priority.
 const WORKER_NICENESS: i32 = 19;
 
+/// Bytes compressed after which a worker finding the queues empty gives
+/// the freed memory back ([`crate::parallel::release_free_memory`]).
+const RELEASE_AFTER_BYTES: u64 = 256 << 20;
+
 /// gzip level: zlib's default, a good ratio at a small cost per feed.
 const GZIP_LEVEL: u32 = 6;
 /// brotli quality: smaller than gzip, fast enough for every update.
@@ -157,6 +161,11 @@ fn lower_priority() {
 /// was replaced meanwhile, until the compressor is dropped.
 fn work(shared: &Shared) {
     lower_priority();
+    // Bytes this worker compressed since it last gave memory back: after
+    // a burst (start-up, a rebuild), once the queues are empty, the memory
+    // that work freed is given back; not after an edit's few files (the
+    // walk of the heap is not free).
+    let mut worked: u64 = 0;
     loop {
         let next = {
             let mut queues = lock(&shared.queues);
@@ -167,9 +176,17 @@ fn work(shared: &Shared) {
                 if let Some(next) = queues.live.pop_front().or_else(|| queues.archives.pop_front()) {
                     break next;
                 }
+                if worked >= RELEASE_AFTER_BYTES {
+                    worked = 0;
+                    drop(queues);
+                    crate::parallel::release_free_memory();
+                    queues = lock(&shared.queues);
+                    continue;
+                }
                 queues = shared.wakeup.wait(queues).unwrap_or_else(|poisoned| poisoned.into_inner());
             }
         };
+        worked += next.upgrade().map_or(0, |file| file.resource.len());
         match next.upgrade() {
             // Another worker may hold an older submission of the same file.
             Some(file) if file.compressed.get().is_none() => match &file.resource.stored {

@@ -528,6 +528,8 @@ impl LiveSite {
     /// Ends a round of archive work begun at `started`: the update naming
     /// the files it changed.
     fn archives_done(&mut self, started: Instant) -> Update {
+        // Rendering every archive on every core left freed memory behind.
+        crate::parallel::release_free_memory();
         let changed_paths = self.journal.take_changes();
         let seconds = started.elapsed().as_secs_f64();
         self.stats.last_archive_seconds = seconds;
