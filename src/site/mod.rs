@@ -97,6 +97,10 @@ pub struct BuildStats {
     /// Documents of the last full read of the store whose articles were
     /// taken from the saved catalog instead of read.
     pub reused_documents: u64,
+    /// Times the freed heap memory was given back to the system: once
+    /// the archives a live-first (re)build left are complete, never after
+    /// an edit's archive work.
+    pub memory_releases: u64,
 }
 
 /// How far a step ([`LiveSite::apply`], [`LiveSite::advance`]) brings the
@@ -161,6 +165,9 @@ pub struct LiveSite {
     followers: FollowerCounts,
     /// Where the articles read are saved for the next start, if anywhere.
     saved: Option<SavedCatalog>,
+    /// Whether the archive work pending is a live-first (re)build's, after
+    /// which the freed memory is given back to the system.
+    release_memory_after_archives: bool,
 }
 
 /// Opens a [`Step`] over the site's parts, leaving its other fields free.
@@ -207,6 +214,7 @@ impl LiveSite {
             sitemaps: Sitemaps::default(),
             followers: FollowerCounts::new(),
             saved,
+            release_memory_after_archives: false,
         };
         site.rebuild_with(now, how);
         site
@@ -473,6 +481,7 @@ impl LiveSite {
         self.layouts.clear();
         self.sitemaps.reset(&snapshot);
         self.live_feeds.remember_all(&self.catalog, &self.config, !with_archives);
+        self.release_memory_after_archives = !with_archives;
         let changed_paths = self.journal.replace(snapshot);
         self.record(started, true);
         Update { articles: change, changed_paths }
@@ -528,8 +537,14 @@ impl LiveSite {
     /// Ends a round of archive work begun at `started`: the update naming
     /// the files it changed.
     fn archives_done(&mut self, started: Instant) -> Update {
-        // Rendering every archive on every core left freed memory behind.
-        crate::parallel::release_free_memory();
+        // Rendering every archive of a (re)build on every core left freed
+        // memory behind; an edit's few documents do not, and the trim walks
+        // the whole heap (tens of milliseconds at 100,000 articles), so
+        // only then.
+        if std::mem::take(&mut self.release_memory_after_archives) {
+            crate::parallel::release_free_memory();
+            self.stats.memory_releases += 1;
+        }
         let changed_paths = self.journal.take_changes();
         let seconds = started.elapsed().as_secs_f64();
         self.stats.last_archive_seconds = seconds;

@@ -446,3 +446,33 @@ fn warming_up_changes_nothing() {
     let update = site.apply(&[PathBuf::from("thoi-su/vua.vi.md")], now(), Stage::Whole);
     assert!(update.changed_paths.contains(&"/vi/thoi-su/archive/2026-11.rss.xml".to_string()), "{update:?}");
 }
+
+/// The freed heap memory is given back once the archives a live-first start
+/// left are complete, and not after an edit's archive work (the trim walks
+/// the whole heap: tens of milliseconds on the site loop per edit).
+#[test]
+fn memory_is_released_after_the_start_archives_not_after_each_edit() {
+    let store = Arc::new(MemoryStore::new());
+    for n in 1..=5 {
+        store.insert(
+            format!("thoi-su/bai-{n}.vi.md").as_str(),
+            article(&format!("Bài {n}"), &format!("2026-11-0{n}T08:00:00+07:00"), ""),
+        );
+    }
+    let mut site = LiveSite::start(
+        config(),
+        store.clone() as Arc<dyn ArticleStore>,
+        now(),
+        Start::LiveFirst { from_documents: 5 },
+    );
+    assert!(site.archives_pending());
+    assert_eq!(site.stats().memory_releases, 0);
+    site.complete_archives();
+    assert_eq!(site.stats().memory_releases, 1, "not released after the start's archives");
+
+    store.insert("thoi-su/bai-5.vi.md", article("Bài 5 (sửa)", "2026-11-05T08:00:00+07:00", ""));
+    site.apply(&[PathBuf::from("thoi-su/bai-5.vi.md")], now(), Stage::LiveFirst);
+    assert!(site.archives_pending());
+    site.complete_archives();
+    assert_eq!(site.stats().memory_releases, 1, "released again after an edit's archive work");
+}
