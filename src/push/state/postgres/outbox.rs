@@ -8,6 +8,7 @@ use deadpool_postgres::Client;
 use jiff::Timestamp;
 use tokio_postgres::{Error, Row};
 
+use super::subscriptions::SUBSCRIPTION_COLUMNS;
 use super::{host_of, instant, seconds};
 use crate::push::state::{Delivery, DeliveryKind, NewDelivery, PendingLimits, Queued, Settled, Subscription};
 
@@ -47,15 +48,8 @@ fn row_to_delivery(row: &Row) -> Delivery {
 /// job's (`s.id` NULL: none, as for other kinds or a subscription ended
 /// meanwhile).
 fn row_to_subscription(row: &Row) -> Option<Subscription> {
-    Some(Subscription {
-        id: row.get::<_, Option<i64>>(12)?,
-        topic: row.get(13),
-        callback: row.get(14),
-        secret: row.get(15),
-        lease_seconds: row.get::<_, i64>(16).max(0) as u64,
-        expires_at: instant(row.get(17)),
-        created_at: instant(row.get(18)),
-    })
+    row.get::<_, Option<i64>>(12)?;
+    Some(super::subscriptions::subscription_at(row, 12))
 }
 
 /// Queues a verification or denial, unless `limits` are reached; a job
@@ -123,9 +117,10 @@ pub(super) async fn claim_due(
              UPDATE outbox SET claimed_by = $4, claimed_until = now() + make_interval(secs => $5)
              FROM due WHERE outbox.id = due.id
              RETURNING {})
-         SELECT claimed.*, s.id, s.topic, s.callback, s.secret, s.lease_seconds, s.expires_at, s.created_at
+         SELECT claimed.*, {}
          FROM claimed LEFT JOIN subscriptions s ON s.id = claimed.subscription_id",
-        DELIVERY_COLUMNS.split(", ").map(|c| format!("outbox.{c}")).collect::<Vec<_>>().join(", ")
+        DELIVERY_COLUMNS.split(", ").map(|c| format!("outbox.{c}")).collect::<Vec<_>>().join(", "),
+        SUBSCRIPTION_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
     );
     let statement = client.prepare_cached(&sql).await?;
     let rows = client.query(&statement, &[&seconds(now), &(limit as i64), &skip_hosts, &me, &lease]).await?;

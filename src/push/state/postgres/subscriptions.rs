@@ -8,17 +8,23 @@ use tokio_postgres::{Error, Row};
 use super::{host_of, instant, seconds};
 use crate::push::state::Subscription;
 
-const SUBSCRIPTION_COLUMNS: &str = "id, topic, callback, secret, lease_seconds, expires_at, created_at";
+pub(super) const SUBSCRIPTION_COLUMNS: &str = "id, topic, callback, secret, lease_seconds, expires_at, created_at";
 
 fn row_to_subscription(row: &Row) -> Subscription {
+    subscription_at(row, 0)
+}
+
+/// The subscription in `row`'s columns from `first` on, in the order of
+/// [`SUBSCRIPTION_COLUMNS`] (the claim reads them after the job's).
+pub(super) fn subscription_at(row: &Row, first: usize) -> Subscription {
     Subscription {
-        id: row.get(0),
-        topic: row.get(1),
-        callback: row.get(2),
-        secret: row.get(3),
-        lease_seconds: row.get::<_, i64>(4).max(0) as u64,
-        expires_at: instant(row.get(5)),
-        created_at: instant(row.get(6)),
+        id: row.get(first),
+        topic: row.get(first + 1),
+        callback: row.get(first + 2),
+        secret: row.get(first + 3),
+        lease_seconds: row.get::<_, i64>(first + 4).max(0) as u64,
+        expires_at: instant(row.get(first + 5)),
+        created_at: instant(row.get(first + 6)),
     }
 }
 
