@@ -46,20 +46,7 @@ impl Gate {
 /// The first column of the rows of `sql`, as text, run on a connection of
 /// its own (not through the gate).
 fn column(runtime: &tokio::runtime::Runtime, db: &TestDb, sql: &str) -> Vec<String> {
-    runtime.block_on(async {
-        let config: tokio_postgres::Config = db.url.as_url().as_str().parse().unwrap();
-        let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
-        let driver = tokio::spawn(connection);
-        let mut out = Vec::new();
-        for message in client.simple_query(sql).await.unwrap() {
-            if let tokio_postgres::SimpleQueryMessage::Row(row) = message {
-                out.push(row.get(0).unwrap_or("").to_string());
-            }
-        }
-        drop(client);
-        let _ = driver.await;
-        out
-    })
+    runtime.block_on(db.text_rows(sql)).into_iter().map(|mut row| row.swap_remove(0)).collect()
 }
 
 /// The JSON body of `/healthz`.

@@ -25,20 +25,9 @@ const ANSWERED_BEFORE_KILL: usize = 100;
 const PATIENCE: Duration = Duration::from_secs(40);
 const TOPIC: &str = "https://example.vn/vi/rss.xml";
 
-/// Rows of `sql` (simple query protocol: every value as text, NULL as "").
+/// Rows of `sql` (every value as text, NULL as "").
 async fn rows(db: &TestDb, sql: &str) -> Vec<Vec<String>> {
-    let config: tokio_postgres::Config = db.url.as_url().as_str().parse().unwrap();
-    let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
-    let driver = tokio::spawn(connection);
-    let mut out = Vec::new();
-    for message in client.simple_query(sql).await.unwrap() {
-        if let tokio_postgres::SimpleQueryMessage::Row(row) = message {
-            out.push((0..row.len()).map(|i| row.get(i).unwrap_or("").to_string()).collect());
-        }
-    }
-    drop(client);
-    let _ = driver.await;
-    out
+    db.text_rows(sql).await
 }
 
 async fn execute(db: &TestDb, sql: &str) {

@@ -29,6 +29,23 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// The rows of `sql` on a connection of its own (simple query
+    /// protocol: every value as text, NULL as "").
+    pub async fn text_rows(&self, sql: &str) -> Vec<Vec<String>> {
+        let config: tokio_postgres::Config = self.url.as_url().as_str().parse().unwrap();
+        let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+        let driver = tokio::spawn(connection);
+        let mut out = Vec::new();
+        for message in client.simple_query(sql).await.unwrap() {
+            if let tokio_postgres::SimpleQueryMessage::Row(row) = message {
+                out.push((0..row.len()).map(|i| row.get(i).unwrap_or("").to_string()).collect());
+            }
+        }
+        drop(client);
+        let _ = driver.await;
+        out
+    }
+
     /// A new, empty schema for test `name`; `None` (with a visible
     /// "skipped" line) when PostgreSQL is unreachable and not required.
     pub fn create(name: &str) -> Option<TestDb> {
